@@ -1,0 +1,45 @@
+"""The ``svcard`` command: click, on Flask's CLI.
+
+Each area has its own module exposing a click group or command named ``cli``; they are
+registered here, in one list.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+from gateway.settings import SettingsError
+
+# Modules under gateway/cli/ that expose ``cli``; one line per area.
+COMMAND_MODULES = [
+    "config",
+    "db",
+]
+
+
+def _create_app():
+    from gateway.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             set_debug_flag=False, load_dotenv=False)
+def svcard() -> None:
+    """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
+
+
+for _name in COMMAND_MODULES:
+    svcard.add_command(importlib.import_module(f"gateway.cli.{_name}").cli)
+
+
+def main() -> None:
+    try:
+        svcard.main(prog_name="svcard", standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"svcard: configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,44 @@
+"""Logging set-up with a last-line PII mask.
+
+Code must not log PII in the first place; this filter is the safety net that masks what
+looks like an ID number, a mobile number or a card number if one slips into a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PATTERNS = [
+    # 18-character RIC number (17 digits + check character)
+    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
+    # mainland mobile
+    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    # a full 16-19 digit PAN
+    (re.compile(r"(?<!\d)(\d{6})\d{6,9}(\d{4})(?!\d)"), r"\1******\2"),
+]
+
+
+def mask_text(text: str) -> str:
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class PiiMaskFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(level: str = "INFO") -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, PiiMaskFilter) for h in root.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(PiiMaskFilter())
+        root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,308 @@
+"""Every setting of the gateway, read once from ``SVCARD_*`` variables, typed and documented.
+
+Nothing else in the code base reads the environment. ``load()`` returns a frozen
+``Settings``; a bad value raises ``SettingsError`` naming the variable, so start-up stops
+with a message an operator can act on. Secrets are marked, so ``svcard config show`` and
+the logs redact them.
+
+Development defaults keep everything under ``var/`` (SQLite, keys, the spool), and the
+two development secrets (the PII data key and the private-key passphrase) are generated
+there on first use. In production (``SVCARD_ENV=production``) both must be given.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PREFIX = "SVCARD_"
+# Business dates are Beijing dates (partners/README.md, "Time"): fixed, not a setting.
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+PARTNER_IDS = ("BOCSZ", "SZT", "SZHC", "BOCINS", "SZVF")
+SFTP_PARTNERS = ("BOCSZ", "SZT", "SZVF")
+SOAP_PARTNERS = ("SZHC", "BOCINS")
+OUR_ID = "SVA"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the gateway cannot start with; the message names it."""
+
+
+# ---------------------------------------------------------------- parsers
+
+
+def _str(value: str) -> str:
+    return value
+
+
+def _path(value: str) -> Path:
+    if not value.strip():
+        raise ValueError("must be a path")
+    return Path(value).expanduser()
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not lo <= n <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return n
+
+    return parse
+
+
+def _float_range(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not lo <= x <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return x
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError("must be one of " + ", ".join(options))
+        return value
+
+    return parse
+
+
+def _db_url(value: str) -> str:
+    if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    # psycopg 3 is the driver we ship; plain postgresql:// would make SQLAlchemy look for psycopg2.
+    if value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://") :]
+    return value
+
+
+def _redis_url(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return value
+
+
+def _data_key(value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("must be base64") from None
+    if len(raw) != 32:
+        raise ValueError("must be 32 bytes (256 bits), base64-encoded")
+    return raw
+
+
+def _data_keys(value: str) -> tuple[bytes, ...]:
+    return tuple(_data_key(v.strip()) for v in value.split(",") if v.strip())
+
+
+def _optional_url(value: str) -> str | None:
+    return value or None
+
+
+# ---------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One ``SVCARD_<name>`` variable: how to read it, its default, whether it is secret."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: str | None
+    doc: str
+    secret: bool = False
+
+
+SPECS: list[Spec] = [
+    Spec("ENV", _choice("development", "production"), "development",
+         "development generates missing dev secrets under var/; production requires them"),
+    Spec("VAR_DIR", _path, "var", "where development state lives (database, keys, spool, archive)"),
+    Spec("DATABASE_URL", _db_url, None, "SQLAlchemy URL; default a SQLite file var/svcard.db"),
+    Spec("REDIS_URL", _redis_url, "", "Redis for RQ; unset = jobs run inline, in process"),
+    Spec("KEYS_DIR", _path, None, "the keystore folder; default var/keys"),
+    Spec("SPOOL_DIR", _path, None, "downloads and archive of exchanged files; default var/spool"),
+    Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
+    Spec("DATA_KEY_PREVIOUS", _data_keys, "",
+         "retired PII keys still readable during a rotation, comma-separated base64", secret=True),
+    Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
+    Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
+    Spec("SFTP_TIMEOUT", _float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
+    Spec("SOAP_TIMEOUT", _float_range(0.1, 600), "30", "SOAP connect and read timeout, seconds"),
+    Spec("SOAP_CA_BUNDLE", _path, None, "CA bundle (or pinned certificate) for partners' HTTPS"),
+    Spec("RETRY_ATTEMPTS", _int_range(1, 20), "5", "attempts for a retryable network failure"),
+    Spec("RETRY_BASE_DELAY", _float_range(0, 60), "1", "first backoff delay, seconds (doubles)"),
+    Spec("SANDBOX_SEED", _int_range(0, 2**31), "20261128", "seed of the sandbox partners' choices"),
+]
+for _pid in PARTNER_IDS:
+    SPECS.append(Spec(f"PARTNER_{_pid}_URL", _optional_url, "",
+                      f"{_pid} endpoint (sftp://USER@HOST:PORT/PATH or http(s):// for SOAP)"))
+for _pid in SOAP_PARTNERS:
+    SPECS.append(Spec(f"PARTNER_{_pid}_USERNAME", _str, "", f"{_pid} WS-Security user name"))
+    SPECS.append(Spec(f"PARTNER_{_pid}_PASSWORD", _str, "", f"{_pid} WS-Security password",
+                      secret=True))
+SPECS_BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings. Build with ``load()``; tests pass overrides."""
+
+    env: str
+    var_dir: Path
+    database_url: str
+    redis_url: str | None
+    keys_dir: Path
+    spool_dir: Path
+    data_key: bytes = field(repr=False)
+    data_key_previous: tuple[bytes, ...] = field(repr=False)
+    key_passphrase: str = field(repr=False)
+    log_level: str
+    sftp_timeout: float
+    soap_timeout: float
+    soap_ca_bundle: Path | None
+    retry_attempts: int
+    retry_base_delay: float
+    sandbox_seed: int
+    partner_urls: Mapping[str, str | None]
+    partner_usernames: Mapping[str, str]
+    partner_passwords: Mapping[str, str] = field(repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def partner_url(self, partner: str) -> str:
+        """The partner's endpoint, or a SettingsError naming the variable to set."""
+        url = self.partner_urls.get(partner)
+        if not url:
+            raise SettingsError(f"{PREFIX}PARTNER_{partner}_URL is not set: cannot reach {partner}")
+        return url
+
+    def redacted(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value, doc) for every setting, secrets shown as ***."""
+        rows = []
+        for spec in SPECS:
+            value = _effective_value(self, spec.name)
+            shown = "***" if spec.secret and value not in ("", None, ()) else _show(value)
+            rows.append((PREFIX + spec.name, shown, spec.doc))
+        return rows
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _effective_value(s: Settings, name: str) -> Any:
+    if name.startswith("PARTNER_"):
+        pid, _, kind = name[len("PARTNER_") :].rpartition("_")
+        return {"URL": s.partner_urls, "USERNAME": s.partner_usernames,
+                "PASSWORD": s.partner_passwords}[kind].get(pid)
+    return getattr(s, name.lower())
+
+
+def _read(env: Mapping[str, str], spec: Spec) -> Any:
+    raw = env.get(PREFIX + spec.name)
+    if raw is None:
+        raw = spec.default
+    if raw is None:
+        return None
+    try:
+        return spec.parse(raw)
+    except ValueError as exc:
+        # The value itself is never echoed: it may be a secret.
+        raise SettingsError(f"{PREFIX}{spec.name}: {exc}") from None
+
+
+def _dev_secret(path: Path, make: Callable[[], str]) -> str:
+    """Read a development secret from var/, creating it (mode 0600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+    return path.read_text().strip()
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every SVCARD_* variable once. ``overrides`` replace fields (tests)."""
+    env = os.environ if environ is None else environ
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):] not in SPECS_BY_NAME)
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: unknown setting (typo?); see `svcard config show`")
+    v = {s.name: _read(env, s) for s in SPECS}
+    var_dir: Path = overrides.get("var_dir") or v["VAR_DIR"]
+    production = v["ENV"] == "production"
+
+    data_key = v["DATA_KEY"]
+    passphrase = v["KEY_PASSPHRASE"]
+    if production:
+        for name, value in (("DATA_KEY", data_key), ("KEY_PASSPHRASE", passphrase),
+                            ("DATABASE_URL", v["DATABASE_URL"])):
+            if value is None and name.lower() not in overrides:
+                raise SettingsError(f"{PREFIX}{name}: required when {PREFIX}ENV=production")
+    else:
+        secrets_dir = var_dir / "secrets"
+        if data_key is None and "data_key" not in overrides:
+            data_key = _data_key(_dev_secret(
+                secrets_dir / "data.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+        if passphrase is None and "key_passphrase" not in overrides:
+            passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
+    if passphrase is not None and len(passphrase) < 12:
+        raise SettingsError(f"{PREFIX}KEY_PASSPHRASE: must be at least 12 characters")
+
+    values: dict[str, Any] = dict(
+        env=v["ENV"],
+        var_dir=var_dir,
+        database_url=v["DATABASE_URL"] or f"sqlite:///{(var_dir / 'svcard.db').resolve()}",
+        redis_url=v["REDIS_URL"],
+        keys_dir=v["KEYS_DIR"] or var_dir / "keys",
+        spool_dir=v["SPOOL_DIR"] or var_dir / "spool",
+        data_key=data_key,
+        data_key_previous=v["DATA_KEY_PREVIOUS"],
+        key_passphrase=passphrase,
+        log_level=v["LOG_LEVEL"],
+        sftp_timeout=v["SFTP_TIMEOUT"],
+        soap_timeout=v["SOAP_TIMEOUT"],
+        soap_ca_bundle=v["SOAP_CA_BUNDLE"],
+        retry_attempts=v["RETRY_ATTEMPTS"],
+        retry_base_delay=v["RETRY_BASE_DELAY"],
+        sandbox_seed=v["SANDBOX_SEED"],
+        partner_urls={p: v[f"PARTNER_{p}_URL"] for p in PARTNER_IDS},
+        partner_usernames={p: v[f"PARTNER_{p}_USERNAME"] for p in SOAP_PARTNERS},
+        partner_passwords={p: v[f"PARTNER_{p}_PASSWORD"] for p in SOAP_PARTNERS},
+    )
+    known = {f.name for f in fields(Settings)}
+    for key in overrides:
+        if key not in known:
+            raise SettingsError(f"unknown settings override {key!r}")
+    values.update(overrides)
+    return Settings(**values)

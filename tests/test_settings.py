@@ -1,0 +1,56 @@
+import base64
+
+import pytest
+
+from gateway import settings as settings_mod
+from gateway.settings import SettingsError
+
+
+def test_defaults_are_development_sqlite_inline(tmp_path):
+    s = settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path)})
+    assert s.env == "development"
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("svcard.db")
+    assert s.redis_url is None
+    assert len(s.data_key) == 32
+    assert (tmp_path / "secrets" / "data.key").stat().st_mode & 0o077 == 0
+    # generated once, then reused
+    assert settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path)}).data_key == s.data_key
+
+
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("SVCARD_DATABASE_URL", "mysql://x", "SVCARD_DATABASE_URL: must be a sqlite"),
+        ("SVCARD_REDIS_URL", "http://x", "SVCARD_REDIS_URL: must be a redis"),
+        ("SVCARD_DATA_KEY", "not base64!", "SVCARD_DATA_KEY: must be base64"),
+        ("SVCARD_DATA_KEY", base64.b64encode(b"short").decode(), "SVCARD_DATA_KEY: must be 32 bytes"),
+        ("SVCARD_SFTP_TIMEOUT", "soon", "SVCARD_SFTP_TIMEOUT: must be a number"),
+        ("SVCARD_ENV", "staging", "SVCARD_ENV: must be one of"),
+        ("SVCARD_DATABSE_URL", "sqlite://", "SVCARD_DATABSE_URL: unknown setting"),
+    ],
+)
+def test_bad_value_names_the_variable(tmp_path, name, value, message):
+    with pytest.raises(SettingsError) as err:
+        settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path), name: value})
+    assert str(err.value).startswith(message)
+    assert value not in str(err.value) or len(value) < 4
+
+
+def test_production_requires_secrets(tmp_path):
+    with pytest.raises(SettingsError, match="SVCARD_DATA_KEY: required"):
+        settings_mod.load(environ={"SVCARD_ENV": "production", "SVCARD_VAR_DIR": str(tmp_path)})
+
+
+def test_redacted_hides_secrets(tmp_path):
+    s = settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path),
+                                   "SVCARD_PARTNER_SZHC_PASSWORD": "hunter2-very-secret"})
+    shown = {name: value for name, value, _ in s.redacted()}
+    assert shown["SVCARD_DATA_KEY"] == "***"
+    assert shown["SVCARD_PARTNER_SZHC_PASSWORD"] == "***"
+    assert "hunter2" not in repr(s)
+
+
+def test_partner_url_unset_names_the_setting(tmp_path):
+    s = settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path)})
+    with pytest.raises(SettingsError, match="SVCARD_PARTNER_BOCSZ_URL is not set"):
+        s.partner_url("BOCSZ")

@@ -1,0 +1,3 @@
+from gateway.app import create_app
+
+app = create_app()
