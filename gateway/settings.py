@@ -151,6 +151,8 @@ SPECS: list[Spec] = [
     Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
     Spec("DATA_KEY_PREVIOUS", _data_keys, "",
          "retired PII keys still readable during a rotation, comma-separated base64", secret=True),
+    Spec("LOOKUP_KEY", _data_key, None,
+         "key of the PII look-up hashes, base64 of 32 bytes (HMAC-SHA256)", secret=True),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Spec("SFTP_TIMEOUT", _float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
@@ -182,6 +184,7 @@ class Settings:
     spool_dir: Path
     data_key: bytes = field(repr=False)
     data_key_previous: tuple[bytes, ...] = field(repr=False)
+    lookup_key: bytes = field(repr=False)
     key_passphrase: str = field(repr=False)
     log_level: str
     sftp_timeout: float
@@ -263,9 +266,11 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
     production = v["ENV"] == "production"
 
     data_key = v["DATA_KEY"]
+    lookup_key = v["LOOKUP_KEY"]
     passphrase = v["KEY_PASSPHRASE"]
     if production:
-        for name, value in (("DATA_KEY", data_key), ("KEY_PASSPHRASE", passphrase),
+        for name, value in (("DATA_KEY", data_key), ("LOOKUP_KEY", lookup_key),
+                            ("KEY_PASSPHRASE", passphrase),
                             ("DATABASE_URL", v["DATABASE_URL"])):
             if value is None and name.lower() not in overrides:
                 raise SettingsError(f"{PREFIX}{name}: required when {PREFIX}ENV=production")
@@ -274,6 +279,9 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         if data_key is None and "data_key" not in overrides:
             data_key = _data_key(_dev_secret(
                 secrets_dir / "data.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+        if lookup_key is None and "lookup_key" not in overrides:
+            lookup_key = _data_key(_dev_secret(
+                secrets_dir / "lookup.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
         if passphrase is None and "key_passphrase" not in overrides:
             passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
     if passphrase is not None and len(passphrase) < 12:
@@ -288,6 +296,7 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         spool_dir=v["SPOOL_DIR"] or var_dir / "spool",
         data_key=data_key,
         data_key_previous=v["DATA_KEY_PREVIOUS"],
+        lookup_key=lookup_key,
         key_passphrase=passphrase,
         log_level=v["LOG_LEVEL"],
         sftp_timeout=v["SFTP_TIMEOUT"],
