@@ -13,7 +13,7 @@ def cli() -> None:
 
 
 @cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def upgrade(revision: str) -> None:
     """Apply Alembic migrations up to REVISION."""
     rt = context.current()
