@@ -79,8 +79,13 @@ def settings(tmp_path: Path, db_url: str):
     """Settings for a test: everything under tmp_path, the parametrized database."""
     from gateway import settings as settings_mod
 
-    return settings_mod.load(environ={}, var_dir=tmp_path / "var", database_url=db_url,
-                             keys_dir=tmp_path / "var" / "keys", spool_dir=tmp_path / "var" / "spool")
+    return settings_mod.load(
+        environ={},
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        keys_dir=tmp_path / "var" / "keys",
+        spool_dir=tmp_path / "var" / "spool",
+    )
 
 
 @pytest.fixture
@@ -102,3 +107,23 @@ def session(runtime) -> Iterator[Session]:
     yield s
     s.rollback()
     s.close()
+
+
+REDIS_TEST_URL = os.environ.get("SVCARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database for the test, emptied before and after."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    conn = Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    try:
+        conn.ping()
+    except RedisError as exc:
+        require_service("Redis", str(exc))
+    conn.flushdb()
+    yield REDIS_TEST_URL
+    conn.flushdb()
+    conn.close()

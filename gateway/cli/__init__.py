@@ -1,7 +1,7 @@
 """The ``svcard`` command: click, on Flask's CLI.
 
-Each area has its own module exposing a click group or command named ``cli``; they are
-registered here, in one list.
+Each area has its own module exposing ``cli``: a click group or command, or a list of them;
+they are registered here, in one list.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gateway.settings import SettingsError
 COMMAND_MODULES = [
     "config",
     "db",
+    "jobs",
 ]
 
 
@@ -27,14 +28,17 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
-             set_debug_flag=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_version_option=False, set_debug_flag=False, load_dotenv=False
+)
 def svcard() -> None:
     """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
 
 
 for _name in COMMAND_MODULES:
-    svcard.add_command(importlib.import_module(f"gateway.cli.{_name}").cli)
+    _cli = importlib.import_module(f"gateway.cli.{_name}").cli
+    for _command in _cli if isinstance(_cli, list) else [_cli]:
+        svcard.add_command(_command)
 
 
 def main() -> None:

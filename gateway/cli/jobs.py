@@ -1,0 +1,69 @@
+"""`svcard worker`, `svcard cron` and `svcard jobs`: the RQ side of the gateway."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import click
+
+from gateway import context
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@click.option("--name", default=None, help="Worker name (default: host and pid).")
+def worker(burst: bool, name: str | None) -> None:
+    """Start an RQ worker on SVCARD_REDIS_URL."""
+    from rq import Worker
+
+    from jobs.queue import QUEUE_NAME, redis_connection
+
+    context.current()  # fail early on bad settings, before connecting
+    w = Worker([QUEUE_NAME], connection=redis_connection(), name=name)
+    w.work(burst=burst, with_scheduler=False)
+
+
+@click.command("cron")
+def cron() -> None:
+    """Run the partners' schedule (jobs/schedule.py) with RQ's cron scheduler."""
+    from rq.cron import CronScheduler
+
+    from jobs.queue import QUEUE_NAME, redis_connection
+    from jobs.schedule import SCHEDULE, register_all
+
+    # RQ reads cron expressions in local time; the schedule is written in Beijing time.
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    scheduler = CronScheduler(connection=redis_connection())
+    register_all(scheduler, QUEUE_NAME)
+    click.echo(f"cron: {len(SCHEDULE)} scheduled jobs, Beijing time")
+    scheduler.start()
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """The job queue."""
+
+
+@jobs_group.command("schedule")
+def show_schedule() -> None:
+    """Print the schedule (Beijing time)."""
+    from jobs.schedule import SCHEDULE
+
+    for item in SCHEDULE:
+        click.echo(f"{item.cron:<18} {item.name:<28} {item.func}  # {item.why}")
+
+
+@jobs_group.command("ping")
+@click.argument("tag", default="ping")
+def ping(tag: str) -> None:
+    """Enqueue a trivial job (inline without Redis) and print its handle."""
+    from jobs import system
+    from jobs.queue import enqueue
+
+    handle = enqueue(system.ping, tag)
+    click.echo(f"{handle.mode} job {handle.id}: {handle.status} {handle.result or ''}")
+
+
+cli = [worker, cron, jobs_group]

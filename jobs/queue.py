@@ -1,0 +1,109 @@
+"""The one enqueue facade.
+
+With ``SVCARD_REDIS_URL`` set, jobs go to RQ and run on ``svcard worker`` processes (many
+workers on many hosts share one Redis and one database). Unset, they run inline, in this
+process, at the moment they are enqueued: the embedded default of the demo and of a
+developer's machine.
+
+Jobs are module-level functions in ``jobs/<area>.py`` taking ids and dates only: they
+reload state themselves and are safe to run twice (a database constraint, not timing,
+stops a second run from sending or applying a file again).
+
+Enqueue *after* the transaction that made the job necessary has committed
+(``enqueue_after_commit``): a worker must never pick up a job for a row it cannot see yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from gateway import context
+
+log = logging.getLogger("svcard.jobs")
+QUEUE_NAME = "svcard"
+JOB_TIMEOUT = 3 * 3600  # a 2,000,000-record SWIPE file may take a while on a small host
+
+
+@dataclass
+class JobHandle:
+    """What the caller learns of an enqueued job (inline: already finished)."""
+
+    id: str
+    func: str
+    status: str  # queued | finished | failed
+    result: Any = None
+    error: str | None = None
+    mode: str = "inline"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def func_path(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}.{func.__name__}"
+
+
+def redis_connection(url: str | None = None):
+    from redis import Redis
+
+    url = url or context.current().settings.redis_url
+    if not url:
+        raise RuntimeError("SVCARD_REDIS_URL is not set: jobs run inline, there is no queue")
+    return Redis.from_url(url)
+
+
+def rq_queue(url: str | None = None):
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=redis_connection(url), default_timeout=JOB_TIMEOUT)
+
+
+def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **kwargs: Any) -> JobHandle:
+    """Run ``func(*args, **kwargs)`` as a job: on RQ when Redis is configured, else inline."""
+    if not func.__module__.startswith("jobs.") or "<locals>" in func.__qualname__:
+        raise ValueError(f"{func_path(func)}: jobs must be module-level functions in jobs/")
+    jid = job_id or uuid.uuid4().hex
+    if context.current().settings.redis_url:
+        job = rq_queue().enqueue(func, *args, job_id=jid, **kwargs)
+        return JobHandle(id=job.id, func=func_path(func), status="queued", mode="rq")
+    try:
+        result = func(*args, **kwargs)
+    except Exception as exc:
+        # Inline mode must not hide a failed job: log it with its traceback and report it.
+        log.error("job %s %s failed: %s\n%s", jid, func_path(func), exc, traceback.format_exc())
+        return JobHandle(id=jid, func=func_path(func), status="failed", error=str(exc))
+    return JobHandle(id=jid, func=func_path(func), status="finished", result=result)
+
+
+def enqueue_after_commit(session: Session, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Enqueue once ``session``'s transaction commits; nothing if it rolls back."""
+
+    def _after_commit(_session: Session) -> None:
+        enqueue(func, *args, **kwargs)
+
+    event.listen(session, "after_commit", _after_commit, once=True)
+
+
+def job_status(job_id: str) -> JobHandle | None:
+    """Look up an RQ job (for the API's 'trigger a cycle' answer)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=True)
+    return JobHandle(
+        id=job.id,
+        func=job.func_name,
+        status=str(status.value if status else "unknown"),
+        result=job.return_value(),
+        mode="rq",
+    )
