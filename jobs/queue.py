@@ -74,7 +74,7 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **k
         return JobHandle(id=job.id, func=func_path(func), status="queued", mode="rq")
     try:
         result = func(*args, **kwargs)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a job failure is reported, never lost
         # Inline mode must not hide a failed job: log it with its traceback and report it.
         log.error("job %s %s failed: %s\n%s", jid, func_path(func), exc, traceback.format_exc())
         return JobHandle(id=jid, func=func_path(func), status="failed", error=str(exc))

@@ -52,7 +52,7 @@ class FieldCipher:
             raise PiiDecryptError(f"{context}: sealed under an unknown data key")
         try:
             return aead.decrypt(token[6:18], token[18:], context.encode())
-        except Exception:
+        except Exception:  # noqa: BLE001 - InvalidTag and malformed input alike
             raise PiiDecryptError(f"{context}: authentication failed") from None
 
     def is_current(self, token: bytes) -> bool:
