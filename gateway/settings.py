@@ -153,6 +153,10 @@ SPECS: list[Spec] = [
          "retired PII keys still readable during a rotation, comma-separated base64", secret=True),
     Spec("LOOKUP_KEY", _data_key, None,
          "key of the PII look-up hashes, base64 of 32 bytes (HMAC-SHA256)", secret=True),
+    Spec("ARCHIVE_KEY", _data_key, None,
+         "key of the exchange archive (plain copies of every file), base64 of 32 bytes", secret=True),
+    Spec("ARCHIVE_KEY_PREVIOUS", _data_keys, "",
+         "retired archive keys, still used to read older archived files", secret=True),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Spec("SFTP_TIMEOUT", _float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
@@ -185,6 +189,8 @@ class Settings:
     data_key: bytes = field(repr=False)
     data_key_previous: tuple[bytes, ...] = field(repr=False)
     lookup_key: bytes = field(repr=False)
+    archive_key: bytes = field(repr=False)
+    archive_key_previous: tuple[bytes, ...] = field(repr=False)
     key_passphrase: str = field(repr=False)
     log_level: str
     sftp_timeout: float
@@ -267,9 +273,11 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
 
     data_key = v["DATA_KEY"]
     lookup_key = v["LOOKUP_KEY"]
+    archive_key = v["ARCHIVE_KEY"]
     passphrase = v["KEY_PASSPHRASE"]
     if production:
         for name, value in (("DATA_KEY", data_key), ("LOOKUP_KEY", lookup_key),
+                            ("ARCHIVE_KEY", archive_key),
                             ("KEY_PASSPHRASE", passphrase),
                             ("DATABASE_URL", v["DATABASE_URL"])):
             if value is None and name.lower() not in overrides:
@@ -282,6 +290,9 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         if lookup_key is None and "lookup_key" not in overrides:
             lookup_key = _data_key(_dev_secret(
                 secrets_dir / "lookup.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+        if archive_key is None and "archive_key" not in overrides:
+            archive_key = _data_key(_dev_secret(
+                secrets_dir / "archive.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
         if passphrase is None and "key_passphrase" not in overrides:
             passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
     if passphrase is not None and len(passphrase) < 12:
@@ -297,6 +308,8 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         data_key=data_key,
         data_key_previous=v["DATA_KEY_PREVIOUS"],
         lookup_key=lookup_key,
+        archive_key=archive_key,
+        archive_key_previous=v["ARCHIVE_KEY_PREVIOUS"],
         key_passphrase=passphrase,
         log_level=v["LOG_LEVEL"],
         sftp_timeout=v["SFTP_TIMEOUT"],
