@@ -1,0 +1,430 @@
+"""The keystore: our key pairs, partners' pinned certificates and SSH host keys.
+
+On-disk layout under the keystore folder (README.md, "Keystore")::
+
+    sign/CURRENT                 id of the signing pair in use (one line)
+    sign/<id>.key, <id>.crt      signing pairs; <id> = first 16 hex of the certificate's SHA-256
+    sign/retired/                signing pairs replaced by a rotation (kept, never used)
+    decrypt/CURRENT              id of the decryption pair partners should seal to
+    decrypt/<id>.key, <id>.crt   current and previous decryption pairs (all open files)
+    decrypt/retired/             decryption pairs retired by `svcard keys retire` (never used)
+    ssh/id_ed25519, .pub         our SSH client key (OpenSSH format, encrypted)
+    partners/<ID>/certs/<sha256>.pem   pinned certificates of a partner (several in a rotation)
+    partners/<ID>/known_hosts          pinned SSH host keys of an SFTP partner
+
+Private keys are PKCS#8 (certificate pairs) or OpenSSH (SSH key) PEM, encrypted with the
+keystore passphrase, mode 0600; a private key file readable by group or others is refused.
+Switching the current pair is an atomic rename of ``CURRENT``, so a crash in a rotation
+leaves either the old or the new pair current, never none.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from keys import envelope
+from keys.identity import (
+    ProfileError,
+    cert_pem,
+    check_profile,
+    fingerprint,
+    key_pem,
+    load_key_pem,
+    make_identity,
+)
+
+PARTNERS = ("BOCSZ", "SZT", "SZHC", "BOCINS", "SZVF")
+SFTP_PARTNERS = ("BOCSZ", "SZT", "SZVF")
+ROLES = ("sign", "decrypt")
+ORGANIZATION = "Shenzhen Volunteers Association"
+OUR_CERT_DAYS = 730
+SSH_KEY_NAME = "id_ed25519"
+
+KeyPair = tuple[x509.Certificate, rsa.RSAPrivateKey]
+
+
+class KeystoreError(Exception):
+    """The keystore cannot do what was asked; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of ``svcard keys list``."""
+
+    role: str  # e.g. "sign (current)", "decrypt (previous)", "partner BOCSZ certificate"
+    path: Path
+    fingerprint: str  # SHA-256: hex of the certificate DER, or OpenSSH "SHA256:..." form
+    subject: str
+    not_before: dt.datetime | None
+    not_after: dt.datetime | None
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` with ``mode`` from the start (never briefly world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    _write_new(tmp, data, mode)
+    os.replace(tmp, path)
+
+
+def _ssh_fingerprint(pkey: paramiko.PKey) -> str:
+    return "SHA256:" + base64.b64encode(hashlib.sha256(pkey.asbytes()).digest()).decode().rstrip("=")
+
+
+def normalize_fingerprint(text: str) -> str:
+    """Accept ``sha256:AB:CD...``, ``ABCD...`` or lower-case hex; lower-case hex."""
+    t = text.strip().lower()
+    t = t.removeprefix("sha256:").replace(":", "")
+    if len(t) != 64 or any(c not in "0123456789abcdef" for c in t):
+        raise KeystoreError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
+    return t
+
+
+class Keystore:
+    """The keystore folder ``path``, with private keys encrypted under ``passphrase``."""
+
+    def __init__(self, path: Path, passphrase: str) -> None:
+        self.path = Path(path)
+        self._passphrase = passphrase
+        self._cache: dict[Path, object] = {}
+
+    # ------------------------------------------------------------ creation
+
+    def init(self) -> None:
+        """Create our signing, decryption and SSH keys; refuses if any already exist."""
+        existing = [self.path / d for d in ("sign", "decrypt", "ssh") if (self.path / d).exists()]
+        if existing:
+            raise KeystoreError(f"{existing[0]} already exists: refusing to overwrite the keystore")
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for role in ROLES:
+            self._new_pair(role)
+        ssh_dir = self._dir("ssh")
+        key = ed25519.Ed25519PrivateKey.generate()
+        priv = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(self._passphrase.encode()),
+        )
+        pub = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        _write_new(ssh_dir / SSH_KEY_NAME, priv, 0o600)
+        _write_new(ssh_dir / f"{SSH_KEY_NAME}.pub", pub + b" svcard-gateway@SVA\n", 0o644)
+        for p in PARTNERS:
+            self._dir("partners", p, "certs")
+
+    def _dir(self, *parts: str) -> Path:
+        d = self.path.joinpath(*parts)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return d
+
+    def _new_pair(self, role: str) -> str:
+        today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+        label = "signing" if role == "sign" else "decryption"
+        cert, key = make_identity(
+            f"SVA envelope {label} {today}", days=OUR_CERT_DAYS, organization=ORGANIZATION
+        )
+        d = self._dir(role)
+        kid = fingerprint(cert)[:16]
+        _write_new(d / f"{kid}.key", key_pem(key, self._passphrase), 0o600)
+        _write_new(d / f"{kid}.crt", cert_pem(cert), 0o644)
+        _write_atomic(d / "CURRENT", f"{kid}\n".encode(), 0o644)
+        return kid
+
+    # ------------------------------------------------------------ loading
+
+    def _read_private(self, path: Path) -> bytes:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise KeystoreError(f"{path} is missing (run `svcard keys init`?)") from None
+        if st.st_mode & 0o077:
+            raise KeystoreError(
+                f"{path}: private key file is readable by group or others "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}); refusing to use it. Fix: chmod 600 {path}"
+            )
+        return path.read_bytes()
+
+    def _load_pair(self, d: Path, kid: str) -> KeyPair:
+        key_path = d / f"{kid}.key"
+        if key_path not in self._cache:
+            cert = x509.load_pem_x509_certificate((d / f"{kid}.crt").read_bytes())
+            try:
+                key = load_key_pem(self._read_private(key_path), self._passphrase)
+            except ValueError:
+                raise KeystoreError(f"{key_path}: cannot decrypt (wrong SVCARD_KEY_PASSPHRASE?)") from None
+            self._cache[key_path] = (cert, key)
+        return self._cache[key_path]  # type: ignore[return-value]
+
+    def _current_id(self, role: str) -> str:
+        f = self.path / role / "CURRENT"
+        if not f.exists():
+            raise KeystoreError(f"{f} is missing: no {role} key (run `svcard keys init`)")
+        return f.read_text().strip()
+
+    def _ids(self, d: Path) -> list[str]:
+        return sorted(p.stem for p in d.glob("*.key")) if d.is_dir() else []
+
+    def signer(self) -> KeyPair:
+        """Our current signing certificate and key."""
+        return self._load_pair(self.path / "sign", self._current_id("sign"))
+
+    def decryption_keys(self) -> list[KeyPair]:
+        """Current decryption pair first, then previous ones not retired (newest first)."""
+        d = self.path / "decrypt"
+        current = self._current_id("decrypt")
+        pairs = [self._load_pair(d, current)]
+        others = [self._load_pair(d, k) for k in self._ids(d) if k != current]
+        others.sort(key=lambda p: p[0].not_valid_before_utc, reverse=True)
+        return pairs + others
+
+    def certificate(self, role: str) -> x509.Certificate:
+        """Our current certificate for ``role`` (``sign`` or ``decrypt``)."""
+        if role not in ROLES:
+            raise KeystoreError(f"role must be sign or decrypt, not {role!r}")
+        kid = self._current_id(role)
+        return x509.load_pem_x509_certificate((self.path / role / f"{kid}.crt").read_bytes())
+
+    def export_cert(self, role: str) -> bytes:
+        """Our current certificate for ``role`` in PEM, for partners."""
+        return cert_pem(self.certificate(role))
+
+    def ssh_client_key(self) -> paramiko.PKey:
+        path = self.path / "ssh" / SSH_KEY_NAME
+        self._read_private(path)  # existence and permission check, every time
+        if path in self._cache:
+            return self._cache[path]  # type: ignore[return-value]
+        try:
+            self._cache[path] = paramiko.PKey.from_path(path, password=self._passphrase.encode())  # type: ignore[arg-type]
+        except (paramiko.SSHException, ValueError):
+            raise KeystoreError(f"{path}: cannot decrypt (wrong SVCARD_KEY_PASSPHRASE?)") from None
+        return self._cache[path]  # type: ignore[return-value]
+
+    def ssh_public_line(self) -> str:
+        """Our SSH client public key, one OpenSSH ``authorized_keys`` line."""
+        key = self.ssh_client_key()  # not the .pub file: proves the private key loads
+        return f"{key.get_name()} {key.get_base64()} svcard-gateway@SVA"
+
+    # ------------------------------------------------------------ partners
+
+    @staticmethod
+    def _partner(partner: str, sftp: bool = False) -> str:
+        allowed = SFTP_PARTNERS if sftp else PARTNERS
+        if partner not in allowed:
+            kind = "SFTP partner" if sftp else "partner"
+            raise KeystoreError(f"unknown {kind} {partner!r}; one of {', '.join(allowed)}")
+        return partner
+
+    def partner_certs(self, partner: str) -> list[x509.Certificate]:
+        """Every certificate pinned for ``partner`` (oldest first)."""
+        d = self.path / "partners" / self._partner(partner) / "certs"
+        certs = [x509.load_pem_x509_certificate(p.read_bytes()) for p in sorted(d.glob("*.pem"))]
+        return sorted(certs, key=lambda c: c.not_valid_before_utc)
+
+    def trust(self, partner: str, data: bytes, now: dt.datetime | None = None) -> str:
+        """Pin the one certificate in ``data`` (PEM or DER) for ``partner``; its fingerprint.
+
+        Refuses a file holding a private key, several certificates, and any certificate
+        breaking the partner profile (identity.check_profile) or expired.
+        """
+        self._partner(partner)
+        if b"PRIVATE KEY" in data:
+            raise KeystoreError(
+                "the file contains a private key: refusing it; ask the partner for the certificate only"
+            )
+        try:
+            certs = (
+                x509.load_pem_x509_certificates(data)
+                if b"-----BEGIN" in data
+                else [x509.load_der_x509_certificate(data)]
+            )
+        except ValueError:
+            raise KeystoreError("not a PEM or DER X.509 certificate") from None
+        if len(certs) != 1:
+            raise KeystoreError(f"{len(certs)} certificates in the file, exactly one expected")
+        cert = certs[0]
+        try:
+            check_profile(cert, now)
+        except ProfileError as exc:
+            raise KeystoreError(f"certificate refused: {exc}") from None
+        fp = fingerprint(cert)
+        path = self._dir("partners", partner, "certs") / f"{fp}.pem"
+        if not path.exists():
+            _write_atomic(path, cert_pem(cert), 0o644)
+        return fp
+
+    def untrust(self, partner: str, sha256_fingerprint: str) -> None:
+        """Withdraw a pinned certificate of ``partner``."""
+        fp = normalize_fingerprint(sha256_fingerprint)
+        path = self.path / "partners" / self._partner(partner) / "certs" / f"{fp}.pem"
+        if not path.exists():
+            raise KeystoreError(f"no certificate {fp} pinned for {partner} (see `svcard keys list`)")
+        path.unlink()
+
+    def trust_host(self, partner: str, known_hosts_text: str) -> int:
+        """Pin the host keys in ``known_hosts_text`` for an SFTP partner; how many were new.
+
+        Every line is checked first: one bad line refuses the whole file, naming the line.
+        """
+        self._partner(partner, sftp=True)
+        entries = []
+        for n, line in enumerate(known_hosts_text.splitlines(), 1):
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(s, n)
+            except (paramiko.SSHException, ValueError, TypeError) as exc:
+                raise KeystoreError(f"known_hosts line {n}: not a host key line ({exc})") from None
+            if entry is None or entry.key is None:
+                raise KeystoreError(
+                    f"known_hosts line {n}: not a host key line (unsupported key type or marker)"
+                )
+            entries.append(entry.to_line().strip())
+        if not entries:
+            raise KeystoreError("no host key in the file")
+        path = self._dir("partners", partner) / "known_hosts"
+        current = path.read_text().splitlines() if path.exists() else []
+        new = [e for e in dict.fromkeys(entries) if e not in current]
+        if new:
+            _write_atomic(path, ("\n".join(current + new) + "\n").encode(), 0o644)
+        return len(new)
+
+    def host_keys(self, partner: str) -> paramiko.HostKeys:
+        """The pinned host keys of an SFTP partner (empty if none: every host is unknown)."""
+        path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
+        return paramiko.HostKeys(str(path)) if path.exists() else paramiko.HostKeys()
+
+    # ------------------------------------------------------------ rotation
+
+    def rotate(self, role: str) -> str:
+        """Make a new pair for ``role`` and make it current; the new id.
+
+        After ``rotate("decrypt")`` the previous decryption keys keep opening files until
+        ``retire()``; after ``rotate("sign")`` the old signing pair moves to sign/retired/.
+        """
+        if role not in ROLES:
+            raise KeystoreError(f"role must be sign or decrypt, not {role!r}")
+        old = self._current_id(role)
+        kid = self._new_pair(role)
+        if role == "sign":
+            self._move_retired(self.path / "sign", old)
+        return kid
+
+    def retire(self) -> list[str]:
+        """Retire every decryption pair but the current one; their ids."""
+        d = self.path / "decrypt"
+        current = self._current_id("decrypt")
+        done = []
+        for kid in self._ids(d):
+            if kid != current:
+                self._move_retired(d, kid)
+                done.append(kid)
+        return done
+
+    def _move_retired(self, d: Path, kid: str) -> None:
+        r = self._dir(d.name, "retired")
+        for ext in (".crt", ".key"):
+            src = d / f"{kid}{ext}"
+            if src.exists():
+                shutil.move(src, r / src.name)
+            self._cache.pop(src, None)
+
+    # ------------------------------------------------------------ envelopes
+
+    def seal(self, data: bytes | bytearray | memoryview, to: str) -> bytes:
+        """Sign with our key and encrypt to every certificate pinned for partner ``to``."""
+        return bytes(self.seal_buffer(data, to))
+
+    def seal_buffer(self, data: bytes | bytearray | memoryview, to: str) -> bytearray:
+        certs = self.partner_certs(to)
+        if not certs:
+            raise KeystoreError(f"no certificate pinned for {to}: run `svcard keys trust {to} CERT.pem`")
+        cert, key = self.signer()
+        return envelope.seal_buffer(data, cert, key, certs)
+
+    def open(self, data: bytes | bytearray | memoryview, from_: str, now: dt.datetime | None = None) -> bytes:
+        """Decrypt with our current or previous keys, verify as signed by ``from_``;
+        raises ``envelope.EnvelopeError`` (E01/E02)."""
+        return bytes(self.open_view(data, from_, now))
+
+    def open_view(
+        self, data: bytes | bytearray | memoryview, from_: str, now: dt.datetime | None = None
+    ) -> memoryview:
+        return envelope.open_view(data, self.decryption_keys(), self.partner_certs(from_), now)
+
+    # ------------------------------------------------------------ listing
+
+    def listing(self) -> list[Entry]:
+        """Every key and certificate, with role, fingerprint and validity."""
+        out: list[Entry] = []
+        for role in ROLES:
+            d = self.path / role
+            current = self._current_id(role) if (d / "CURRENT").exists() else None
+            for sub, state in (("", None), ("retired", "retired")):
+                for crt in sorted((d / sub).glob("*.crt")) if (d / sub).is_dir() else []:
+                    st = state or ("current" if crt.stem == current else "previous")
+                    out.append(self._cert_entry(f"{role} ({st})", crt))
+        pub = self.path / "ssh" / f"{SSH_KEY_NAME}.pub"
+        if pub.exists():
+            kind, b64 = pub.read_text().split()[:2]
+            pkey = paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
+            out.append(Entry("ssh client key", pub, _ssh_fingerprint(pkey), kind, None, None))
+        for p in PARTNERS:
+            for pem in sorted((self.path / "partners" / p / "certs").glob("*.pem")):
+                out.append(self._cert_entry(f"partner {p} certificate", pem))
+            kh = self.path / "partners" / p / "known_hosts"
+            if kh.exists():
+                for entry in self._host_entries(kh):
+                    out.append(
+                        Entry(
+                            f"partner {p} ssh host key",
+                            kh,
+                            _ssh_fingerprint(entry.key),
+                            f"{','.join(entry.hostnames)} {entry.key.get_name()}",
+                            None,
+                            None,
+                        )
+                    )
+        return out
+
+    @staticmethod
+    def _host_entries(path: Path) -> Iterator[paramiko.hostkeys.HostKeyEntry]:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, n)
+                if entry is not None and entry.key is not None:
+                    yield entry
+
+    @staticmethod
+    def _cert_entry(role: str, path: Path) -> Entry:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        return Entry(
+            role,
+            path,
+            fingerprint(cert),
+            cert.subject.rfc4514_string(),
+            cert.not_valid_before_utc,
+            cert.not_valid_after_utc,
+        )
