@@ -295,6 +295,10 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
                 secrets_dir / "archive.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
         if passphrase is None and "key_passphrase" not in overrides:
             passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
+        # Previous data keys kept by `svcard keys rotate-data-key --new-dev-key`.
+        previous_file = secrets_dir / "data.key.previous"
+        if not v["DATA_KEY_PREVIOUS"] and "data_key_previous" not in overrides and previous_file.exists():
+            v["DATA_KEY_PREVIOUS"] = _data_keys(",".join(previous_file.read_text().split()))
     if passphrase is not None and len(passphrase) < 12:
         raise SettingsError(f"{PREFIX}KEY_PASSPHRASE: must be at least 12 characters")
 

@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "config",
     "db",
     "jobs",
+    "keys",
+    "envelope",
 ]
 
 

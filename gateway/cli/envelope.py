@@ -1,0 +1,71 @@
+"""`svcard envelope seal|open`: a file to or from a partner, by hand.
+
+Exit status 0 on success; 1 with ``E01``/``E02`` and a one-line reason when an envelope
+is refused; 2 when the keystore cannot serve (missing key, bad permissions). OUT is
+written to a temporary file beside it and renamed only on success, so it never exists
+half-written or unverified.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from gateway.cli.keys import keystore
+from keys.envelope import EnvelopeError
+from keys.keystore import PARTNERS, KeystoreError
+
+PartnerChoice = click.Choice(PARTNERS)
+
+
+def write_atomic(out: Path, data: bytes | bytearray | memoryview) -> None:
+    """Write ``data`` to ``out`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=out.parent or Path("."), prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.group("envelope")
+def cli() -> None:
+    """Seal (sign + encrypt) and open (decrypt + verify) partner files."""
+
+
+@cli.command("seal")
+@click.option("--to", "partner", required=True, type=PartnerChoice, help="the receiving partner")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def seal(partner: str, src: Path, out: Path) -> None:
+    """Sign SRC with our key and encrypt it to PARTNER's pinned certificates, into OUT."""
+    try:
+        sealed = keystore().seal_buffer(src.read_bytes(), to=partner)
+    except KeystoreError as exc:
+        click.echo(f"svcard envelope: {exc}", err=True)
+        raise SystemExit(2) from None
+    write_atomic(out, sealed)
+
+
+@cli.command("open")
+@click.option("--from", "partner", required=True, type=PartnerChoice, help="the sending partner")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def open_(partner: str, src: Path, out: Path) -> None:
+    """Decrypt SRC with our keys, verify it is signed by PARTNER, write the plain file to OUT."""
+    try:
+        plain = keystore().open_view(src.read_bytes(), from_=partner)
+    except EnvelopeError as exc:
+        click.echo(f"svcard envelope: {exc.code} {src.name}: {exc.reason}", err=True)
+        raise SystemExit(1) from None
+    except KeystoreError as exc:
+        click.echo(f"svcard envelope: {exc}", err=True)
+        raise SystemExit(2) from None
+    write_atomic(out, plain)
