@@ -2,5 +2,22 @@
 ``Base.metadata`` is complete for Alembic and for the models/migrations agreement test."""
 
 from gateway.models.base import Base
+from gateway.models.calendar import CalendarDay, CalendarYear
+from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
+from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
-__all__ = ["Base"]
+__all__ = [
+    "Base",
+    "Branch",
+    "CalendarDay",
+    "CalendarYear",
+    "Card",
+    "CardEvent",
+    "CardFunction",
+    "CardRequest",
+    "HeldEvent",
+    "Order",
+    "ServiceSession",
+    "TrainingRecord",
+    "Volunteer",
+]
