@@ -1,0 +1,506 @@
+"""Every record type of the partner specs: its fields in file order and its record rules.
+
+This table is the single source of the rules. ``schemas.validate`` builds from it both
+the marshmallow schema of each type and the fast path's compiled line pattern; the
+writer checks with the same schema. A record rule is a function ``(data, ctx)`` that
+returns ``(field, reason)`` when broken, else ``None``; it declares the fields it needs,
+and runs only when those fields passed their own rules (so one bad value gives one
+error, not a cascade).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from schemas import rules
+from schemas.fields import (
+    BRANCH,
+    CARD_ID,
+    COUNT,
+    DATE,
+    ID_NUMBER,
+    INTEGER,
+    MASKED_PAN,
+    MOBILE,
+    MONTH,
+    SHA256,
+    TIME,
+    VOLUNTEER_NO,
+    FieldSpec,
+    code,
+    digits,
+    enum,
+    text,
+)
+
+Problem = tuple[str, str] | None
+
+
+def load_branches() -> frozenset[str]:
+    """The branch codes of the packaged copy of partners/branches.csv."""
+    with resources.files("schemas").joinpath("data/branches.csv").open(encoding="utf-8") as f:
+        return frozenset(row["branch_code"] for row in csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a record's rules are checked against: the file's business date and the
+    bank's branch codes (the packaged list unless the caller passes its own)."""
+
+    business_date: date
+    branches: frozenset[str]
+
+    @classmethod
+    def of(cls, business_date: date, branches: frozenset[str] | None = None) -> Context:
+        return cls(business_date, branches if branches is not None else DEFAULT_BRANCHES)
+
+
+DEFAULT_BRANCHES = load_branches()
+
+
+@dataclass(frozen=True)
+class Rule:
+    needs: tuple[str, ...]
+    check: Callable[[dict[str, Any], Context], Problem]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[Rule, ...] = ()
+    money_field: str | None = None
+    directions: frozenset[tuple[str, str]] = frozenset()
+    ext: str = "txt"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def id_field(self) -> str:
+        return self.fields[0].name
+
+
+def F(name: str, kind: Any, blank: str = "never") -> FieldSpec:  # noqa: N802 - table shorthand
+    return FieldSpec(name, kind, blank)
+
+
+def rule(*needs: str) -> Callable[[Callable[..., Problem]], Rule]:
+    def wrap(fn: Callable[..., Problem]) -> Rule:
+        return Rule(needs, fn)
+
+    return wrap
+
+
+# ---- rules shared by several types -------------------------------------------------
+
+
+def present_only_when(field: str, selector: str, values: tuple[str, ...], label: str) -> Rule:
+    """``field`` is required when ``selector`` is one of ``values`` and blank otherwise."""
+
+    def check(d: dict[str, Any], ctx: Context) -> Problem:
+        wanted = d[selector] in values
+        have = d[field] is not None
+        if wanted and not have:
+            return field, f"required for {label}"
+        if have and not wanted:
+            return field, f"only for {label}"
+        return None
+
+    return Rule((field, selector), check)
+
+
+def not_after_business_date(field: str) -> Rule:
+    def check(d: dict[str, Any], ctx: Context) -> Problem:
+        v = d[field]
+        if v is not None and v > ctx.business_date:
+            return field, "after business date"
+        return None
+
+    return Rule((field,), check)
+
+
+@rule("branch_code")
+def branch_known(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["branch_code"] not in ctx.branches:
+        return "branch_code", "not a branch code of branches.csv"
+    return None
+
+
+@rule("id_type", "id_number")
+def id_number_rule(d: dict[str, Any], ctx: Context) -> Problem:
+    reason = rules.id_number_problem(d["id_type"], d["id_number"], ctx.business_date)
+    return ("id_number", reason) if reason else None
+
+
+def _ric_ok(d: dict[str, Any], ctx: Context) -> bool:
+    return d["id_type"] == "RIC" and not rules.ric_problem(d["id_number"], ctx.business_date)
+
+
+@rule("id_type", "id_number", "birth_date")
+def ric_birth_date(d: dict[str, Any], ctx: Context) -> Problem:
+    if _ric_ok(d, ctx) and rules.ric_birth_date(d["id_number"]) != d["birth_date"]:
+        return "birth_date", "birth date disagrees with id number"
+    return None
+
+
+@rule("id_type", "id_number", "gender")
+def ric_gender(d: dict[str, Any], ctx: Context) -> Problem:
+    if _ric_ok(d, ctx) and rules.ric_gender(d["id_number"]) != d["gender"]:
+        return "gender", "gender disagrees with id number"
+    return None
+
+
+# ---- bank.md -------------------------------------------------------------------------
+
+
+@rule("birth_date")
+def min_age(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["birth_date"] > ctx.business_date:
+        return "birth_date", "after business date"
+    if rules.age_on(d["birth_date"], ctx.business_date) < rules.MIN_AGE:
+        return "birth_date", f"under {rules.MIN_AGE} on business date"
+    return None
+
+
+@rule("carrier", "birth_date")
+def credit_age(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["carrier"] == "CREDIT" and d["birth_date"] <= ctx.business_date:
+        if rules.age_on(d["birth_date"], ctx.business_date) < rules.CREDIT_MIN_AGE:
+            return "carrier", f"CREDIT needs age {rules.CREDIT_MIN_AGE} on business date"
+    return None
+
+
+@rule("order_id", "photo")
+def photo_name(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["photo"] != f"photos/{d['order_id']}.jpg":
+        return "photo", "not photos/ then order_id then .jpg"
+    return None
+
+
+CARDORDER = RecordType(
+    "CARDORDER",
+    (
+        F("order_id", code(1, 20)),
+        F("order_type", enum("RENEW", "NEW")),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("name", text(1, 30)),
+        F("id_type", enum(*rules.ID_TYPES)),
+        F("id_number", ID_NUMBER),
+        F("gender", enum("M", "F")),
+        F("birth_date", DATE),
+        F("mobile", MOBILE),
+        F("address", text(1, 100)),
+        F("emergency_name", text(1, 30)),
+        F("emergency_mobile", MOBILE),
+        F("carrier", enum("DEBIT", "CREDIT")),
+        F("branch_code", BRANCH),
+        F("photo", text(1, 40)),
+        F("replaces_card_id", CARD_ID, "rule"),
+    ),
+    (
+        id_number_rule,
+        ric_gender,
+        ric_birth_date,
+        min_age,
+        credit_age,
+        branch_known,
+        photo_name,
+        present_only_when("replaces_card_id", "order_type", ("RENEW",), "RENEW"),
+    ),
+    directions=frozenset({("SVA", "BOCSZ")}),
+    ext="zip",
+)
+
+CARDREQ = RecordType(
+    "CARDREQ",
+    (
+        F("request_id", code(1, 20)),
+        F("request_type", enum("LOSS_REPORT", "CANCEL_ORDER")),
+        F("card_id", CARD_ID, "rule"),
+        F("order_id", code(1, 20), "rule"),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("request_time", TIME),
+        F("reason", text(0, 100), "text"),
+    ),
+    (
+        present_only_when("card_id", "request_type", ("LOSS_REPORT",), "LOSS_REPORT"),
+        present_only_when("order_id", "request_type", ("CANCEL_ORDER",), "CANCEL_ORDER"),
+    ),
+    directions=frozenset({("SVA", "BOCSZ")}),
+)
+
+_MADE = ("PRODUCED", "NOTIFIED")
+CARDRESULT = RecordType(
+    "CARDRESULT",
+    (
+        F("order_id", code(1, 20)),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("result", enum("ACCEPTED", "REJECTED", "PRODUCED", "NOTIFIED")),
+        F("reason_code", enum("R01", "R02", "R03", "R04", "R05", "R06", "R07", "R99"), "rule"),
+        F("reason_text", text(0, 100), "text"),
+        F("card_id", CARD_ID, "rule"),
+        F("masked_pan", MASKED_PAN, "rule"),
+        F("expiry", MONTH, "rule"),
+        F("branch_code", BRANCH),
+        F("event_date", DATE),
+    ),
+    (
+        present_only_when("reason_code", "result", ("REJECTED",), "REJECTED"),
+        present_only_when("card_id", "result", _MADE, "PRODUCED or NOTIFIED"),
+        present_only_when("masked_pan", "result", _MADE, "PRODUCED or NOTIFIED"),
+        present_only_when("expiry", "result", _MADE, "PRODUCED or NOTIFIED"),
+        branch_known,
+        not_after_business_date("event_date"),
+    ),
+    directions=frozenset({("BOCSZ", "SVA")}),
+)
+
+
+@rule("event_time")
+def event_time_by_day_end(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["event_time"].date() > ctx.business_date:
+        return "event_time", "after end of business date"
+    return None
+
+
+CARDSTATUS = RecordType(
+    "CARDSTATUS",
+    (
+        F("event_id", code(1, 20)),
+        F("card_id", CARD_ID),
+        F("volunteer_no", VOLUNTEER_NO),
+        F(
+            "event",
+            enum(
+                "COLLECTED",
+                "PICKUP_REMINDER",
+                "CUT_CLOSED",
+                "LOST_REPORTED",
+                "DAMAGED_REPORTED",
+                "REISSUED",
+                "EXPIRING",
+                "EXPIRED",
+                "ACCOUNT_CLOSED",
+            ),
+        ),
+        F("event_time", TIME),
+        F("channel", enum("BRANCH", "HOTLINE", "PLATFORM", "SYSTEM")),
+        F("new_card_id", CARD_ID, "rule"),
+        F("new_masked_pan", MASKED_PAN, "rule"),
+        F("new_expiry", MONTH, "rule"),
+        F("detail", text(0, 100), "text"),
+    ),
+    (
+        event_time_by_day_end,
+        present_only_when("new_card_id", "event", ("REISSUED",), "REISSUED"),
+        present_only_when("new_masked_pan", "event", ("REISSUED",), "REISSUED"),
+        present_only_when("new_expiry", "event", ("REISSUED",), "REISSUED"),
+    ),
+    directions=frozenset({("BOCSZ", "SVA")}),
+)
+
+
+@rule("txn_time")
+def txn_time_on_business_date(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["txn_time"].date() != ctx.business_date:
+        return "txn_time", "not within business date"
+    return None
+
+
+SWIPE = RecordType(
+    "SWIPE",
+    (
+        F("txn_id", code(1, 24)),
+        F("card_id", CARD_ID),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("txn_time", TIME),
+        F("txn_type", enum("PURCHASE", "REFUND", "REVERSAL")),
+        F("orig_txn_id", code(1, 24), "rule"),
+        F("channel", enum("POS", "QR", "ONLINE")),
+        F("mcc", digits(4)),
+        F("donation_fen", INTEGER),
+    ),
+    (
+        txn_time_on_business_date,
+        present_only_when("orig_txn_id", "txn_type", ("REVERSAL",), "REVERSAL"),
+    ),
+    money_field="donation_fen",
+    directions=frozenset({("BOCSZ", "SVA")}),
+)
+
+
+# ---- transit.md ----------------------------------------------------------------------
+
+
+@rule("effective_date")
+def effective_not_past(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["effective_date"] < ctx.business_date:
+        return "effective_date", "before business date"
+    return None
+
+
+TRANSITREQ = RecordType(
+    "TRANSITREQ",
+    (
+        F("request_id", code(1, 20)),
+        F("action", enum("ENABLE", "DISABLE")),
+        F("card_id", CARD_ID),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("effective_date", DATE),
+    ),
+    (effective_not_past,),
+    directions=frozenset({("SVA", "SZT")}),
+)
+
+
+@rule("result", "transit_account_no")
+def account_only_ok(d: dict[str, Any], ctx: Context) -> Problem:
+    # The ENABLE/DISABLE half of the rule needs the request: the adapter checks it.
+    if d["result"] == "FAILED" and d["transit_account_no"] is not None:
+        return "transit_account_no", "only for OK"
+    return None
+
+
+TRANSITACK = RecordType(
+    "TRANSITACK",
+    (
+        F("request_id", code(1, 20)),
+        F("result", enum("OK", "FAILED")),
+        F("reason_code", enum("T01", "T02", "T03", "T99"), "rule"),
+        F("transit_account_no", digits(12), "rule"),
+        F("processed_date", DATE),
+    ),
+    (present_only_when("reason_code", "result", ("FAILED",), "FAILED"), account_only_ok),
+    directions=frozenset({("SZT", "SVA")}),
+)
+
+# ---- fund.md -------------------------------------------------------------------------
+
+
+@rule("purchase_count", "reversal_count", "expected_fen")
+def expected_is_ten_per_net_purchase(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["expected_fen"] != 10 * (d["purchase_count"] - d["reversal_count"]):
+        return "expected_fen", "not 10 times purchases minus reversals"
+    return None
+
+
+DONATIONEXP = RecordType(
+    "DONATIONEXP",
+    (
+        F("volunteer_no", VOLUNTEER_NO),
+        F("period", MONTH),
+        F("purchase_count", COUNT),
+        F("reversal_count", COUNT),
+        F("expected_fen", INTEGER),
+    ),
+    (expected_is_ten_per_net_purchase,),
+    money_field="expected_fen",
+    directions=frozenset({("SVA", "SZVF")}),
+)
+
+DONATION = RecordType(
+    "DONATION",
+    (
+        F("receipt_id", code(1, 24)),
+        F("volunteer_no", VOLUNTEER_NO),
+        F("period", MONTH),
+        F("amount_fen", INTEGER),
+        F("received_date", DATE),
+    ),
+    money_field="amount_fen",
+    directions=frozenset({("SZVF", "SVA")}),
+)
+
+# ---- insurer.md ----------------------------------------------------------------------
+
+
+@rule("cover_from", "cover_to")
+def cover_in_order(d: dict[str, Any], ctx: Context) -> Problem:
+    if d["cover_to"] is not None and d["cover_to"] < d["cover_from"]:
+        return "cover_to", "before cover_from"
+    return None
+
+
+INSROSTER = RecordType(
+    "INSROSTER",
+    (
+        F("volunteer_no", VOLUNTEER_NO),
+        F("name", text(1, 30)),
+        F("id_type", enum(*rules.ID_TYPES)),
+        F("id_number", ID_NUMBER),
+        F("birth_date", DATE),
+        F("cover_from", DATE),
+        F("cover_to", DATE, "rule"),
+    ),
+    (
+        id_number_rule,
+        ric_birth_date,
+        not_after_business_date("birth_date"),
+        not_after_business_date("cover_from"),
+        not_after_business_date("cover_to"),
+        cover_in_order,
+    ),
+    directions=frozenset({("SVA", "BOCINS")}),
+)
+
+# ---- README.md: ACK ------------------------------------------------------------------
+
+ACK_TEXT_MAX = 1000
+
+
+@rule("status", "error_code", "error_text")
+def ack_code_by_status(d: dict[str, Any], ctx: Context) -> Problem:
+    status, code_, text_ = d["status"], d["error_code"], d["error_text"]
+    if status == "ACCEPTED":
+        if code_ is not None:
+            return "error_code", "only when not ACCEPTED"
+        if text_:
+            return "error_text", "only when not ACCEPTED"
+    elif status == "PARTIAL":
+        if code_ != "E07":
+            return "error_code", "E07 required for PARTIAL"
+        if not text_:
+            return "error_text", "required for PARTIAL"
+    elif code_ is None or code_ == "E07":
+        return "error_code", "E01 to E06 required for REJECTED"
+    return None
+
+
+ACK = RecordType(
+    "ACK",
+    (
+        F("original_file_name", text(1, 255)),
+        F("sha256", SHA256),
+        F("status", enum("ACCEPTED", "PARTIAL", "REJECTED")),
+        F("error_code", enum("E01", "E02", "E03", "E04", "E05", "E06", "E07"), "rule"),
+        F("error_text", text(0, ACK_TEXT_MAX), "text"),
+    ),
+    (ack_code_by_status,),
+    directions=frozenset({(a, b) for p in ("BOCSZ", "SZT", "SZVF") for a, b in (("SVA", p), (p, "SVA"))}),
+)
+
+TYPES: dict[str, RecordType] = {
+    t.name: t
+    for t in (
+        CARDORDER,
+        CARDREQ,
+        CARDRESULT,
+        CARDSTATUS,
+        SWIPE,
+        TRANSITREQ,
+        TRANSITACK,
+        DONATIONEXP,
+        DONATION,
+        INSROSTER,
+        ACK,
+    )
+}
+
+PARTIES = frozenset({"SVA", "BOCSZ", "SZT", "SZVF", "BOCINS", "SZHC"})
