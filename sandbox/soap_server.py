@@ -121,6 +121,7 @@ class SoapService:
         self.available = True
         self.delay_seconds = 0.0
         self.calls: Counter[str] = Counter()  # requests that reached an operation, by name
+        self.refused: Counter[str] = Counter()  # security refusals, by wsse fault name
         self._lock = threading.RLock()
         self._server_faults = 0
         self._late_answers: list[float] = []
@@ -167,6 +168,8 @@ class SoapService:
             answer = self.operations()[operation](payload)
         except SecurityRefused as refused:
             log.warning("sandbox %s: security refused: %s", self.path, refused.code)
+            with self._lock:
+                self.refused[refused.code] += 1
             return self._fault(f"wsse:{refused.code}", refused.text)
         except SoapFault as fault:
             return self._fault(fault.code, fault.text)
@@ -232,7 +235,12 @@ class SoapServer:
             self.host, self.port, self._app, threaded=True, ssl_context=self.ssl_context
         )
         self.port = self._server.server_port  # keep the port so stop/start comes back on it
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-soap", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sandbox-soap",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
