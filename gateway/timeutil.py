@@ -8,7 +8,7 @@ from gateway.settings import BUSINESS_TZ
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC)  # the same as gateway.models.columns.utcnow, for non-model code
 
 
 def beijing_today(now: datetime | None = None) -> date:

@@ -4,9 +4,15 @@
 from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
+from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
 __all__ = [
+    "Alert",
+    "ExchangeFile",
+    "FileApplication",
+    "OutboundItem",
+    "RecordErrorRow",
     "Base",
     "Branch",
     "CalendarDay",
