@@ -1,0 +1,216 @@
+"""SftpTransport against the sandbox SFTP server and a real OpenSSH sshd (each test, both)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from adapters.sftp import AuthError, HostKeyError, RemoteFileError, SftpTransport, TransientError, UploadError
+from sandbox.sftp_server import SandboxSftpServer, generate_host_key
+from sandbox.sftp_sshd import OpenSshServer, free_port
+from tests.integration.conftest import ClientKey, SftpEndpoint, _client_key
+
+pytestmark = pytest.mark.integration
+
+NAME = "CARDORDER_SVA_20261130_001.zip.p7m"
+
+
+class Sleeps(list):
+    """Records the back-off delays instead of sleeping; may run an action on a call."""
+
+    def __init__(self, on_call: dict[int, object] | None = None) -> None:
+        super().__init__()
+        self.on_call = on_call or {}
+
+    def __call__(self, delay: float) -> None:
+        self.append(delay)
+        action = self.on_call.get(len(self))
+        if action:
+            action()
+
+
+def transport(ep: SftpEndpoint, key: ClientKey, **kw) -> SftpTransport:
+    kw.setdefault("timeout", 5)
+    kw.setdefault("retry_base_delay", 0.01)
+    return SftpTransport(ep.url, key.key, [ep.host_key], partner="BOCSZ", **kw)
+
+
+def test_upload_lands_whole_under_its_name(
+    sftp_endpoint: SftpEndpoint, sftp_client_key: ClientKey, tmp_path: Path
+):
+    data = os.urandom(700_001)  # several pipelined write requests, not a multiple of any
+    src = tmp_path / "order.p7m"
+    src.write_bytes(data)
+    (sftp_endpoint.folder / "inbox" / f"{NAME}.part").write_bytes(b"stale half upload")
+    with transport(sftp_endpoint, sftp_client_key) as t:
+        assert t.upload(src, NAME) == len(data)
+        assert t.upload(b"second", "ACK_SVA_20261130_001.txt.p7m") == 6
+        # A retry after a lost confirmation replaces the earlier copy.
+        assert t.upload(data, NAME) == len(data)
+    inbox = sftp_endpoint.folder / "inbox"
+    assert (inbox / NAME).read_bytes() == data
+    assert (inbox / "ACK_SVA_20261130_001.txt.p7m").read_bytes() == b"second"
+    assert sorted(p.name for p in inbox.iterdir()) == ["ACK_SVA_20261130_001.txt.p7m", NAME]
+
+
+def test_upload_writes_part_then_renames(sftp_endpoint: SftpEndpoint, sftp_client_key: ClientKey):
+    # A folder in the way of the final name makes the rename fail: what was written is
+    # then all in <name>.part, and nothing appeared under the real name.
+    blocker = sftp_endpoint.folder / "inbox" / NAME
+    blocker.mkdir()
+    (blocker / "keep").write_bytes(b"")
+    sleeps = Sleeps()
+    with (
+        transport(sftp_endpoint, sftp_client_key, sleep=sleeps) as t,
+        pytest.raises(RemoteFileError, match=NAME),
+    ):
+        t.upload(b"z" * 100_000, NAME)
+    assert (sftp_endpoint.folder / "inbox" / f"{NAME}.part").read_bytes() == b"z" * 100_000
+    assert blocker.is_dir() and sleeps == []
+
+
+def test_upload_size_mismatch_is_an_upload_error(
+    sandbox_endpoint: SftpEndpoint, sftp_client_key: ClientKey, monkeypatch: pytest.MonkeyPatch
+):
+    # A faulty server that loses the tail of a file when renaming it.
+    from sandbox import sftp_server
+
+    real = sftp_server._SftpInterface.posix_rename
+
+    def lossy(self, old, new):
+        rc = real(self, old, new)
+        os.truncate(self.account.real(new), 10)
+        return rc
+
+    monkeypatch.setattr(sftp_server._SftpInterface, "posix_rename", lossy)
+    sleeps = Sleeps()
+    with (
+        transport(sandbox_endpoint, sftp_client_key, sleep=sleeps) as t,
+        pytest.raises(UploadError, match="10 bytes, sent 5000"),
+    ):
+        t.upload(b"y" * 5000, NAME)
+    assert sleeps == []
+
+
+def test_listing_ignores_part_files_and_folders(sftp_endpoint: SftpEndpoint, sftp_client_key: ClientKey):
+    outbox = sftp_endpoint.folder / "outbox"
+    (outbox / "CARDRESULT_BOCSZ_20261130_001.txt.p7m").write_bytes(b"a" * 10)
+    (outbox / "CARDSTATUS_BOCSZ_20261130_001.txt.p7m").write_bytes(b"")
+    (outbox / "SWIPE_BOCSZ_20261130_001.txt.p7m.part").write_bytes(b"still uploading")
+    (outbox / "archive").mkdir()
+    with transport(sftp_endpoint, sftp_client_key) as t:
+        files = t.list_outbox()
+    assert [(f.name, f.size) for f in files] == [
+        ("CARDRESULT_BOCSZ_20261130_001.txt.p7m", 10),
+        ("CARDSTATUS_BOCSZ_20261130_001.txt.p7m", 0),
+    ]
+    assert abs(files[0].mtime.timestamp() - (outbox / files[0].name).stat().st_mtime) < 2
+
+
+def test_download_spools_the_file_with_its_sha256(
+    sftp_endpoint: SftpEndpoint, sftp_client_key, tmp_path: Path
+):
+    data = os.urandom(1_234_567)
+    name = "SWIPE_BOCSZ_20261130_001.txt.p7m"
+    (sftp_endpoint.folder / "outbox" / name).write_bytes(data)
+    (sftp_endpoint.folder / "outbox" / "EMPTY_BOCSZ_20261130_001.txt.p7m").write_bytes(b"")
+    spool = tmp_path / "spool"
+    with transport(sftp_endpoint, sftp_client_key) as t:
+        got = t.download(name, spool)
+        empty = t.download("EMPTY_BOCSZ_20261130_001.txt.p7m", spool)
+        t.delete(name)
+        with pytest.raises(RemoteFileError, match="download of MISSING"):
+            t.download("MISSING_BOCSZ_20261130_001.txt.p7m", spool)
+    assert got.path == spool / name and got.path.read_bytes() == data
+    assert got.sha256 == hashlib.sha256(data).hexdigest() and got.size == len(data)
+    assert empty.size == 0 and empty.sha256 == hashlib.sha256(b"").hexdigest()
+    assert sorted(p.name for p in spool.iterdir()) == [
+        "EMPTY_BOCSZ_20261130_001.txt.p7m",
+        name,
+    ]  # no temp left
+    assert not (sftp_endpoint.folder / "outbox" / name).exists()
+
+
+def test_unknown_host_key_refused_at_once(sftp_endpoint: SftpEndpoint, sftp_client_key, caplog):
+    other = generate_host_key()
+    sleeps = Sleeps()
+    t = SftpTransport(
+        sftp_endpoint.url, sftp_client_key.key, [other], timeout=5, partner="BOCSZ", sleep=sleeps
+    )
+    with (
+        caplog.at_level(logging.ERROR, logger="svcard.alert"),
+        pytest.raises(HostKeyError, match="not pinned"),
+    ):
+        t.list_outbox()
+    assert sleeps == []  # never retried
+    alerts = [r for r in caplog.records if r.name == "svcard.alert"]
+    assert len(alerts) == 1 and "BOCSZ" in alerts[0].getMessage() and "SHA256:" in alerts[0].getMessage()
+
+
+def test_changed_host_key_type_refused(sftp_endpoint: SftpEndpoint, sftp_client_key):
+    # Pinned: an RSA key; the server has only Ed25519 -> it cannot show a pinned key.
+    rsa = paramiko.RSAKey.generate(1024)
+    with pytest.raises(HostKeyError):
+        SftpTransport(sftp_endpoint.url, sftp_client_key.key, [rsa], timeout=5, sleep=Sleeps()).list_outbox()
+
+
+def test_wrong_client_key_refused_at_once(sftp_endpoint: SftpEndpoint, caplog):
+    stranger = _client_key()
+    sleeps = Sleeps()
+    with (
+        caplog.at_level(logging.ERROR, logger="svcard.alert"),
+        pytest.raises(AuthError, match="refused our client key"),
+    ):
+        transport(sftp_endpoint, stranger, sleep=sleeps).upload(b"x", NAME)
+    assert sleeps == []
+    assert any(r.name == "svcard.alert" for r in caplog.records)
+    assert not (sftp_endpoint.folder / "inbox" / NAME).exists()
+
+
+@pytest.mark.parametrize("kind", ["sandbox", "openssh"])
+def test_network_failure_retried_with_backoff(kind: str, sftp_client_key: ClientKey, tmp_path: Path, request):
+    # The server is down for the first two attempts, then comes up.
+    port = free_port()
+    if kind == "sandbox":
+        server = SandboxSftpServer(tmp_path, [sftp_client_key.key], port=port)
+        url, host_key = server.url("bocsz"), server.host_key
+    else:
+        request.getfixturevalue("openssh_sftpd")  # skips/fails if sshd is unavailable
+        server = OpenSshServer([sftp_client_key.public_line], base_dir=tmp_path)
+        server.port = port
+        server.start(port=port)  # creates the host key, then down again until the 2nd retry
+        server.stop(remove=False)
+        url = server.url
+        from tests.integration.conftest import public_key
+
+        host_key = public_key(server.host_public_key)
+
+    def come_up() -> None:
+        server.start(port=port) if kind == "openssh" else server.start()
+
+    sleeps = Sleeps(on_call={2: come_up})
+    try:
+        t = SftpTransport(
+            url, sftp_client_key.key, [host_key], timeout=5, retry_base_delay=0.01, sleep=sleeps
+        )
+        with t:
+            assert t.list_outbox() == []
+    finally:
+        server.stop()
+    assert sleeps == [0.01, 0.02]  # exponential back-off, then success
+
+
+def test_retries_exhausted_is_a_transient_error(sftp_client_key: ClientKey):
+    sleeps = Sleeps()
+    t = SftpTransport(
+        f"sftp://bocsz@127.0.0.1:{free_port()}", sftp_client_key.key, [generate_host_key()],
+        timeout=2, retry_attempts=4, retry_base_delay=0.5, partner="BOCSZ", sleep=sleeps,
+    )  # fmt: skip
+    with pytest.raises(TransientError, match="after 4 attempts: cannot connect"):
+        t.upload(b"x", NAME)
+    assert sleeps == [0.5, 1.0, 2.0]
