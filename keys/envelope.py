@@ -186,22 +186,31 @@ def _recipient_info(cert: x509.Certificate, cek: bytes) -> bytes:
     )
 
 
-def seal_buffer(
+def signed_data(
     data: bytes | bytearray | memoryview,
     signer_cert: x509.Certificate,
     signer_key: rsa.RSAPrivateKey,
-    recipient_certs: Sequence[x509.Certificate],
     *,
     signing_time: dt.datetime | None = None,
     pss: bool = False,
-) -> bytearray:
-    """Like ``seal`` but returns the envelope in a bytearray, saving a copy of the file."""
-    if not recipient_certs:
-        raise ValueError("no recipient certificate to seal to")
+) -> bytes:
+    """DER ContentInfo(SignedData) alone (what ``openssl cms -sign`` outputs); with
+    ``envelop`` the sandbox and tests build envelopes that are damaged on purpose."""
     view = memoryview(data).cast("B")
     when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     prefix, suffix = _signed_data_parts(view, signer_cert, signer_key, when, pss)
-    inner_len = len(prefix) + len(view) + len(suffix)
+    return prefix + bytes(view) + suffix
+
+
+def envelop(
+    pieces: Sequence[bytes | bytearray | memoryview], recipient_certs: Sequence[x509.Certificate]
+) -> bytearray:
+    """DER ContentInfo(EnvelopedData) of the concatenated ``pieces`` as id-data content,
+    AES-256-CBC, key transported to every one of ``recipient_certs`` (what ``openssl cms
+    -encrypt`` outputs). The pieces are encrypted straight into the output buffer."""
+    if not recipient_certs:
+        raise ValueError("no recipient certificate to seal to")
+    inner_len = sum(len(p) for p in pieces)
     pad = 16 - inner_len % 16
     ct_len = inner_len + pad
 
@@ -227,13 +236,33 @@ def seal_buffer(
     mv = memoryview(out)
     enc = Cipher(algorithms.AES256(cek), modes.CBC(iv)).encryptor()
     pos = len(head)
-    for piece in (prefix, view, suffix, bytes((pad,)) * pad):
+    for piece in (*pieces, bytes((pad,)) * pad):
         pos += enc.update_into(piece, mv[pos:])
     tail = enc.finalize()
     assert not tail and pos == total, "CBC output length mismatch"
     mv.release()
     del out[total:]
     return out
+
+
+def seal_buffer(
+    data: bytes | bytearray | memoryview,
+    signer_cert: x509.Certificate,
+    signer_key: rsa.RSAPrivateKey,
+    recipient_certs: Sequence[x509.Certificate],
+    *,
+    signing_time: dt.datetime | None = None,
+    pss: bool = False,
+) -> bytearray:
+    """Like ``seal`` but returns the envelope in a bytearray, saving a copy of the file."""
+    if not recipient_certs:
+        raise ValueError("no recipient certificate to seal to")
+    view = memoryview(data).cast("B")
+    when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    # The SignedData is never assembled: its head, the file and its tail are encrypted
+    # one after the other.
+    prefix, suffix = _signed_data_parts(view, signer_cert, signer_key, when, pss)
+    return envelop((prefix, view, suffix), recipient_certs)
 
 
 def seal(

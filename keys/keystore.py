@@ -295,7 +295,7 @@ class Keystore:
                 continue
             try:
                 entry = paramiko.hostkeys.HostKeyEntry.from_line(s, n)
-            except (paramiko.SSHException, ValueError, TypeError) as exc:
+            except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, ValueError, TypeError) as exc:
                 raise KeystoreError(f"known_hosts line {n}: not a host key line ({exc})") from None
             if entry is None or entry.key is None:
                 raise KeystoreError(
@@ -358,9 +358,14 @@ class Keystore:
         return bytes(self.seal_buffer(data, to))
 
     def seal_buffer(self, data: bytes | bytearray | memoryview, to: str) -> bytearray:
-        certs = self.partner_certs(to)
+        # Every pinned certificate not expired: during a partner's rotation both its old
+        # and its announced new key can open the file.
+        now = dt.datetime.now(dt.UTC)
+        certs = [c for c in self.partner_certs(to) if c.not_valid_after_utc >= now]
         if not certs:
-            raise KeystoreError(f"no certificate pinned for {to}: run `svcard keys trust {to} CERT.pem`")
+            raise KeystoreError(
+                f"no unexpired certificate pinned for {to}: run `svcard keys trust {to} CERT.pem`"
+            )
         cert, key = self.signer()
         return envelope.seal_buffer(data, cert, key, certs)
 

@@ -1,0 +1,1 @@
+from tests.keys.fixtures import cli_runtime, identities, keystore_template, ks  # noqa: F401
