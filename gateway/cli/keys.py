@@ -7,6 +7,7 @@ rule and the fix).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import secrets
 from pathlib import Path
@@ -155,10 +156,13 @@ def rotate_data_key(batch_size: int, new_dev_key: bool) -> None:
 
     rt = context.current()
     if new_dev_key:
-        _new_dev_key(rt.settings)
-        from gateway import settings as settings_mod
-
-        rt = context.build(settings_mod.load())
+        new = _new_dev_key(rt.settings)
+        s = dataclasses.replace(
+            rt.settings,
+            data_key=new,
+            data_key_previous=(rt.settings.data_key, *rt.settings.data_key_previous),
+        )
+        rt = context.Runtime(settings=s, engine=rt.engine, sessions=rt.sessions)
         context.install(rt)
 
     def progress(table: str, rows: int) -> None:
@@ -177,7 +181,7 @@ def rotate_data_key(batch_size: int, new_dev_key: bool) -> None:
         _fail(KeystoreError(f"values still under an old key ({left}); run the command again"))
 
 
-def _new_dev_key(s) -> None:
+def _new_dev_key(s) -> bytes:
     """Development: var/secrets/data.key gets a new key, the old one is appended to
     var/secrets/data.key.previous (settings.py reads both)."""
     if s.production:
@@ -203,8 +207,10 @@ def _new_dev_key(s) -> None:
         fh.write(current.read_text().strip() + "\n")
     tmp = current.with_name("data.key.tmp")
     tmp.unlink(missing_ok=True)
+    new = secrets.token_bytes(32)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
+        fh.write(base64.b64encode(new).decode())
     os.replace(tmp, current)
     click.echo(f"new data key in {current}; the old one is kept in {previous}")
+    return new
