@@ -190,7 +190,18 @@ class _QuietTransport(Transport):
     """zeep's Transport logs whole envelopes at DEBUG (PII, digests): post without that."""
 
     def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
-        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
+        response = self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
+        # SOAP 1.1 answers 200, or 500 with a Fault; anything else is decided on the status
+        # alone, before zeep reads a body that may be an HTML error page.
+        if response.status_code not in (200, 500):
+            raise _HttpStatus(response.status_code)
+        return response
+
+
+class _HttpStatus(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
 
 
 def hardened_settings() -> zeep.Settings:
@@ -313,6 +324,8 @@ def _fault_local_name(code: str | None) -> str:
 
 def _map_fault(operation: str, fault: zeep.exceptions.Fault) -> Exception:
     code = fault.code or ""
+    if not code:  # an HTTP 500 whose body is XML but no SOAP Fault (a proxy's error page)
+        return _Retry("HTTP 500 without a SOAP fault", "HTTP500")
     local = _fault_local_name(code)
     message = (fault.message or "").strip()[:300]
     if local in _WSSE_FAULTS:
@@ -342,7 +355,7 @@ def _map_status(operation: str, status: int | None, detail: str) -> Exception:
         return SecurityFault(
             f"{operation}: HTTP {status} from the partner", operation=operation, fault_code=f"HTTP{status}"
         )
-    if status is not None and status >= 500:
+    if status is not None and (status >= 500 or status in (408, 429)):
         return _Retry(f"HTTP {status}", f"HTTP{status}")
     log.error("SOAP %s: unexpected answer, HTTP %s", operation, status)
     return ProtocolError(f"{operation}: unexpected answer (HTTP {status}): {detail}", operation=operation)
@@ -364,6 +377,8 @@ def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) 
             f"{operation}: answer refused: it carries {type(exc).__name__.replace('Forbidden', '')}",
             operation=operation,
         ) from None
+    except _HttpStatus as exc:
+        raise _map_status(operation, exc.status, "not a SOAP answer") from None
     except zeep.exceptions.TransportError as exc:
         raise _map_status(operation, exc.status_code, "not a SOAP message") from None
     except (

@@ -153,8 +153,15 @@ class SoapService:
             return Response("SOAP endpoint: POST only\n", status=405, mimetype="text/plain")
         if not self.available:
             return Response("service down for maintenance\n", status=503, mimetype="text/plain")
+        response, late = self._answer(request)
+        delay = late + self.delay_seconds  # every answer, fault or not, is held back
+        if delay:
+            time.sleep(delay)
+        return response
+
+    def _answer(self, request: Request) -> tuple[Response, float]:
         if (request.content_length or 0) > MAX_BODY_BYTES:
-            return self._fault("Client", "message larger than 256 MB")
+            return self._fault("Client", "message larger than 256 MB"), 0.0
         try:
             header, payload = parse_envelope(request.get_data(cache=False))
             self.security.check(header)
@@ -163,20 +170,18 @@ class SoapService:
                 if self._server_faults:
                     self._server_faults -= 1
                     raise SoapFault("Server", "injected server fault; try again later")
-                late = self._late_answers.pop(0) if self._late_answers else 0.0
                 self.calls[operation] += 1
             answer = self.operations()[operation](payload)
         except SecurityRefused as refused:
             log.warning("sandbox %s: security refused: %s", self.path, refused.code)
             with self._lock:
                 self.refused[refused.code] += 1
-            return self._fault(f"wsse:{refused.code}", refused.text)
+            return self._fault(f"wsse:{refused.code}", refused.text), 0.0
         except SoapFault as fault:
-            return self._fault(fault.code, fault.text)
-        delay = late + self.delay_seconds
-        if delay:
-            time.sleep(delay)
-        return Response(envelope_bytes(answer), status=200, content_type="text/xml; charset=utf-8")
+            return self._fault(fault.code, fault.text), 0.0
+        with self._lock:  # an injected late answer is one that was applied
+            late = self._late_answers.pop(0) if self._late_answers else 0.0
+        return Response(envelope_bytes(answer), status=200, content_type="text/xml; charset=utf-8"), late
 
     def _operation_for(self, request: Request, payload: etree._Element) -> str:
         qname = etree.QName(payload)
