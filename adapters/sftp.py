@@ -83,7 +83,7 @@ PIPELINE_DEPTH = 64
 _HOSTKEY_ALGS = {
     "ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256"),
 }
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
 
 T = TypeVar("T")
 
@@ -157,7 +157,7 @@ def parse_sftp_url(url: str, partner: str | None = None) -> SftpUrl:
 
 def _check_name(name: str) -> str:
     """A partner file name is a plain name: no folder, no dot-file, no control character."""
-    if not isinstance(name, str) or not _SAFE_NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
         raise SftpError(f"invalid remote file name {name!r}: letters, digits, '_', '-', '.' only")
     return name
 
@@ -447,7 +447,7 @@ class SftpTransport:
                     continue
                 if a.st_mode is not None and not stat.S_ISREG(a.st_mode):
                     continue
-                if not _SAFE_NAME.match(name) or ".." in name:
+                if not _SAFE_NAME.fullmatch(name) or ".." in name:
                     log.warning(
                         "partner %s: outbox entry with an unusable name skipped: %r", self._label, name
                     )
