@@ -1,0 +1,132 @@
+"""What flows on each partner's file channel: the interfaces the exchange engine drives.
+
+A partner's file exchange is an outbound builder per file type we send and an inbound
+handler per file type we receive. The engine (``gateway.services.exchange``) does
+everything generic — SEQ, writing, sealing, archiving, upload, listing, duplicates,
+opening, the one transaction per file, record errors, ACKs both ways — and calls these
+for the partner's business meaning. Builders and handlers are registered per partner in
+``CHANNELS`` by the partner's service module (``register``), so adding a file type never
+touches the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from gateway.models.exchange import ExchangeFile
+from schemas.reader import Header, Record
+
+
+@dataclass
+class Batch:
+    """The records of one outbound file, with the reference of each (same order) so that
+    a partner's ``line:<n>`` error finds its order or request again."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    refs: list[tuple[str, str]] = field(default_factory=list)  # (kind, ref)
+    photos: dict[str, bytes] = field(default_factory=dict)  # CARDORDER: order_id -> JPEG bytes
+
+
+@dataclass
+class AckOutcome:
+    """What the partner's ACK said about one of our files."""
+
+    status: str  # ACCEPTED | PARTIAL | REJECTED
+    code: str | None
+    text: str | None
+    ack_date: date
+    # PARTIAL: the bad records, by their reference, with their rendered errors
+    errors_by_ref: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Refusal:
+    """A record our writer refused (it breaks a field rule or cannot be written): it stays
+    pending for an operator and the file goes out with the others (partners/README.md)."""
+
+    kind: str
+    ref: str
+    field: str
+    reason: str
+
+
+class OutboundBuilder(Protocol):
+    file_type: str
+    ext: str  # "txt" or "zip"
+
+    def due_on(self, session: Session, business_date: date) -> bool:
+        """Is this scheduled file due on ``business_date`` (sent even when empty)?"""
+
+    def collect(self, session: Session, business_date: date) -> Batch:
+        """The records pending for the partner now."""
+
+    def mark_in_file(
+        self, session: Session, file: ExchangeFile, written: list[tuple[str, str]], refused: list[Refusal]
+    ) -> None:
+        """In the transaction that creates ``file``: these records are now in it."""
+
+    def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
+        """The partner's ACK for ``file`` arrived (in the transaction that applies it)."""
+
+
+class InboundHandler(Protocol):
+    file_type: str
+
+    def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
+        """Apply every record, in the caller's transaction. ``records`` yields only the
+        records that passed their field rules; the engine keeps the record errors. A
+        ``FileError`` raised while iterating rolls the whole file back."""
+
+
+@dataclass
+class Channel:
+    partner: str
+    outbound: dict[str, OutboundBuilder] = field(default_factory=dict)
+    inbound: dict[str, InboundHandler] = field(default_factory=dict)
+    # Apply order of inbound types within one fetch (bank.md "Order across files").
+    inbound_order: tuple[str, ...] = ()
+
+
+CHANNELS: dict[str, Channel] = {}
+_LOADERS: list[Callable[[], None]] = []
+
+
+def channel(partner: str) -> Channel:
+    """The partner's channel, with every registered builder and handler loaded."""
+    _load_all()
+    if partner not in CHANNELS:
+        raise KeyError(f"{partner}: no file channel (SFTP partners are BOCSZ, SZT, SZVF)")
+    return CHANNELS[partner]
+
+
+def register(partner: str, *, outbound=(), inbound=(), inbound_order: tuple[str, ...] = ()) -> Channel:
+    ch = CHANNELS.setdefault(partner, Channel(partner))
+    for b in outbound:
+        ch.outbound[b.file_type] = b
+    for h in inbound:
+        ch.inbound[h.file_type] = h
+    if inbound_order:
+        ch.inbound_order = inbound_order
+    return ch
+
+
+# Modules that register a partner's builders and handlers when imported.
+CHANNEL_MODULES = (
+    "gateway.services.bank_exchange",
+    "gateway.services.transit_exchange",
+    "gateway.services.fund_exchange",
+)
+
+
+def _load_all() -> None:
+    import importlib
+    import importlib.util
+
+    for name in CHANNEL_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)

@@ -1,0 +1,641 @@
+"""The file exchange engine: everything the SFTP partners have in common.
+
+Outbound (``send``): collect what is pending, write the plain file (refused records stay
+pending), claim the next SEQ — the unique ``identity`` of the file row decides between two
+workers — seal for the partner, archive both copies, upload as ``.part``, rename, confirm.
+A file row that is ``prepared`` but not ``sent`` (a crash between the two) is uploaded
+again, with the same bytes, on the next run.
+
+Inbound (``fetch`` then ``process``): list the partner's outbox; a name already stored is
+skipped; a stored name whose size changed is held for an operator; a new name is
+downloaded and archived, and if its bytes match a stored file it is a duplicate (E06).
+Processing opens the envelope (E01/E02), reads the file (E03/E05/E04, record errors),
+detects a duplicate header (E06), and applies the records in **one** transaction that
+also inserts the file's ``file_applications`` row: a crash leaves nothing, a second
+worker fails on the primary key. The ACK we owe is recorded on the file and sent by
+``send_acks``; the partner's ACKs for our files are applied by the built-in ACK handler.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway import context
+from gateway.db import transaction
+from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
+from gateway.services import archive
+from gateway.services.channels import AckOutcome, Batch, Refusal, channel
+from gateway.settings import BUSINESS_TZ, OUR_ID
+from gateway.timeutil import beijing_today, utcnow
+from keys.envelope import EnvelopeError
+from schemas import writer
+from schemas.errors import FileError, RecordError
+from schemas.reader import NAME_RE, Record
+from schemas.reader import read as read_file
+
+log = logging.getLogger("svcard.exchange")
+alert_log = logging.getLogger("svcard.alert")
+ACK_TEXT_LIMIT = 1000
+_ACK_ENTRY_RE = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
+
+
+# --------------------------------------------------------------------- plumbing
+
+
+def keystore():
+    from keys.keystore import Keystore
+
+    s = context.current().settings
+    return Keystore(s.keys_dir, s.key_passphrase)
+
+
+def open_transport(partner: str):
+    """The partner's SFTP account, from settings (URL) and the keystore (keys)."""
+    from adapters.sftp import SftpTransport
+
+    s = context.current().settings
+    ks = keystore()
+    return SftpTransport(
+        s.partner_url(partner),
+        ks.ssh_client_key(),
+        ks.host_keys(partner),
+        timeout=s.sftp_timeout,
+        retry_attempts=s.retry_attempts,
+        retry_base_delay=s.retry_base_delay,
+        partner=partner,
+    )
+
+
+def raise_alert(
+    session: Session, kind: str, partner: str | None, message: str, subject: str | None = None
+) -> None:
+    """Record an alert (once per open subject) and log it on the alert channel."""
+    if subject:
+        open_one = session.scalar(
+            select(Alert.id).where(Alert.kind == kind, Alert.subject == subject, Alert.resolved_at.is_(None))
+        )
+        if open_one:
+            return
+    session.add(Alert(kind=kind, partner=partner, subject=subject, message=message))
+    alert_log.error("%s %s: %s", kind, partner or "-", message)
+
+
+def _spool(kind: str, partner: str) -> Path:
+    path = context.current().settings.spool_dir / kind / partner
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --------------------------------------------------------------------- outbound
+
+
+@dataclass
+class SendReport:
+    file_id: int
+    name: str
+    records: int
+    refused: list[Refusal] = field(default_factory=list)
+    uploaded: bool = False
+
+
+def _next_seq(session: Session, partner: str, file_type: str, business_date: date) -> int:
+    current = session.scalar(
+        select(func.max(ExchangeFile.seq)).where(
+            ExchangeFile.partner == partner,
+            ExchangeFile.direction == "out",
+            ExchangeFile.file_type == file_type,
+            ExchangeFile.business_date == business_date,
+        )
+    )
+    return (current or 0) + 1
+
+
+def _write_plain(file_type: str, ext: str, partner: str, business_date: date, seq: int, batch: Batch):
+    """(plain bytes, WriteResult) — a ZIP package for CARDORDER, a text file otherwise."""
+    created = utcnow().astimezone(BUSINESS_TZ)
+    if ext == "zip":
+        from schemas.package import write_package
+
+        out = io.BytesIO()
+        result = write_package(
+            out, batch.records, batch.photos, sender=OUR_ID, receiver=partner,
+            business_date=business_date, seq=seq, created_time=created,
+        )  # fmt: skip
+        return out.getvalue(), result
+    return writer.write_bytes(
+        file_type, batch.records, sender=OUR_ID, receiver=partner,
+        business_date=business_date, seq=seq, created_time=created,
+    )  # fmt: skip
+
+
+def prepare(partner: str, file_type: str, business_date: date, *, force: bool = False) -> int | None:
+    """Create the outbound file row (status ``prepared``) with its sealed bytes archived.
+
+    Returns the file id, or None when nothing is due: the scheduled file for that date
+    exists already and nothing new is pending (``force`` sends pending records in the
+    next SEQ anyway, e.g. after an operator fixed refused records)."""
+    rt = context.current()
+    builder = channel(partner).outbound[file_type]
+    for _attempt in range(3):
+        with transaction(rt.sessions) as session:
+            existing = session.scalars(
+                select(ExchangeFile)
+                .where(
+                    ExchangeFile.partner == partner,
+                    ExchangeFile.direction == "out",
+                    ExchangeFile.file_type == file_type,
+                    ExchangeFile.business_date == business_date,
+                )
+                .order_by(ExchangeFile.seq)
+            ).all()
+            unsent = [f for f in existing if f.status == "prepared"]
+            if unsent:
+                return unsent[0].id  # a crash between prepare and upload: resume it
+            batch = builder.collect(session, business_date)
+            if existing and not batch.records and not force:
+                return None
+            if not existing and not batch.records and not builder.due_on(session, business_date):
+                return None
+            seq = _next_seq(session, partner, file_type, business_date)
+            plain, result = _write_plain(file_type, builder.ext, partner, business_date, seq, batch)
+            name = f"{writer.file_name(file_type, OUR_ID, business_date, seq, builder.ext)}.p7m"
+            refused_idx = {r.index for r in result.refused}
+            written = [ref for i, ref in enumerate(batch.refs) if i not in refused_idx]
+            refusals = [
+                Refusal(batch.refs[r.index][0], batch.refs[r.index][1], r.field, r.reason)
+                for r in result.refused
+            ]
+            sealed = keystore().seal(plain, to=partner)
+            out_dir = _spool("out", partner)
+            sealed_path = out_dir / name
+            sealed_path.write_bytes(sealed)
+            raw = archive.store_raw(rt.settings, partner, business_date, name, sealed_path)
+            plain_copy = archive.store_plain(rt.settings, partner, business_date, name[:-4], plain)
+            row = ExchangeFile(
+                partner=partner,
+                direction="out",
+                file_type=file_type,
+                name=name,
+                sender=OUR_ID,
+                receiver=partner,
+                business_date=business_date,
+                seq=seq,
+                size=raw.size,
+                sha256=raw.sha256,
+                status="prepared",
+                identity=f"out|{partner}|{file_type}|{business_date:%Y%m%d}|{seq:03d}",
+                record_count=result.count,
+                raw_path=raw.path,
+                plain_path=plain_copy.path,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another worker claimed this SEQ first: look again (it may have sent it all).
+                session.rollback()
+                continue
+            for line, (kind, ref) in enumerate(written, start=2):
+                session.add(OutboundItem(file_id=row.id, line=line, kind=kind, ref=ref))
+            builder.mark_in_file(session, row, written, refusals)
+            for r in refusals:
+                log.warning("%s %s: %s %s refused: %s: %s", partner, name, r.kind, r.ref, r.field, r.reason)
+            return row.id
+    raise RuntimeError(f"{partner} {file_type} {business_date}: could not claim a SEQ")
+
+
+def upload(file_id: int) -> bool:
+    """Upload a prepared file; marks it ``sent``. Safe to repeat (same name, same bytes)."""
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        if row is None or row.direction != "out" or row.status != "prepared":
+            return False
+        partner, name, rel = row.partner, row.name, row.raw_path
+    with open_transport(partner) as transport:
+        transport.upload(archive.raw_path(rt.settings, rel), name)
+    with transaction(rt.sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        if row.status == "prepared":
+            row.status, row.sent_at = "sent", utcnow()
+    log.info("%s: sent %s", partner, name)
+    return True
+
+
+def send(partner: str, file_type: str, business_date: date, *, force: bool = False) -> SendReport | None:
+    """Prepare (if due) and upload one outbound file."""
+    file_id = prepare(partner, file_type, business_date, force=force)
+    if file_id is None:
+        return None
+    upload(file_id)
+    with transaction(context.current().sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        return SendReport(row.id, row.name, row.record_count or 0, uploaded=row.status != "prepared")
+
+
+# --------------------------------------------------------------------- inbound: fetch
+
+
+@dataclass
+class FetchReport:
+    new: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def fetch(partner: str) -> FetchReport:
+    """Download what is new in the partner's outbox (partners/README.md, "Transport, SFTP")."""
+    rt = context.current()
+    report = FetchReport()
+    with open_transport(partner) as transport:
+        listing = transport.list_outbox()
+        with transaction(rt.sessions) as session:
+            stored = {
+                f.name: f
+                for f in session.scalars(
+                    select(ExchangeFile).where(
+                        ExchangeFile.partner == partner, ExchangeFile.direction == "in"
+                    )
+                )
+            }
+            known = {n: (f.size, f.status) for n, f in stored.items()}
+        for remote in sorted(listing, key=lambda r: r.name):
+            if remote.name in known:
+                size, status = known[remote.name]
+                if size is not None and remote.size != size and status != "held":
+                    _hold_changed_name(partner, remote.name, remote.size)
+                    report.held.append(remote.name)
+                else:
+                    report.skipped += 1
+                continue
+            got = transport.download(remote.name, _spool("in", partner))
+            file_id, duplicate = _record_download(partner, remote.name, got.path, got.sha256, got.size)
+            (report.duplicates if duplicate else report.new).append(file_id)
+    return report
+
+
+def _hold_changed_name(partner: str, name: str, new_size: int) -> None:
+    with transaction(context.current().sessions) as session:
+        row = session.scalar(
+            select(ExchangeFile).where(
+                ExchangeFile.partner == partner, ExchangeFile.direction == "in", ExchangeFile.name == name
+            )
+        )
+        row.detail = f"the partner's outbox now holds other bytes under this name ({new_size} bytes)"
+        raise_alert(
+            session,
+            "file_name_reused",
+            partner,
+            f"{name}: stored name now has different bytes; held for an operator",
+            subject=name,
+        )
+
+
+def _parse_name(name: str) -> tuple[str | None, str | None, date | None, int | None]:
+    m = NAME_RE.fullmatch(name)
+    if not m:
+        return None, None, None, None
+    try:
+        d = datetime.strptime(m["date"], "%Y%m%d").date()
+    except ValueError:
+        d = None
+    return m["type"], m["sender"], d, int(m["seq"])
+
+
+def _record_download(partner: str, name: str, path: Path, sha256: str, size: int) -> tuple[int, bool]:
+    """Store a downloaded file: a new original, or a duplicate of stored bytes (E06)."""
+    rt = context.current()
+    ftype, sender, bdate, seq = _parse_name(name)
+    raw = archive.store_raw(rt.settings, partner, bdate or beijing_today(), name, path)
+    with transaction(rt.sessions) as session:
+        same_bytes = session.scalar(
+            select(ExchangeFile).where(ExchangeFile.content_key == f"{partner}|{sha256}")
+        )
+        row = ExchangeFile(
+            partner=partner,
+            direction="in",
+            file_type=ftype,
+            name=name,
+            sender=sender,
+            receiver=OUR_ID,
+            business_date=bdate,
+            seq=seq,
+            size=size,
+            sha256=sha256,
+            raw_path=raw.path,
+            status="received",
+        )
+        if same_bytes is not None:
+            row.status, row.duplicate_of_id = "duplicate", same_bytes.id
+            row.detail = f"same bytes as {same_bytes.name}"
+            _owe_ack(row, "REJECTED", "E06", "duplicate of a file already received")
+        else:
+            row.content_key = f"{partner}|{sha256}"
+        session.add(row)
+        session.flush()
+        return row.id, same_bytes is not None
+    # (path is the spool copy; the archive keeps the bytes)
+
+
+def _owe_ack(row: ExchangeFile, status: str, code: str | None, text: str | None) -> None:
+    # An ACK is never acknowledged (partners/README.md).
+    if row.file_type != "ACK":
+        row.ack_status, row.ack_code, row.ack_text = status, code, text
+
+
+# --------------------------------------------------------------------- inbound: process
+
+
+def pending_inbound(session: Session, partner: str) -> list[ExchangeFile]:
+    """Received files in apply order: ACKs first (they close our own files), then by
+    business date, then the channel's type order (CARDRESULT before CARDSTATUS before
+    SWIPE), then SEQ."""
+    order = channel(partner).inbound_order
+    rows = session.scalars(
+        select(ExchangeFile).where(
+            ExchangeFile.partner == partner, ExchangeFile.direction == "in", ExchangeFile.status == "received"
+        )
+    ).all()
+
+    def key(f: ExchangeFile):
+        rank = order.index(f.file_type) if f.file_type in order else len(order)
+        return (f.file_type != "ACK", f.business_date or date.min, rank, f.seq or 0, f.id)
+
+    return sorted(rows, key=key)
+
+
+def process(file_id: int) -> str:
+    """Open, check and apply one received file; returns its final status."""
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        if row is None or row.direction != "in" or row.status != "received":
+            return row.status if row else "missing"
+        partner, name, raw_rel = row.partner, row.name, row.raw_path
+    sealed = archive.raw_path(rt.settings, raw_rel).read_bytes()
+    try:
+        plain = keystore().open(sealed, from_=partner)
+    except EnvelopeError as exc:
+        return _reject(file_id, exc.code, exc.reason if hasattr(exc, "reason") else str(exc))
+    plain_name = name[:-4] if name.endswith(".p7m") else name
+    plain_copy = archive.store_plain(rt.settings, partner, beijing_today(), plain_name, plain)
+    try:
+        return _apply(file_id, partner, name, plain, plain_copy.path)
+    except FileError as exc:
+        return _reject(file_id, exc.code, exc.reason, plain_copy.path)
+
+
+def _reject(file_id: int, code: str, reason: str, plain_path: str | None = None) -> str:
+    with transaction(context.current().sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        if row.status != "received":
+            return row.status
+        row.status, row.detail, row.plain_path = "rejected", f"{code} {reason}", plain_path or row.plain_path
+        _owe_ack(row, "REJECTED", code, reason)
+        log.warning("%s: %s rejected %s %s", row.partner, row.name, code, reason)
+        return row.status
+
+
+def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str) -> str:
+    rt = context.current()
+    reader = read_file(io.BytesIO(plain), file_name=name, sender=partner, receiver=OUR_ID)
+    errors: list[RecordError] = []
+
+    def records() -> Iterator[Record]:
+        for item in reader:
+            if isinstance(item, RecordError):
+                errors.append(item)
+            else:
+                yield item
+
+    for _attempt in range(2):
+        session = rt.sessions()
+        try:
+            row = session.get(ExchangeFile, file_id)
+            if row.status != "received":
+                return row.status
+            header = reader.header
+            identity = f"in|{partner}|{header.file_type}|{header.sender}|{header.business_date:%Y%m%d}|{header.seq:03d}"
+            dup = session.scalar(select(ExchangeFile).where(ExchangeFile.identity == identity))
+            if dup is not None:
+                for _ in records():  # still read it whole: E03/E04 win over E06
+                    pass
+                row.status, row.duplicate_of_id, row.detail = (
+                    "duplicate",
+                    dup.id,
+                    f"same header as {dup.name}",
+                )
+                row.plain_path = plain_path
+                _owe_ack(row, "REJECTED", "E06", "duplicate of a file already received")
+                session.commit()
+                return row.status
+            session.add(FileApplication(file_id=file_id, worker=_worker_name()))
+            row.identity = identity
+            session.flush()  # the exactly-once gate: a concurrent application fails here
+            if header.file_type == "ACK":
+                _apply_partner_acks(session, partner, row, records())
+            else:
+                handler = channel(partner).inbound.get(header.file_type)
+                if handler is None:
+                    raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
+                handler.apply(session, row, header, records())
+            for _ in records():  # a handler that stopped early still lets the trailer be checked
+                pass
+            row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
+            row.record_count = reader.summary.count
+            row.plain_path, row.applied_at = plain_path, utcnow()
+            for e in errors:
+                row.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
+            if errors:
+                row.status = "partial"
+                _owe_ack(row, "PARTIAL", "E07", cap_error_text(str(e) for e in errors))
+            else:
+                row.status = "processed"
+                _owe_ack(row, "ACCEPTED", None, None)
+            session.commit()
+            log.info(
+                "%s: applied %s (%s, %d records, %d errors)",
+                partner,
+                name,
+                row.status,
+                reader.summary.count,
+                len(errors),
+            )
+            return row.status
+        except IntegrityError:
+            session.rollback()
+            # Either another worker applied it (the gate) or claimed the header identity:
+            # look again with fresh state.
+            reader = read_file(io.BytesIO(plain), file_name=name, sender=partner, receiver=OUR_ID)
+            errors.clear()
+            continue
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    with transaction(rt.sessions) as session:
+        return session.get(ExchangeFile, file_id).status
+
+
+def cap_error_text(entries) -> str:
+    """``line:<n>:<field>:<reason>`` entries joined by ``;``, cut after the last whole
+    entry that fits in 1,000 characters (partners/README.md)."""
+    out = ""
+    for entry in entries:
+        candidate = entry if not out else f"{out};{entry}"
+        if len(candidate) > ACK_TEXT_LIMIT:
+            break
+        out = candidate
+    return out
+
+
+# --------------------------------------------------------------------- ACKs
+
+
+def _apply_partner_acks(
+    session: Session, partner: str, ack_row: ExchangeFile, records: Iterator[Record]
+) -> None:
+    for rec in records:
+        d = rec.data
+        ours = session.scalar(
+            select(ExchangeFile).where(
+                ExchangeFile.partner == partner,
+                ExchangeFile.direction == "out",
+                ExchangeFile.name == d["original_file_name"],
+            )
+        )
+        if ours is None or ours.sha256 != d["sha256"]:
+            raise_alert(
+                session,
+                "ack_unknown_file",
+                partner,
+                f"{ack_row.name} line {rec.line}: ACK for a file we did not send with these bytes",
+                subject=f"{ack_row.name}:{rec.line}",
+            )
+            continue
+        if ours.ack_file_id is not None:
+            continue  # a resent ACK changes nothing
+        ours.status = d["status"].lower()
+        ours.ack_status, ours.ack_code, ours.ack_text = d["status"], d["error_code"], d["error_text"]
+        ours.ack_file_id = ack_row.id
+        outcome = AckOutcome(
+            d["status"], d["error_code"], d["error_text"], ack_row.business_date or beijing_today()
+        )
+        if d["status"] == "PARTIAL" and d["error_text"]:
+            items = {
+                i.line: (i.kind, i.ref)
+                for i in session.scalars(select(OutboundItem).where(OutboundItem.file_id == ours.id))
+            }
+            for m in _ACK_ENTRY_RE.finditer(d["error_text"]):
+                line, fld, reason = int(m[1]), m[2], m[3]
+                ours.record_errors.append(RecordErrorRow(line=line, field=fld, reason=reason))
+                if line in items:
+                    outcome.errors_by_ref.setdefault(items[line], []).append(f"line:{line}:{fld}:{reason}")
+        builder = channel(partner).outbound.get(ours.file_type)
+        if builder is not None:
+            builder.on_ack(session, ours, outcome)
+
+
+def send_acks(partner: str, business_date: date | None = None) -> SendReport | None:
+    """Send one ACK file for every data file of the partner still waiting for ours."""
+    rt = context.current()
+    bdate = business_date or beijing_today()
+    with transaction(rt.sessions) as session:
+        due = session.scalars(
+            select(ExchangeFile)
+            .where(
+                ExchangeFile.partner == partner,
+                ExchangeFile.direction == "in",
+                ExchangeFile.ack_status.is_not(None),
+                ExchangeFile.ack_file_id.is_(None),
+            )
+            .order_by(ExchangeFile.id)
+        ).all()
+        if not due:
+            return None
+        records = [
+            {
+                "original_file_name": f.name,
+                "sha256": f.sha256,
+                "status": f.ack_status,
+                "error_code": f.ack_code,
+                "error_text": f.ack_text or "",
+            }
+            for f in due
+        ]
+        ids = [f.id for f in due]
+    for _attempt in range(3):
+        with transaction(rt.sessions) as session:
+            seq = _next_seq(session, partner, "ACK", bdate)
+            plain, result = writer.write_bytes(
+                "ACK",
+                records,
+                sender=OUR_ID,
+                receiver=partner,
+                business_date=bdate,
+                seq=seq,
+                created_time=utcnow(),
+            )
+            if result.refused:
+                raise RuntimeError(f"ACK for {partner} refused by the writer: {result.refused[0]}")
+            name = f"{writer.file_name('ACK', OUR_ID, bdate, seq)}.p7m"
+            sealed_path = _spool("out", partner) / name
+            sealed_path.write_bytes(keystore().seal(plain, to=partner))
+            raw = archive.store_raw(rt.settings, partner, bdate, name, sealed_path)
+            plain_copy = archive.store_plain(rt.settings, partner, bdate, name[:-4], plain)
+            ack = ExchangeFile(
+                partner=partner,
+                direction="out",
+                file_type="ACK",
+                name=name,
+                sender=OUR_ID,
+                receiver=partner,
+                business_date=bdate,
+                seq=seq,
+                size=raw.size,
+                sha256=raw.sha256,
+                status="prepared",
+                identity=f"out|{partner}|ACK|{bdate:%Y%m%d}|{seq:03d}",
+                record_count=result.count,
+                raw_path=raw.path,
+                plain_path=plain_copy.path,
+            )
+            session.add(ack)
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                continue
+            claimed = 0
+            for f in session.scalars(select(ExchangeFile).where(ExchangeFile.id.in_(ids))):
+                if f.ack_file_id is None:
+                    f.ack_file_id = ack.id
+                    claimed += 1
+            if claimed != len(ids):
+                # Another worker acknowledged some of them meanwhile: start again.
+                session.rollback()
+                return send_acks(partner, business_date)
+            ack_id = ack.id
+            break
+    else:
+        raise RuntimeError(f"{partner} ACK {bdate}: could not claim a SEQ")
+    upload(ack_id)
+    return SendReport(ack_id, name, len(records), uploaded=True)
