@@ -120,6 +120,7 @@ CHANNEL_MODULES = (
     "gateway.services.bank_exchange",
     "gateway.services.transit_exchange",
     "gateway.services.fund_exchange",
+    "gateway.services.swipes",
 )
 
 
