@@ -127,6 +127,10 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 60.0
 
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base_delay < 0 or self.max_delay < 0:
+            raise SoapConfigError("retry: attempts must be >= 1 and delays >= 0")
+
     def delay(self, failed_attempts: int) -> float:
         raw = min(self.max_delay, self.base_delay * 2 ** (failed_attempts - 1))
         return raw * random.uniform(0.8, 1.2)

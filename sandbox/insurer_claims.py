@@ -97,10 +97,11 @@ class _Builder:
 def seed_claims(seed: int, sessions: Mapping[str, Sequence[Session]]) -> list[SandboxClaim]:
     """Claims for the given volunteers (volunteer_no -> their sessions), deterministic in ``seed``.
 
-    Every volunteer with a session gets a clean paid medical claim and one claim in a
-    non-final or refused state; volunteers in turn get one planted defect each, cycling
-    through :data:`DEFECTS`. A volunteer without sessions gets one paid claim, which is
-    necessarily outside any session.
+    Every volunteer with a session gets one claim that is pending, rejected or withdrawn
+    and one planted defect, cycling through :data:`DEFECTS` in volunteer order; all but
+    the over-limit volunteers also get a clean paid medical claim. A volunteer without
+    sessions gets one paid claim, necessarily outside any session. Claims that follow
+    the rules have ``defect`` None.
     """
     b = _Builder(seed)
     for index, volunteer_no in enumerate(sorted(sessions)):

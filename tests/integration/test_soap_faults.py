@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from adapters.health.client import HealthCardClient
 from adapters.soap import (
@@ -87,6 +87,8 @@ def test_maintenance_503_then_available_delivers_once(server, service):
 
 
 def test_server_fault_is_retried_with_the_same_request_id(server, service):
+    # The faulted attempts passed the security check, so their nonces are remembered:
+    # the retries succeed only because each carries a fresh nonce.
     service.inject_server_faults(2)
     request_id = rid()
     first = make_client(server.url()).enroll_card(request_id, *PERSON)
@@ -258,7 +260,7 @@ def self_signed(tmp_path, name: str) -> tuple[str, str]:
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
         )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
@@ -272,6 +274,7 @@ def self_signed(tmp_path, name: str) -> tuple[str, str]:
 
 
 def test_https_verified_against_pinned_certificate(tmp_path, service):
+    # A self-signed server certificate (not a CA) pinned as the trust anchor.
     cert, key = self_signed(tmp_path, "szhc")
     other, _ = self_signed(tmp_path, "other")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
