@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "jobs",
     "keys",
     "envelope",
+    "tokens",
+    "serve",
 ]
 
 

@@ -1,0 +1,22 @@
+"""`svcard serve`: the API on a loopback port (werkzeug), for the demo and development.
+
+Production runs ``wsgi:app`` under a real WSGI server; this is not one.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind (loopback by default)")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+def cli(host: str, port: int) -> None:
+    """Serve the HTTP API (docs at /api/docs) until interrupted."""
+    from werkzeug.serving import run_simple
+
+    from gateway.app import create_app
+
+    app = create_app()
+    click.echo(f"svcard API on http://{host}:{port}/api/docs (Ctrl-C stops)", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
