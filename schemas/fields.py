@@ -189,7 +189,10 @@ class FieldSpec:
         return out
 
     def line_pattern(self) -> str:
-        body = f"(?:{self.kind.pattern})"
+        """A capturing group for the fast path's whole-line pattern."""
+        body = self.kind.pattern
+        if "|" in body or self.blank != "never":  # alternation or optional: group it
+            body = f"(?:{body})"
         if self.blank != "never":
             body += "?"
         return f"({body})"

@@ -65,8 +65,12 @@ DEFAULT_BRANCHES = load_branches()
 
 @dataclass(frozen=True)
 class Rule:
+    """A record rule. ``presence`` is set for the "field only when selector is one of
+    values" rules, so the fast path can inline them instead of calling ``check``."""
+
     needs: tuple[str, ...]
     check: Callable[[dict[str, Any], Context], Problem]
+    presence: tuple[str, str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def present_only_when(field: str, selector: str, values: tuple[str, ...], label:
             return field, f"only for {label}"
         return None
 
-    return Rule((field, selector), check)
+    return Rule((field, selector), check, presence=(field, selector, values))
 
 
 def not_after_business_date(field: str) -> Rule:

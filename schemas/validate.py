@@ -123,9 +123,15 @@ def build_fast_check(rt: RecordType) -> FastCheck:
             expr = f"({expr} if g[{i}] else None)"
         items.append(f"{f.name!r}: {expr}")
     checks = []
+    index = {f.name: i for i, f in enumerate(rt.fields)}
     for j, r in enumerate(rt.rules):
-        env[f"r{j}"] = r.check
-        checks.append(f"r{j}(d, ctx) is not None")
+        if r.presence is not None:  # same rule as r.check, without a call per line
+            fname, selector, values = r.presence
+            env[f"v{j}"] = frozenset(values)
+            checks.append(f"(g[{index[selector]}] in v{j}) != (g[{index[fname]}] != '')")
+        else:
+            env[f"r{j}"] = r.check
+            checks.append(f"r{j}(d, ctx) is not None")
     rule_test = " or ".join(checks) or "False"
     src = (
         "def fast(line, ctx):\n"
