@@ -1,10 +1,10 @@
 """BOC Insurance's volunteer insurance service (insurer.md), sandbox side.
 
 ``UploadRoster`` hands the file to a pluggable ``roster_handler(file_name, content)``
-returning ``(result, error_code, error_text)``; the real one (open the CMS envelope with
-the insurer's sandbox keys, validate INSROSTER with the schemas codec) is wired in by
-whoever starts the sandbox, the default only checks the name and that the content looks
-like DER. A file name already uploaded gets its first answer back, never E06.
+returning ``(result, error_code, error_text)``: ``sandbox.insurer_roster.RosterDesk``
+opens the CMS envelope with the insurer's sandbox keys and validates INSROSTER with the
+schemas codec; the default (no keys at hand) only checks the name and that the content
+looks like DER. A file name already uploaded gets its first answer back, never E06.
 
 ``QueryClaims`` serves seeded claims (sandbox.insurer_claims) in pages of at most 200,
 ordered by (statusTime, claimNo), filtered on the Beijing date of statusTime.
