@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "envelope",
     "tokens",
     "serve",
+    "files",
 ]
 
 
