@@ -50,6 +50,7 @@ class InsurerService(SoapService):
 
     namespace = NS
     path = PATH
+    huge_text = True  # insurer.md: messages of up to 256 MB
 
     def __init__(
         self,

@@ -44,21 +44,23 @@ class SoapFault(Exception):
         self.text = text
 
 
-def safe_parser() -> etree.XMLParser:
+def safe_parser(*, huge_text: bool = False) -> etree.XMLParser:
+    """No DTD loading, no entities, no network. ``huge_text`` lifts libxml2's 10 MB cap on
+    one text node (a roster's base64 content); DTDs stay refused, so no entity expansion."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
-        huge_tree=False,
+        huge_tree=huge_text,
         remove_comments=True,
         remove_pis=True,
     )
 
 
-def parse_envelope(body: bytes) -> tuple[etree._Element | None, etree._Element]:
+def parse_envelope(body: bytes, *, huge_text: bool = False) -> tuple[etree._Element | None, etree._Element]:
     """Return (Header or None, the single Body child); refuse DTDs and anything not SOAP 1.1."""
     try:
-        root = etree.fromstring(body, parser=safe_parser())
+        root = etree.fromstring(body, parser=safe_parser(huge_text=huge_text))
     except etree.XMLSyntaxError as exc:
         raise SoapFault("Client", f"request is not well-formed XML (line {exc.lineno})") from None
     if root.getroottree().docinfo.doctype:
@@ -114,6 +116,7 @@ class SoapService:
 
     namespace: str = ""
     path: str = "/"
+    huge_text = False  # True where a WSDL carries big base64 content (UploadRoster)
 
     def __init__(self, users: Mapping[str, str], *, clock: Callable[[], float] = time.time) -> None:
         self.security = UsernameTokenChecker(users, clock=clock)
@@ -163,7 +166,7 @@ class SoapService:
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return self._fault("Client", "message larger than 256 MB"), 0.0
         try:
-            header, payload = parse_envelope(request.get_data(cache=False))
+            header, payload = parse_envelope(request.get_data(cache=False), huge_text=self.huge_text)
             self.security.check(header)
             operation = self._operation_for(request, payload)
             with self._lock:

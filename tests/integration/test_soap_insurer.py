@@ -18,6 +18,7 @@ from gateway.domain.cover import (
 )
 from sandbox import insurer_claims
 from sandbox.soap_sandbox import SoapSandbox
+from sandbox.soap_server import SoapServer
 
 BJ = timezone(timedelta(hours=8))
 ROSTER = "INSROSTER_SVA_20270112_001.txt.p7m"
@@ -71,6 +72,14 @@ def test_roster_content_arrives_byte_for_byte(client, sandbox):
     name = "INSROSTER_SVA_20270114_001.txt.p7m"
     client.upload_roster(name, b"\x30" + content)
     assert sandbox.insurer.rosters[name][1] == b"\x30" + content
+
+
+def test_roster_above_libxml2_text_limit_arrives(client, sandbox):
+    # insurer.md allows 256 MB messages; one base64 text node past 10 MB must still parse.
+    content = b"\x30" + bytes(12 * 1024 * 1024)
+    name = "INSROSTER_SVA_20270115_001.txt.p7m"
+    assert client.upload_roster(name, content).result == "ACCEPTED"
+    assert sandbox.insurer.rosters[name][1] == content
 
 
 def test_roster_rejection_codes_come_back(client):
@@ -151,3 +160,27 @@ def test_seeded_claims_that_break_the_cover_are_flagged_with_the_right_reasons(c
     for claim_no, defect in planted.items():
         assert expected_code[defect] in flagged[claim_no], (claim_no, defect, flagged[claim_no])
     assert set(planted.values()) == set(insurer_claims.DEFECTS)
+
+
+NAIVE_CLAIMS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+<QueryClaimsResponse xmlns="urn:bocins:volunteer:v1"><claim>
+<claimNo>CL1</claimNo><volunteerNo>2026000001</volunteerNo><incidentTime>2027-03-01T10:00:00</incidentTime>
+<category>MEDICAL</category><claimedFen>20000</claimedFen><approvedFen>10000</approvedFen>
+<status>APPROVED</status><statusTime>2027-03-05T09:30:00Z</statusTime></claim>
+</QueryClaimsResponse></s:Body></s:Envelope>"""
+
+
+def test_claim_time_without_offset_is_read_as_beijing_and_logged(caplog):
+    def partner(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+        return [NAIVE_CLAIMS]
+
+    with SoapServer({"/soap/insurer": partner}) as srv:
+        c = InsurerClient(SoapEndpoint(srv.url(), "u", "p"))
+        [claim] = c.query_claims()
+        c.close()
+    assert claim.incident_time == datetime(2027, 3, 1, 10, tzinfo=BJ)
+    assert claim.status_time == datetime(2027, 3, 5, 17, 30, tzinfo=BJ)  # the Z was honoured
+    assert "incidentTime has no UTC offset; read as Beijing time" in caplog.text
+    assert "statusTime has no UTC offset" not in caplog.text
