@@ -53,7 +53,8 @@ class BulkIO:
 
     def __init__(self, channel: Channel, read_size: int, write_size: int, depth: int = 64) -> None:
         self._chan = channel
-        self._buf = bytearray()
+        self._chunk = b""  # the last bytes received, read from _pos on
+        self._pos = 0
         self._next_id = _ID_BASE
         self.read_size = read_size
         self.write_size = write_size
@@ -65,20 +66,36 @@ class BulkIO:
         self._chan.sendall(struct.pack(">IBI", len(payload) + 5, kind, rid) + payload)
         return rid
 
-    def _packet(self) -> tuple[int, int, memoryview]:
-        """The next response: (type, request id, body after the id)."""
-        buf = self._buf
-        while True:
-            if len(buf) >= 4:
-                size = struct.unpack_from(">I", buf)[0]
-                if len(buf) >= 4 + size:
-                    packet = bytes(buf[4 : 4 + size])
-                    del buf[: 4 + size]
-                    return packet[0], struct.unpack_from(">I", packet, 1)[0], memoryview(packet)[5:]
-            data = self._chan.recv(_RECV_SIZE)
+    def _take(self, n: int) -> memoryview:
+        """The next ``n`` bytes of the stream, copied only when they span two receives."""
+        chunk, pos = self._chunk, self._pos
+        if len(chunk) - pos >= n:
+            self._pos = pos + n
+            return memoryview(chunk)[pos : pos + n]
+        parts = [chunk[pos:]]
+        need = n - (len(chunk) - pos)
+        while need > 0:
+            data = self._chan.recv(max(need, _RECV_SIZE))
             if not data:
                 raise EOFError("SFTP channel closed by the server")
-            buf += data
+            if len(data) >= need:
+                parts.append(data[:need])
+                self._chunk, self._pos = data, need
+                need = 0
+            else:
+                parts.append(data)
+                need -= len(data)
+        return memoryview(b"".join(parts))
+
+    def _packet(self) -> tuple[int, int, memoryview]:
+        """The next response: (type, request id, body after the id).
+
+        The body is a view into the received bytes (no copy): most packets lie inside one
+        receive, and a 255 KiB read reply is copied once fewer times for it.
+        """
+        (size,) = struct.unpack(">I", self._take(4))
+        packet = self._take(size)
+        return packet[0], struct.unpack_from(">I", packet, 1)[0], packet[5:]
 
     @staticmethod
     def _status(body: memoryview) -> tuple[int, str]:
