@@ -6,6 +6,7 @@ from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
+from gateway.models.transit import TransitRequest
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "Order",
     "ServiceSession",
     "TrainingRecord",
+    "TransitRequest",
     "Volunteer",
 ]
