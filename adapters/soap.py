@@ -23,7 +23,8 @@ answer not SOAP as agreed   :class:`ProtocolError`                   no
 
 Answers leave as plain Python values (dicts, lists, str, int, datetime), never zeep
 objects. This module imports nothing of the gateway: endpoint, credentials, timeouts and
-retry parameters are plain arguments.
+retry parameters are plain arguments. A client holds a ``requests.Session``: use one
+client per thread.
 """
 
 from __future__ import annotations

@@ -210,14 +210,14 @@ class SoapService:
 
 
 class SoapServer:
-    """Serves sandbox services (path -> WSGI service) on a loopback port, threaded.
-
-    ``port=0`` picks a free port; ``ssl_context`` (an ``ssl.SSLContext``) serves HTTPS.
+    """Serves sandbox services (path -> WSGI app, normally a :class:`SoapService`) on a
+    loopback port, threaded. ``port=0`` picks a free port (kept across stop/start);
+    ``ssl_context`` (an ``ssl.SSLContext``) serves HTTPS.
     """
 
     def __init__(
         self,
-        services: Mapping[str, SoapService],
+        services: Mapping[str, Callable[[dict, Callable], object]],
         *,
         host: str = "127.0.0.1",
         port: int = 0,
