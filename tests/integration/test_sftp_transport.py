@@ -214,3 +214,26 @@ def test_retries_exhausted_is_a_transient_error(sftp_client_key: ClientKey):
     with pytest.raises(TransientError, match="after 4 attempts: cannot connect"):
         t.upload(b"x", NAME)
     assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_silent_server_times_out_and_is_retried(sftp_client_key: ClientKey):
+    # A server that accepts the connection and then says nothing (no SSH banner).
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    sleeps = Sleeps()
+    t = SftpTransport(
+        f"sftp://bocsz@127.0.0.1:{silent.getsockname()[1]}", sftp_client_key.key, [generate_host_key()],
+        timeout=0.3, retry_attempts=2, retry_base_delay=0.01, sleep=sleeps,
+    )  # fmt: skip
+    start = time.monotonic()
+    try:
+        with pytest.raises(TransientError, match="after 2 attempts"):
+            t.list_outbox()
+    finally:
+        silent.close()
+    assert sleeps == [0.01]
+    assert time.monotonic() - start < 5
