@@ -66,6 +66,19 @@ class HealthCardService(SoapService):
         self.applied: Counter[str] = Counter()  # requestId -> times it changed state
         self._rng = random.Random(seed)
         self._state = threading.Lock()
+        self._h99 = 0
+
+    def inject_h99(self, count: int) -> None:
+        """The next ``count`` EnrollCard/SuspendCard answer FAILED/H99 (remembered like any
+        answer, so only a new requestId gets past it: health.md's operator path)."""
+        with self._state:
+            self._h99 += count
+
+    def _take_h99(self, name: str) -> etree._Element | None:
+        if not self._h99:
+            return None
+        self._h99 -= 1
+        return self.element(name, [("result", "FAILED"), ("reasonCode", "H99")])
 
     def operations(self) -> Mapping[str, Callable[[etree._Element], etree._Element]]:
         return {"EnrollCard": self._enroll, "SuspendCard": self._suspend, "QueryCard": self._query}
@@ -102,7 +115,10 @@ class HealthCardService(SoapService):
             if first is not None:
                 return first
             person = (fields["idType"], fields["idNumber"])
-            if self.is_unknown(*person):
+            failed = self._take_h99("EnrollCardResponse")
+            if failed is not None:
+                answer = failed
+            elif self.is_unknown(*person):
                 answer = self.element("EnrollCardResponse", [("result", "FAILED"), ("reasonCode", "H01")])
             else:
                 number = self._by_person.get(person)
@@ -138,7 +154,10 @@ class HealthCardService(SoapService):
             if first is not None:
                 return first
             card = self.cards.get(number)
-            if card is None:
+            failed = self._take_h99("SuspendCardResponse")
+            if failed is not None:
+                answer = failed
+            elif card is None:
                 answer = self.element("SuspendCardResponse", [("result", "FAILED"), ("reasonCode", "H03")])
             else:
                 if card.status != "SUSPENDED":

@@ -93,3 +93,12 @@ def test_bad_request_id_is_refused_before_sending(client, sandbox):
     with pytest.raises(ValueError, match="requestId"):
         client.enroll_card("not valid!", "2026000001", *ID, "Zhang San", "CARD-1")
     assert sandbox.health.calls["EnrollCard"] == 0
+
+
+def test_h99_is_remembered_and_a_new_request_id_gets_past_it(client, sandbox):
+    sandbox.health.inject_h99(1)
+    request_id = rid()
+    failed = client.enroll_card(request_id, "2026000001", *ID, "Zhang San", "CARD-1")
+    assert (failed.result, failed.reason_code) == ("FAILED", "H99")
+    assert client.enroll_card(request_id, "2026000001", *ID, "Zhang San", "CARD-1") == failed
+    assert client.enroll_card(rid(), "2026000001", *ID, "Zhang San", "CARD-1").result == "OK"
