@@ -101,6 +101,12 @@ def normalize_fingerprint(text: str) -> str:
     return t
 
 
+def _host_matches(pattern: str, host: str) -> bool:
+    if pattern.startswith("|1|"):  # hashed known_hosts entry
+        return paramiko.HostKeys.hash_host(host, pattern) == pattern
+    return pattern == host
+
+
 class Keystore:
     """The keystore folder ``path``, with private keys encrypted under ``passphrase``."""
 
@@ -315,6 +321,20 @@ class Keystore:
         """The pinned host keys of an SFTP partner (empty if none: every host is unknown)."""
         path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
         return paramiko.HostKeys(str(path)) if path.exists() else paramiko.HostKeys()
+
+    def host_key_list(self, partner: str, host: str | None = None, port: int = 22) -> list[paramiko.PKey]:
+        """Every pinned host key of an SFTP partner for ``host`` (and ``[host]:port``), or all
+        of them without ``host``. Unlike ``paramiko.HostKeys``, which keeps one key per host
+        and key type, this returns both keys of a same-type host key rotation."""
+        path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
+        if not path.exists():
+            return []
+        names = None if host is None else {host, f"[{host}]:{port}"}
+        out: list[paramiko.PKey] = []
+        for entry in self._host_entries(path):
+            if names is None or any(_host_matches(pattern, n) for pattern in entry.hostnames for n in names):
+                out.append(entry.key)
+        return out
 
     # ------------------------------------------------------------ rotation
 

@@ -185,13 +185,18 @@ def _host_line(host: str) -> str:
 
 def test_trust_host_pins_several_keys(ks: Keystore) -> None:
     a, b = _host_line("[127.0.0.1]:2222"), _host_line("[127.0.0.1]:2222")
-    assert ks.trust_host("BOCSZ", f"# sandbox\n{a}\n\n{b}\n") == 2
-    assert ks.trust_host("BOCSZ", a) == 0
-    keys = ks.host_keys("BOCSZ")
-    pinned = {k.get_base64() for k in keys["[127.0.0.1]:2222"].values()} if len(keys) else set()
-    # HostKeys keeps one key per type and host; both lines stay in the file for rotation.
-    assert pinned <= {a.split()[2], b.split()[2]} and pinned
-    assert (ks.path / "partners/BOCSZ/known_hosts").read_text().count("ssh-ed25519") == 2
+    c = _host_line(paramiko.HostKeys.hash_host("sftp.bank.example"))
+    assert ks.trust_host("BOCSZ", f"# sandbox\n{a}\n\n{b}\n{c}\n") == 3
+    assert ks.trust_host("BOCSZ", a) == 0  # already pinned
+    # Both same-type keys of a host key rotation are returned (paramiko.HostKeys keeps one).
+    assert [k.get_base64() for k in ks.host_key_list("BOCSZ", "127.0.0.1", 2222)] == [
+        a.split()[2],
+        b.split()[2],
+    ]
+    assert [k.get_base64() for k in ks.host_key_list("BOCSZ", "sftp.bank.example")] == [c.split()[2]]
+    assert ks.host_key_list("BOCSZ", "127.0.0.1") == []  # port 22: not pinned
+    assert len(ks.host_key_list("BOCSZ")) == 3
+    assert ks.host_keys("BOCSZ").lookup("[127.0.0.1]:2222") is not None
 
 
 def test_trust_host_refuses_bad_line_and_soap_partner(ks: Keystore) -> None:
