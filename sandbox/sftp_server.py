@@ -38,12 +38,29 @@ log = logging.getLogger(__name__)
 DEFAULT_PARTNERS = ("BOCSZ", "SZT", "SZVF")
 
 
-def generate_host_key() -> paramiko.Ed25519Key:
-    """A fresh Ed25519 host key (paramiko cannot generate Ed25519 keys itself)."""
-    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+def _new_host_key_pem() -> bytes:
+    return ed25519.Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
     )
-    return paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode("ascii")))
+
+
+def generate_host_key() -> paramiko.Ed25519Key:
+    """A fresh Ed25519 host key (paramiko cannot generate Ed25519 keys itself)."""
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(_new_host_key_pem().decode("ascii")))
+
+
+def load_or_create_host_key(path: str | os.PathLike[str]) -> paramiko.Ed25519Key:
+    """The host key kept in ``path`` (OpenSSH format), created there (mode 0600) if missing.
+
+    A sandbox that keeps its host key across restarts stays pinned by the gateway.
+    """
+    p = Path(path)
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_new_host_key_pem())
+    return paramiko.Ed25519Key.from_private_key_file(str(p))
 
 
 class _Denied(Exception):
@@ -365,4 +382,4 @@ class SandboxSftpServer:
         self.stop()
 
 
-__all__ = ["DEFAULT_PARTNERS", "SandboxSftpServer", "generate_host_key"]
+__all__ = ["DEFAULT_PARTNERS", "SandboxSftpServer", "generate_host_key", "load_or_create_host_key"]

@@ -174,3 +174,20 @@ def test_many_concurrent_sessions(sandbox_endpoint: SftpEndpoint, sftp_client_ke
         th.join(timeout=30)
     assert errors == []
     assert len(list((sandbox_endpoint.folder / "inbox").iterdir())) == 24
+
+
+def test_host_key_kept_across_restarts(sftp_client_key: ClientKey, tmp_path: Path):
+    from sandbox.sftp_server import load_or_create_host_key
+
+    key_path = tmp_path / "keys" / "sftp_host_ed25519"
+    first = SandboxSftpServer(
+        tmp_path / "sftp", [sftp_client_key.key], host_key=load_or_create_host_key(key_path)
+    )
+    pinned = public_key(first.host_key_line)
+    assert key_path.stat().st_mode & 0o077 == 0
+    for _ in range(2):  # the same pin works before and after a restart
+        server = SandboxSftpServer(
+            tmp_path / "sftp", [sftp_client_key.key], host_key=load_or_create_host_key(key_path)
+        )
+        with server, SftpTransport(server.url("szt"), sftp_client_key.key, [pinned], timeout=5) as t:
+            assert t.list_outbox() == []
