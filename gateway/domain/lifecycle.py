@@ -130,6 +130,7 @@ TRANSITIONS: dict[CardState, dict[CardEventType, CardState]] = {
         E.EXPIRING: S.NOTIFIED,
         E.EXPIRED: S.EXPIRED,
         E.ACCOUNT_CLOSED: S.ACCOUNT_CLOSED,
+        E.RENEWAL_COLLECTED: S.REPLACED,
         E.LOSS_REQUESTED: S.NOTIFIED,
     },
     S.IN_USE: {
@@ -222,6 +223,32 @@ def event_for_result(result: str, reason_code: str | None = None) -> CardEventTy
     if result == "REJECTED" and reason_code == CANCELLED_ON_REQUEST:
         return CardEventType.ORDER_CANCELLED
     return CardEventType(result)
+
+
+class OrderRefused(Exception):
+    """A card order the programme's rules forbid; ``code`` says which rule."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def check_order_allowed(
+    *, order_type: str, carrier: Carrier | str, credit_cut_closed: bool, by_operator: bool, reason: str | None
+) -> None:
+    """bank.md "The card's life" 4: SVA never orders a card for a volunteer whose CREDIT
+    card was cut and closed, except a NEW DEBIT card an operator orders with a recorded
+    reason. Raises ``OrderRefused("CREDIT_CUT_CLOSED", ...)``."""
+    if not credit_cut_closed:
+        return
+    if order_type == "NEW" and Carrier(carrier) is Carrier.DEBIT and by_operator and (reason or "").strip():
+        return
+    raise OrderRefused(
+        "CREDIT_CUT_CLOSED",
+        "the volunteer's CREDIT card was cut and closed: only a NEW DEBIT card ordered by an "
+        "operator with a recorded reason is allowed",
+    )
 
 
 def is_dead(state: CardState | str) -> bool:

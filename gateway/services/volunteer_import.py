@@ -1,0 +1,325 @@
+"""Bulk load of volunteers from the existing platform (``svcard volunteers import``).
+
+UTF-8 CSV with a header row and the columns of ``COLUMNS``. Each bad row is reported as
+``line:<n>:<column>:<rule>`` (the header is line 1) and skipped; good rows are imported in
+the same transaction. A row matches an existing volunteer by ``volunteer_no`` (or, for an
+applicant, by the keyed hash of its ID), so importing the same file again changes
+nothing. An official volunteer whose card data is complete, and who has no card yet, gets
+a NEW card order (PENDING) that the bank adapter sends later.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain import eligibility as elig
+from gateway.domain.errors import Invalid, Problem
+from gateway.models import Card, ServiceSession, TrainingRecord, Volunteer
+from gateway.models.columns import utcnow
+from gateway.models.volunteers import SessionKind, VolunteerStatus
+from gateway.services import cards as card_service
+from gateway.services import volunteers as vs
+from schemas import rules
+
+COLUMNS = (
+    "volunteer_no", "name", "id_type", "id_number", "gender", "birth_date", "mobile", "address",
+    "emergency_name", "emergency_mobile", "carrier", "branch_code", "photo", "opt_transit", "opt_health",
+    "training_hours", "service_hours", "official_since",
+)  # fmt: skip
+HOURS_RE = re.compile(r"(0|[1-9][0-9]{0,4})(\.[0-9]{1,2})?")
+PII_FIELDS = ("name", "id_number", "mobile", "address", "emergency_name", "emergency_mobile", "photo")
+PLAIN_FIELDS = ("id_type", "gender", "birth_date", "carrier", "branch_code", "opt_transit", "opt_health")
+IMPORT_COURSE = "imported training hours"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"line:{self.line}:{self.column}:{self.rule}"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orders: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    not_ordered: list[tuple[int, str, list[Problem]]] = field(default_factory=list)
+
+    @property
+    def skipped_lines(self) -> list[int]:
+        return sorted({e.line for e in self.errors})
+
+
+@dataclass
+class Row:
+    line: int
+    volunteer_no: str | None
+    official_since: date | None
+    values: dict  # model field -> value
+    training_minutes: int
+    service_minutes: int
+
+
+def _hours(value: str) -> int | None:
+    v = value.strip() or "0"
+    if not HOURS_RE.fullmatch(v):
+        return None
+    try:
+        return int((Decimal(v) * 60).to_integral_value())
+    except InvalidOperation:
+        return None
+
+
+def parse_row(
+    raw: dict[str, str], line: int, base: Path, today: date, branches: set[str]
+) -> tuple[Row | None, list[RowError]]:
+    """Check one CSV row; the row (or None) and every problem by column."""
+    errs: list[RowError] = []
+
+    def bad(column: str, rule: str) -> None:
+        errs.append(RowError(line, column, rule))
+
+    g = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    no = g["volunteer_no"] or None
+    if no is not None and not re.fullmatch(r"[0-9]{10}", no):
+        bad("volunteer_no", "must be 10 digits or blank")
+    birth = rules.parse_yyyymmdd(g["birth_date"])
+    if birth is None or birth > today:
+        bad("birth_date", "not a YYYYMMDD date on or before today")
+    since = rules.parse_yyyymmdd(g["official_since"]) if g["official_since"] else None
+    if g["official_since"] and (since is None or since > today):
+        bad("official_since", "not a YYYYMMDD date on or before today")
+    if (no is None) != (not g["official_since"]):
+        bad("official_since", "given exactly when volunteer_no is given")
+    candidate = elig.Candidate(
+        name=g["name"], id_type=g["id_type"], id_number=g["id_number"], gender=g["gender"],
+        birth_date=birth or today, mobile=g["mobile"], address=g["address"],
+        emergency_name=g["emergency_name"], emergency_mobile=g["emergency_mobile"],
+    )  # fmt: skip
+    for p in elig.identity_problems(candidate, today):
+        if birth is None and p.rule == "RIC_CONSISTENCY" and p.field == "birth_date":
+            continue  # already reported
+        bad(p.field, f"{p.rule} {p.message}")
+    carrier = g["carrier"] or None
+    if carrier is not None and birth is not None and (p := elig.carrier_problem(carrier, birth, today)):
+        bad("carrier", f"{p.rule} {p.message}")
+    branch = g["branch_code"] or None
+    if branch is not None and (p := elig.branch_problem(branch, branches)):
+        bad("branch_code", f"{p.rule} {p.message}")
+    photo = None
+    if g["photo"]:
+        path = (base / g["photo"]).resolve()
+        if not path.is_file():
+            bad("photo", "file not found")
+        else:
+            photo = path.read_bytes()
+            if reason := elig.photo_problem(photo):
+                bad("photo", f"PHOTO {reason}")
+    opts = {}
+    for col in ("opt_transit", "opt_health"):
+        if g[col] not in ("Y", "N"):
+            bad(col, "must be Y or N")
+        opts[col] = g[col] == "Y"
+    minutes = {}
+    for col in ("training_hours", "service_hours"):
+        m = _hours(g[col])
+        if m is None:
+            bad(col, "not a number of hours (up to 2 decimals)")
+        minutes[col] = m or 0
+    if errs:
+        return None, errs
+    values = dict(
+        name=g["name"], id_type=g["id_type"], id_number=g["id_number"], gender=g["gender"], birth_date=birth,
+        mobile=g["mobile"], address=g["address"], emergency_name=g["emergency_name"],
+        emergency_mobile=g["emergency_mobile"], carrier=carrier, branch_code=branch, photo=photo, **opts,
+    )  # fmt: skip
+    return Row(line, no, since, values, minutes["training_hours"], minutes["service_hours"]), []
+
+
+def import_csv(
+    session: Session, path: Path, *, actor: str = "import", now: datetime | None = None
+) -> ImportReport:
+    """Import the file in the caller's transaction; the report lists what happened."""
+    now = now or utcnow()
+    today = vs.business_date(now)
+    report = ImportReport(file=path.name)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("NOT_UTF8", f"{path.name}: not UTF-8", "file") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid("HEADER", f"{path.name}:1:header:missing columns {','.join(missing)}", "file")
+    branches = vs.open_branches(session)
+    seen_no: dict[str, int] = {}
+    seen_id: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+        report.rows += 1
+        if None in raw:  # more cells than header columns
+            report.errors.append(RowError(line, "record", "more fields than the header"))
+            continue
+        row, errs = parse_row(raw, line, path.parent, today, branches)
+        if row is None:
+            report.errors.extend(errs)
+            continue
+        h = vs.id_hash(row.values["id_type"], row.values["id_number"])
+        if row.volunteer_no and row.volunteer_no in seen_no:
+            report.errors.append(
+                RowError(line, "volunteer_no", f"duplicate of line {seen_no[row.volunteer_no]}")
+            )
+            continue
+        if h in seen_id:
+            report.errors.append(RowError(line, "id_number", f"duplicate of line {seen_id[h]}"))
+            continue
+        outcome = _apply_row(session, row, h, path.name, actor, now, report, branches)
+        if outcome is not None:
+            report.errors.append(outcome)
+            continue
+        if row.volunteer_no:
+            seen_no[row.volunteer_no] = line
+        seen_id[h] = line
+    session.flush()
+    return report
+
+
+def _apply_row(
+    session: Session,
+    row: Row,
+    h: str,
+    file_name: str,
+    actor: str,
+    now: datetime,
+    report: ImportReport,
+    branches: set[str],
+) -> RowError | None:
+    v = None
+    if row.volunteer_no:
+        v = session.scalar(select(Volunteer).where(Volunteer.volunteer_no == row.volunteer_no))
+        if v is not None and v.id_hash != h:
+            return RowError(row.line, "volunteer_no", "already belongs to another ID")
+    if v is None:
+        others = session.scalars(
+            select(Volunteer).where(Volunteer.id_hash == h, Volunteer.status != VolunteerStatus.DEREGISTERED)
+        ).all()
+        for other in others:
+            if other.status == VolunteerStatus.APPLICANT:
+                v = other  # the applicant was approved on the old platform, or is the same applicant
+            elif other.volunteer_no != row.volunteer_no:
+                return RowError(row.line, "id_number", "already registered under another volunteer_no")
+    created = v is None
+    if created:
+        v = Volunteer(
+            provisional_no=vs.new_provisional_no(),
+            status=VolunteerStatus.APPLICANT,
+            id_hash=h,
+            applied_at=now,
+            source=f"import:{file_name}:{row.line}"[:120],
+            **row.values,
+        )
+        session.add(v)
+        changed = True
+    else:
+        changed = False
+        for key, value in row.values.items():
+            if getattr(v, key) != value:
+                setattr(v, key, value)
+                changed = True
+    if row.volunteer_no and v.volunteer_no is None:
+        v.volunteer_no, v.status, v.official_since = (
+            row.volunteer_no,
+            VolunteerStatus.OFFICIAL,
+            row.official_since,
+        )
+        changed = True
+    elif row.volunteer_no and v.official_since != row.official_since:
+        v.official_since, changed = row.official_since, True
+    session.flush()
+    changed |= _set_imported_minutes(session, v, row, file_name)
+    if created:
+        report.created += 1
+    elif changed:
+        report.updated += 1
+    else:
+        report.unchanged += 1
+    if v.status == VolunteerStatus.OFFICIAL:
+        _order_if_due(session, v, row.line, actor, now, report, branches)
+    return None
+
+
+def _set_imported_minutes(session: Session, v: Volunteer, row: Row, file_name: str) -> bool:
+    """The old platform's totals, as one imported training record and one imported session."""
+    changed = False
+    tr = session.scalar(
+        select(TrainingRecord).where(
+            TrainingRecord.volunteer_id == v.id, TrainingRecord.course == IMPORT_COURSE
+        )
+    )
+    if tr is None and row.training_minutes:
+        session.add(
+            TrainingRecord(
+                volunteer_id=v.id,
+                course=IMPORT_COURSE,
+                minutes=row.training_minutes,
+                source=f"import:{file_name}:{row.line}"[:120],
+            )
+        )
+        changed = True
+    elif tr is not None and tr.minutes != row.training_minutes:
+        tr.minutes, changed = row.training_minutes, True
+    ss = session.scalar(
+        select(ServiceSession).where(
+            ServiceSession.volunteer_id == v.id, ServiceSession.kind == SessionKind.IMPORTED
+        )
+    )
+    if ss is None and row.service_minutes:
+        session.add(
+            ServiceSession(
+                volunteer_id=v.id,
+                kind=SessionKind.IMPORTED,
+                minutes=row.service_minutes,
+                activity="imported service hours",
+                source=f"import:{file_name}:{row.line}"[:120],
+            )
+        )
+        changed = True
+    elif ss is not None and ss.minutes != row.service_minutes:
+        ss.minutes, changed = row.service_minutes, True
+    return changed
+
+
+def _order_if_due(
+    session: Session,
+    v: Volunteer,
+    line: int,
+    actor: str,
+    now: datetime,
+    report: ImportReport,
+    branches: set[str],
+) -> None:
+    if session.scalar(select(Card.id).where(Card.volunteer_id == v.id).limit(1)) is not None:
+        return  # already has (or had) a card: re-import orders nothing
+    problems = elig.card_order_problems(vs.candidate(session, v), vs.business_date(now), branches)
+    if problems:
+        report.not_ordered.append((line, v.volunteer_no or "", problems))
+        return
+    card_service.place_order(session, v, source=card_service.EventSource(actor=actor), now=now)
+    report.orders += 1

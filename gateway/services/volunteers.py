@@ -1,0 +1,438 @@
+"""Volunteer use cases for the HTTP API and the CLI: apply, train, serve, approve, choose,
+deregister, report a loss, cancel an order.
+
+Each works in the caller's session (one transaction per request) and raises a coded
+``DomainError`` (``gateway.domain.errors``) that the API turns into problem+json.
+Errors and logs never carry PII; volunteers are named by their number.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway import context
+from gateway.domain import eligibility as elig
+from gateway.domain.errors import Conflict, Invalid, NotEligible, NotFound, Problem
+from gateway.domain.functions import Function, FunctionState, OffReason, switch_off, switch_on
+from gateway.domain.lifecycle import CardState
+from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
+from gateway.models.cards import OrderType
+from gateway.models.columns import utcnow
+from gateway.models.volunteers import SessionKind, VolunteerStatus
+from gateway.services import cards as card_service
+from gateway.services.cards import EventSource
+from gateway.settings import BUSINESS_TZ
+from keys.pii import lookup_hash
+
+FIRST_OFFICIAL_NO = 1_000_000_001
+
+
+@dataclass
+class ApplicationData:
+    """What an applicant gives (plain values; PII is sealed when stored)."""
+
+    name: str
+    id_type: str
+    id_number: str
+    gender: str
+    birth_date: date
+    mobile: str
+    address: str
+    emergency_name: str
+    emergency_mobile: str
+    guardian_name: str | None = None
+    guardian_mobile: str | None = None
+    carrier: str | None = None
+    branch_code: str | None = None
+    opt_transit: bool = False
+    opt_health: bool = False
+    photo: bytes | None = None
+
+
+@dataclass
+class Deregistration:
+    volunteer: Volunteer
+    cancel_requests: list[CardRequest] = field(default_factory=list)
+
+
+def business_date(at: datetime | None = None) -> date:
+    """Today's (or ``at``'s) Beijing date."""
+    return (at or utcnow()).astimezone(BUSINESS_TZ).date()
+
+
+def id_hash(id_type: str, id_number: str) -> str:
+    """Keyed hash of (id_type, id_number) for look-ups and duplicate detection."""
+    return lookup_hash(context.current().settings.lookup_key, id_type, id_number)
+
+
+def open_branches(session: Session) -> set[str]:
+    return set(session.scalars(select(Branch.code).where(Branch.open.is_(True))))
+
+
+def get_volunteer(session: Session, number: str) -> Volunteer:
+    """By official number (10 digits) or provisional number."""
+    column = Volunteer.volunteer_no if len(number) == 10 and number.isdigit() else Volunteer.provisional_no
+    v = session.scalar(select(Volunteer).where(column == number))
+    if v is None:
+        raise NotFound("VOLUNTEER_NOT_FOUND", "no volunteer with this number", "volunteer_no")
+    return v
+
+
+def find_by_id(session: Session, id_type: str, id_number: str) -> list[Volunteer]:
+    """Every volunteer record of this person (a deregistered one may have re-applied)."""
+    return list(
+        session.scalars(
+            select(Volunteer).where(Volunteer.id_hash == id_hash(id_type, id_number)).order_by(Volunteer.id)
+        )
+    )
+
+
+def new_provisional_no() -> str:
+    return "P" + "".join(secrets.choice("0123456789") for _ in range(12))
+
+
+def _minutes(session: Session, model, volunteer: Volunteer) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(model.minutes), 0)).where(model.volunteer_id == volunteer.id)
+        )
+    )
+
+
+def candidate(session: Session, v: Volunteer) -> elig.Candidate:
+    return elig.Candidate(
+        name=v.name,
+        id_type=v.id_type,
+        id_number=v.id_number,
+        gender=v.gender,
+        birth_date=v.birth_date,
+        mobile=v.mobile,
+        address=v.address,
+        emergency_name=v.emergency_name,
+        emergency_mobile=v.emergency_mobile,
+        guardian_name=v.guardian_name,
+        guardian_mobile=v.guardian_mobile,
+        photo=v.photo,
+        carrier=v.carrier,
+        branch_code=v.branch_code,
+        training_minutes=_minutes(session, TrainingRecord, v),
+        service_minutes=_minutes(session, ServiceSession, v),
+    )
+
+
+def _raise_first(problems: list[Problem]) -> None:
+    if problems:
+        raise NotEligible(problems, "invalid application")
+
+
+def _require_active(v: Volunteer) -> None:
+    if v.status == VolunteerStatus.DEREGISTERED:
+        raise Conflict("DEREGISTERED", "the volunteer's registration was cancelled", "volunteer_no")
+
+
+# ------------------------------------------------------------------ application
+
+
+def create_application(
+    session: Session, data: ApplicationData, *, actor: str, now: datetime | None = None
+) -> Volunteer:
+    """An applicant with a provisional number. Identity and contact fields must be valid
+    (``NOT_ELIGIBLE`` lists every problem); the same person may not apply twice while an
+    earlier record is active (``DUPLICATE_ID``)."""
+    now = now or utcnow()
+    today = business_date(now)
+    c = elig.Candidate(
+        **{k: getattr(data, k) for k in elig.Candidate.__dataclass_fields__ if hasattr(data, k)}
+    )
+    problems = elig.identity_problems(c, today)
+    if data.carrier is not None:
+        p = elig.carrier_problem(data.carrier, data.birth_date, today)
+        problems += [p] if p else []
+    if data.branch_code is not None:
+        p = elig.branch_problem(data.branch_code, open_branches(session))
+        problems += [p] if p else []
+    if data.photo is not None and (reason := elig.photo_problem(data.photo)):
+        problems.append(Problem("photo", "PHOTO", reason))
+    _raise_first(problems)
+    h = id_hash(data.id_type, data.id_number)
+    if session.scalar(
+        select(Volunteer.id)
+        .where(Volunteer.id_hash == h, Volunteer.status != VolunteerStatus.DEREGISTERED)
+        .limit(1)
+    ):
+        raise Conflict(
+            "DUPLICATE_ID", "a volunteer with this ID is already registered or applying", "id_number"
+        )
+    v = Volunteer(
+        provisional_no=new_provisional_no(),
+        status=VolunteerStatus.APPLICANT,
+        id_hash=h,
+        applied_at=now,
+        source=f"api:{actor}"[:120],
+        **{k: getattr(data, k) for k in ApplicationData.__dataclass_fields__},
+    )
+    session.add(v)
+    session.flush()
+    return v
+
+
+def record_training(
+    session: Session, number: str, *, course: str, minutes: int, held_on: date | None = None, actor: str
+) -> TrainingRecord:
+    v = get_volunteer(session, number)
+    _require_active(v)
+    if minutes <= 0 or minutes > 24 * 60:
+        raise Invalid("MINUTES", "training minutes must be between 1 and 1440", "minutes")
+    if not course or len(course) > 100:
+        raise Invalid("FIELD_LENGTH", "course must be 1 to 100 characters", "course")
+    row = TrainingRecord(
+        volunteer_id=v.id, course=course, minutes=minutes, held_on=held_on, source=f"api:{actor}"[:120]
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def open_session(session: Session, v: Volunteer) -> ServiceSession | None:
+    return session.scalar(
+        select(ServiceSession).where(
+            ServiceSession.volunteer_id == v.id,
+            ServiceSession.kind == SessionKind.SESSION,
+            ServiceSession.check_out.is_(None),
+        )
+    )
+
+
+def check_in(
+    session: Session, number: str, *, at: datetime, activity: str | None = None, actor: str
+) -> ServiceSession:
+    """Start a service session (``SESSION_OPEN`` if one is still open)."""
+    v = get_volunteer(session, number)
+    _require_active(v)
+    if open_session(session, v) is not None:
+        raise Conflict("SESSION_OPEN", "the volunteer is already checked in", "check_in")
+    row = ServiceSession(
+        volunteer_id=v.id,
+        kind=SessionKind.SESSION,
+        activity=activity,
+        check_in=at,
+        minutes=0,
+        source=f"api:{actor}"[:120],
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def check_out(session: Session, number: str, *, at: datetime, actor: str) -> ServiceSession:
+    """End the open session; its minutes count toward pre-service hours."""
+    v = get_volunteer(session, number)
+    row = open_session(session, v)
+    if row is None:
+        raise Conflict("NO_OPEN_SESSION", "the volunteer is not checked in", "check_out")
+    if at <= row.check_in:
+        raise Invalid("CHECK_OUT_BEFORE_CHECK_IN", "check-out must be after check-in", "check_out")
+    row.check_out = at
+    row.minutes = int((at - row.check_in).total_seconds() // 60)
+    session.flush()
+    return row
+
+
+def approve(session: Session, number: str, *, actor: str, now: datetime | None = None) -> Volunteer:
+    """Approve an applicant: every eligibility rule (``NOT_ELIGIBLE`` lists all problems),
+    then the next official 10-digit number, and a NEW card order (PENDING)."""
+    now = now or utcnow()
+    v = get_volunteer(session, number)
+    if v.status != VolunteerStatus.APPLICANT:
+        raise Conflict("NOT_APPLICANT", "only an applicant can be approved", "volunteer_no")
+    today = business_date(now)
+    problems = elig.approval_problems(candidate(session, v), today, open_branches(session))
+    if problems:
+        raise NotEligible(problems)
+    v.volunteer_no = next_official_no(session)
+    v.status = VolunteerStatus.OFFICIAL
+    v.official_since = today
+    session.flush()
+    card_service.place_order(session, v, source=EventSource(actor=actor), now=now)
+    return v
+
+
+def next_official_no(session: Session) -> str:
+    """One above the highest number ever issued: numbers are never reused (volunteers are
+    never deleted); the unique constraint settles a concurrent approval."""
+    top = session.scalar(select(func.max(Volunteer.volunteer_no)))
+    return str(max(int(top) + 1 if top else FIRST_OFFICIAL_NO, FIRST_OFFICIAL_NO))
+
+
+# ------------------------------------------------------------------ choices
+
+
+def set_opt_ins(
+    session: Session, number: str, *, transit: bool | None = None, health: bool | None = None, actor: str
+) -> Volunteer:
+    """Opt in or out of transit and the health card. On a card in use the function becomes
+    due to be switched on or off. A deregistered volunteer may still change transit, not
+    the health card (``DEREGISTERED``)."""
+    v = get_volunteer(session, number)
+    if health is not None and v.status == VolunteerStatus.DEREGISTERED:
+        raise Conflict("DEREGISTERED", "the health-card function ended with the registration", "opt_health")
+    in_use = session.scalars(
+        select(Card).where(Card.volunteer_id == v.id, Card.state == CardState.IN_USE)
+    ).all()
+    for flag, function, attr in (
+        (transit, Function.TRANSIT, "opt_transit"),
+        (health, Function.HEALTH, "opt_health"),
+    ):
+        if flag is None or getattr(v, attr) == flag:
+            continue
+        setattr(v, attr, flag)
+        for card in in_use:
+            f = card_service.function_state(card, function)
+            current = FunctionState(f.state)
+            new = switch_on(function, current) if flag else switch_off(function, current)
+            if new != current:
+                f.state, f.reason, f.changed_at = new, None if flag else OffReason.OPT_OUT, utcnow()
+    session.flush()
+    return v
+
+
+def set_card_choice(
+    session: Session,
+    number: str,
+    *,
+    carrier: str | None = None,
+    branch_code: str | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> Volunteer:
+    """Choose the carrier and/or branch for the next order (cards already ordered keep theirs)."""
+    v = get_volunteer(session, number)
+    _require_active(v)
+    today = business_date(now)
+    problems = []
+    if carrier is not None and (p := elig.carrier_problem(carrier, v.birth_date, today)):
+        problems.append(p)
+    if branch_code is not None and (p := elig.branch_problem(branch_code, open_branches(session))):
+        problems.append(p)
+    if problems:
+        raise NotEligible(problems, "invalid choice")
+    if carrier is not None:
+        v.carrier = carrier
+    if branch_code is not None:
+        v.branch_code = branch_code
+    session.flush()
+    return v
+
+
+def set_photo(session: Session, number: str, photo: bytes, *, actor: str) -> Volunteer:
+    """Store the photo (a JPEG of at least 295×413 stored pixels; ``NOT_ELIGIBLE`` otherwise)."""
+    v = get_volunteer(session, number)
+    _require_active(v)
+    reason = elig.photo_problem(photo)
+    if reason:
+        raise NotEligible([Problem("photo", "PHOTO", reason)], "invalid photo")
+    v.photo = photo
+    session.flush()
+    return v
+
+
+# ------------------------------------------------------------------ deregistration, loss, cancel
+
+
+def deregister(
+    session: Session, number: str, *, at: datetime, actor: str, reason: str = ""
+) -> Deregistration:
+    """Cancel the registration (注销) at instant ``at`` (aware; stored UTC). Health card,
+    insurance and donation credit end; financial and transit stay; every order not yet
+    PRODUCED is withdrawn or gets a CANCEL_ORDER request. The number is never reactivated."""
+    if at.tzinfo is None:
+        raise Invalid("NAIVE_TIME", "the deregistration instant needs a time zone", "deregistered_at")
+    v = get_volunteer(session, number)
+    if v.status == VolunteerStatus.DEREGISTERED:
+        raise Conflict("DEREGISTERED", "the registration is already cancelled", "volunteer_no")
+    if v.status != VolunteerStatus.OFFICIAL:
+        raise Conflict("NOT_OFFICIAL", "only an official volunteer can be deregistered", "volunteer_no")
+    v.status = VolunteerStatus.DEREGISTERED
+    v.deregistered_at = at
+    requests = card_service.deregister_cards(session, v, source=EventSource(actor=actor), at=at)
+    session.flush()
+    return Deregistration(v, requests)
+
+
+def report_loss(
+    session: Session,
+    number: str,
+    *,
+    at: datetime,
+    actor: str,
+    card_id: str | None = None,
+    reason: str = "",
+    request_id: str | None = None,
+) -> CardRequest:
+    """The volunteer reports the card lost: a pending LOSS_REPORT request (sent in the next
+    CARDREQ) and the card shows "loss requested" until the bank's LOST_REPORTED."""
+    v = get_volunteer(session, number)
+    card = card_service.card_for_volunteer(session, v, card_id)
+    return card_service.request_loss(
+        session, card, source=EventSource(actor=actor, request_id=request_id), reason=reason, at=at
+    )
+
+
+def cancel_order(
+    session: Session,
+    order_id: str,
+    *,
+    at: datetime,
+    actor: str,
+    reason: str = "",
+    request_id: str | None = None,
+) -> tuple[Order, CardRequest | None]:
+    """Cancel an order not yet produced: withdrawn if not yet sent (no request), otherwise a
+    pending CANCEL_ORDER request. ``ORDER_NOT_CANCELLABLE`` once produced."""
+    order = card_service.order_by_id(session, order_id)
+    req = card_service.cancel_order(
+        session,
+        order,
+        source=EventSource(actor=actor, request_id=request_id),
+        reason=reason or "cancelled",
+        at=at,
+    )
+    return order, req
+
+
+def order_new_card(
+    session: Session,
+    number: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    carrier: str | None = None,
+    by_operator: bool = True,
+    now: datetime | None = None,
+) -> Order:
+    """An operator orders a NEW card (e.g. after a rejection, or a NEW DEBIT after a CREDIT
+    card was cut and closed — ``reason`` required then). Eligibility of the card data is
+    checked (``NOT_ELIGIBLE``)."""
+    now = now or utcnow()
+    v = get_volunteer(session, number)
+    c = candidate(session, v)
+    if carrier is not None:
+        c.carrier = carrier
+    problems = elig.card_order_problems(c, business_date(now), open_branches(session))
+    if problems:
+        raise NotEligible(problems)
+    return card_service.place_order(
+        session,
+        v,
+        source=EventSource(actor=actor),
+        order_type=OrderType.NEW,
+        carrier=carrier,
+        reason=reason,
+        by_operator=by_operator,
+        now=now,
+    )
