@@ -152,3 +152,20 @@ def test_dev_command_generates_the_new_key_and_keeps_the_old(
     assert _all(context.current()) == [(1, "李四", None, None)]
     context.current().engine.dispose()
     context.install(None)
+
+
+def test_value_rewritten_under_old_key_meanwhile_is_reported_then_fixed_by_rerun(people) -> None:
+    """A process still on the old key writes behind the rotation: the report says so."""
+    old = FieldCipher(OLD)
+
+    def stale_writer(table: str, rows: int) -> None:
+        with people.engine.begin() as c:
+            c.execute(
+                sa.text("UPDATE rotation_test_person SET name = :v WHERE id = 1"),
+                {"v": old.encrypt("王五".encode(), "rotation_test_person.name")},
+            )
+
+    report = rotate_data_key(people, batch_size=10, metadata=_Base.metadata, on_batch=stale_writer)
+    assert not report.done and report.remaining["rotation_test_person.name"] == 1
+    assert rotate_data_key(people, batch_size=10, metadata=_Base.metadata).done
+    assert _all(people)[0][1] == "王五"
