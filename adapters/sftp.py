@@ -29,7 +29,7 @@ import socket
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,18 +41,20 @@ import paramiko
 from adapters.sftp_errors import (
     AuthError,
     HostKeyError,
+    LocalFileError,
     RemoteFileError,
     SftpConfigError,
     SftpError,
     TransientError,
     UploadError,
 )
-from adapters.sftp_wire import BulkIO, RemoteStatus
+from adapters.sftp_wire import BulkIO, LocalIOError, RemoteStatus
 
 __all__ = [
     "AuthError",
     "Downloaded",
     "HostKeyError",
+    "LocalFileError",
     "RemoteFile",
     "RemoteFileError",
     "SftpConfigError",
@@ -332,10 +334,7 @@ class SftpTransport:
                 )  # fmt: skip
                 self._sleep(delay)
             try:
-                if self._sftp is None:
-                    self._connect()
-                assert self._sftp is not None
-                return op(self._sftp)
+                return self._attempt(op)
             except SftpError:
                 if not self._alive():
                     self.close()
@@ -344,6 +343,8 @@ class SftpTransport:
                 last = str(exc)
             except RemoteStatus as exc:
                 raise RemoteFileError(f"partner {self._label}: {what}: {exc}") from None
+            except LocalIOError as exc:
+                raise LocalFileError(f"partner {self._label}: {what}: local file: {exc}") from None
             except paramiko.AuthenticationException as exc:
                 self.close()
                 raise self._alert(AuthError, f"authentication failed: {type(exc).__name__}") from None
@@ -368,6 +369,18 @@ class SftpTransport:
         raise TransientError(
             f"partner {self._label}: SFTP {what} failed after {self.retry_attempts} attempts: {last}"
         )
+
+    def _attempt(self, op: Callable[[paramiko.SFTPClient], T]) -> T:
+        try:
+            if self._sftp is None:
+                self._connect()
+            assert self._sftp is not None
+            return op(self._sftp)
+        except BaseException:
+            # A bulk transfer cut short may leave part of a response in the channel.
+            if self._bulk is not None and not self._bulk.clean:
+                self.close()
+            raise
 
     def _alive(self) -> bool:
         t = self._transport
@@ -395,7 +408,8 @@ class SftpTransport:
                 return io.BytesIO(data)
         else:
             local = Path(source)
-            size = local.stat().st_size
+            with _local(self._label, f"upload of {name}"):
+                size = local.stat().st_size
 
             def opener() -> BinaryIO:
                 return open(local, "rb")  # noqa: SIM115 - closed by the caller below
@@ -404,7 +418,9 @@ class SftpTransport:
 
         def op(sftp: paramiko.SFTPClient) -> int:
             assert self._bulk is not None
-            with opener() as src, sftp.open(part, "wb") as remote:
+            with _local(self._label, f"upload of {name}"):
+                src = opener()
+            with src, sftp.open(part, "wb") as remote:
                 sent = self._bulk.write_all(remote.handle, src)
             if sent != size:
                 raise UploadError(f"partner {self._label}: {name}: local source changed while uploading")
@@ -467,29 +483,34 @@ class SftpTransport:
         """
         _check_name(name)
         spool = Path(spool_dir)
-        spool.mkdir(parents=True, exist_ok=True)
+        with _local(self._label, f"download of {name}"):
+            spool.mkdir(parents=True, exist_ok=True)
         remote = self._path("outbox", name)
 
         def op(sftp: paramiko.SFTPClient) -> Downloaded:
             assert self._bulk is not None
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=spool)
+            with _local(self._label, f"download of {name}"):
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=spool)
             try:
                 digest = hashlib.sha256()
-                with os.fdopen(fd, "wb") as out, sftp.open(remote, "rb") as rf:
-                    expected = rf.stat().st_size or 0
+                with os.fdopen(fd, "wb") as out:
+                    with sftp.open(remote, "rb") as rf:
+                        expected = rf.stat().st_size or 0
 
-                    def sink(block: memoryview) -> None:
-                        digest.update(block)
-                        out.write(block)
+                        def sink(block: memoryview) -> None:
+                            digest.update(block)
+                            out.write(block)
 
-                    got = self._bulk.read_all(rf.handle, expected, sink)
+                        got = self._bulk.read_all(rf.handle, expected, sink)
                     if got != expected:
                         raise _Retry(f"{name} changed while downloading ({expected} then {got} bytes)")
-                    if fsync:
+                    with _local(self._label, f"download of {name}"):
                         out.flush()
-                        os.fsync(out.fileno())
+                        if fsync:
+                            os.fsync(out.fileno())
                 final = spool / name
-                os.replace(tmp, final)
+                with _local(self._label, f"download of {name}"):
+                    os.replace(tmp, final)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -507,3 +528,12 @@ class SftpTransport:
 
 class _Retry(Exception):
     """Internal: a failure worth another attempt."""
+
+
+@contextlib.contextmanager
+def _local(label: str, what: str) -> Iterator[None]:
+    """Report an OSError of our own disk as a LocalFileError, not as the server's."""
+    try:
+        yield
+    except OSError as exc:
+        raise LocalFileError(f"partner {label}: {what}: local file: {exc.strerror or exc}") from None

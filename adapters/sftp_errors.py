@@ -49,3 +49,9 @@ class UploadError(SftpError):
     """An upload did not land whole (size after rename differs from what was sent)."""
 
     code = "SFTP_UPLOAD"
+
+
+class LocalFileError(SftpError):
+    """Our side failed: the file to upload cannot be read, or the spool cannot be written."""
+
+    code = "SFTP_LOCAL"

@@ -48,8 +48,18 @@ class RemoteStatus(Exception):
         self.code = code
 
 
+class LocalIOError(Exception):
+    """The local sink or source failed (disk full, unreadable file); wraps the OSError."""
+
+
 class BulkIO:
-    """Bulk transfer on one SFTP channel. ``read_size``/``write_size`` are per request."""
+    """Bulk transfer on one SFTP channel. ``read_size``/``write_size`` are per request.
+
+    ``clean`` is False while a transfer runs and stays False if it ended by a network
+    failure: the channel may then hold part of a response, and must be closed. After a
+    refusal by the server or a local failure the responses still in flight are drained
+    first, so the channel stays usable.
+    """
 
     def __init__(self, channel: Channel, read_size: int, write_size: int, depth: int = 64) -> None:
         self._chan = channel
@@ -59,6 +69,8 @@ class BulkIO:
         self.read_size = read_size
         self.write_size = write_size
         self.depth = depth
+        self.clean = True
+        self._inflight: dict[int, tuple[int, int]] = {}
 
     def _send(self, kind: int, payload: bytes) -> int:
         rid = self._next_id
@@ -107,14 +119,31 @@ class BulkIO:
             message = ""
         return code, message
 
+    def _guarded(self, run: Callable[[], int]) -> int:
+        self.clean = False
+        self._inflight = {}
+        try:
+            done = run()
+        except (RemoteStatus, LocalIOError):
+            for _ in range(len(self._inflight)):
+                self._packet()  # a failure here leaves clean False: the channel is dropped
+            self._inflight = {}
+            self.clean = True
+            raise
+        self.clean = True
+        return done
+
     def read_all(self, handle: bytes, expected_size: int, sink: Callable[[memoryview], None]) -> int:
         """Read the open file ``handle`` from offset 0 to EOF, in order, into ``sink``.
 
         ``expected_size`` only sizes the first burst of requests; reading goes on to the
         real end of file, so a short or long file is read whole. Returns the byte count.
         """
+        return self._guarded(lambda: self._read_all(handle, expected_size, sink))
+
+    def _read_all(self, handle: bytes, expected_size: int, sink: Callable[[memoryview], None]) -> int:
         head = struct.pack(">I", len(handle)) + handle
-        inflight: dict[int, tuple[int, int]] = {}
+        inflight = self._inflight
         ready: dict[int, bytes | memoryview] = {}  # out-of-order blocks by offset
         written = 0
         next_off = 0
@@ -157,7 +186,10 @@ class BulkIO:
                 raise EOFError(f"unexpected SFTP response type {kind}")
             while written in ready:
                 block = ready.pop(written)
-                sink(block)  # type: ignore[arg-type]
+                try:
+                    sink(block)  # type: ignore[arg-type]
+                except OSError as exc:
+                    raise LocalIOError(exc.strerror or str(exc)) from exc
                 written += len(block)
             if eof_at is None and not inflight:
                 # Everything asked for has come back without EOF: probe on (one request
@@ -170,26 +202,33 @@ class BulkIO:
 
     def write_all(self, handle: bytes, source: BinaryIO) -> int:
         """Write ``source`` (read to its end) to the open file ``handle`` from offset 0."""
+        return self._guarded(lambda: self._write_all(handle, source))
+
+    def _write_all(self, handle: bytes, source: BinaryIO) -> int:
         head = struct.pack(">I", len(handle)) + handle
-        inflight: set[int] = set()
+        inflight = self._inflight
         offset = 0
 
         def collect() -> None:
             kind, rid, body = self._packet()
             if rid not in inflight:
                 raise EOFError(f"unexpected SFTP response id {rid}")
-            inflight.discard(rid)
+            del inflight[rid]
             code, message = self._status(body) if kind == CMD_STATUS else (-1, "not a status")
             if code != SSH_FX_OK:
                 raise RemoteStatus(code, message)
 
         while True:
-            block = source.read(self.write_size)
+            try:
+                block = source.read(self.write_size)
+            except OSError as exc:
+                raise LocalIOError(exc.strerror or str(exc)) from exc
             if not block:
                 break
             while len(inflight) >= self.depth:
                 collect()
-            inflight.add(self._send(CMD_WRITE, head + struct.pack(">QI", offset, len(block)) + block))
+            rid = self._send(CMD_WRITE, head + struct.pack(">QI", offset, len(block)) + block)
+            inflight[rid] = (offset, len(block))
             offset += len(block)
         while inflight:
             collect()

@@ -237,3 +237,41 @@ def test_silent_server_times_out_and_is_retried(sftp_client_key: ClientKey):
         silent.close()
     assert sleeps == [0.01]
     assert time.monotonic() - start < 5
+
+
+def test_local_failures_are_ours_and_leave_the_connection_usable(
+    sftp_endpoint: SftpEndpoint, sftp_client_key: ClientKey, tmp_path: Path
+):
+    import resource
+    import signal
+
+    from adapters.sftp import LocalFileError
+
+    name = "SWIPE_BOCSZ_20261130_001.txt.p7m"
+    data = os.urandom(2_000_000)
+    (sftp_endpoint.folder / "outbox" / name).write_bytes(data)
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_bytes(b"")
+    sleeps = Sleeps()
+    with transport(sftp_endpoint, sftp_client_key, sleep=sleeps) as t:
+        with pytest.raises(LocalFileError, match="local file"):
+            t.upload(tmp_path / "missing.p7m", NAME)
+        with pytest.raises(LocalFileError, match="local file"):
+            t.download(name, not_a_dir / "spool")
+        assert [f.name for f in t.list_outbox()] == [name]
+        conn = t._transport
+        # The spool disk fills up in the middle of a download (a file size limit, EFBIG).
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (500_000, hard))
+        try:
+            with pytest.raises(LocalFileError, match="local file"):
+                t.download(name, tmp_path / "spool")
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+            signal.signal(signal.SIGXFSZ, old)
+        assert list((tmp_path / "spool").iterdir()) == []  # no partial file left
+        got = t.download(name, tmp_path / "spool")  # same connection, still in step
+        assert t._transport is conn is not None
+    assert got.sha256 == hashlib.sha256(data).hexdigest()
+    assert sleeps == []
