@@ -23,7 +23,12 @@ COMMAND_MODULES = [
     "envelope",
     "tokens",
     "serve",
+    "exchange",
     "files",
+    "volunteers",
+    "cards",
+    "calendar",
+    "demo",
 ]
 
 

@@ -54,11 +54,20 @@ _ACK_ENTRY_RE = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
 # --------------------------------------------------------------------- plumbing
 
 
+_KEYSTORES: dict[tuple[str, str], object] = {}
+
+
 def keystore():
+    """The process's keystore. Kept for the life of the process: decrypting the private
+    keys costs most of a second, and the Keystore re-reads which keys are current (and
+    which are retired) from disk on every use, so rotations are still seen at once."""
     from keys.keystore import Keystore
 
     s = context.current().settings
-    return Keystore(s.keys_dir, s.key_passphrase)
+    key = (str(s.keys_dir), s.key_passphrase)
+    if key not in _KEYSTORES:
+        _KEYSTORES[key] = Keystore(s.keys_dir, s.key_passphrase)
+    return _KEYSTORES[key]
 
 
 def open_transport(partner: str):
@@ -432,6 +441,10 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             if row.status != "received":
                 return row.status
             header = reader.header
+            if header is None:  # no usable header: reading on raises the file's error
+                for _ in records():
+                    pass
+                raise FileError("E04", "no header")
             identity = f"in|{partner}|{header.file_type}|{header.sender}|{header.business_date:%Y%m%d}|{header.seq:03d}"
             dup = session.scalar(select(ExchangeFile).where(ExchangeFile.identity == identity))
             if dup is not None:
@@ -449,14 +462,15 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             session.add(FileApplication(file_id=file_id, worker=_worker_name()))
             row.identity = identity
             session.flush()  # the exactly-once gate: a concurrent application fails here
+            stream = records()
             if header.file_type == "ACK":
-                _apply_partner_acks(session, partner, row, records())
+                _apply_partner_acks(session, partner, row, stream)
             else:
                 handler = channel(partner).inbound.get(header.file_type)
                 if handler is None:
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
-                handler.apply(session, row, header, records())
-            for _ in records():  # a handler that stopped early still lets the trailer be checked
+                handler.apply(session, row, header, stream)
+            for _ in stream:  # a handler that stopped early still lets the trailer be checked
                 pass
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
             row.record_count = reader.summary.count
@@ -639,3 +653,35 @@ def send_acks(partner: str, business_date: date | None = None) -> SendReport | N
         raise RuntimeError(f"{partner} ACK {bdate}: could not claim a SEQ")
     upload(ack_id)
     return SendReport(ack_id, name, len(records), uploaded=True)
+
+
+# --------------------------------------------------------------------- operators
+
+
+class ReplayRefused(Exception):
+    """Only a rejected inbound file can be replayed, and only with a comment."""
+
+
+def replay(file_id: int, comment: str, actor: str) -> str:
+    """Reprocess a rejected inbound file after its cause was fixed (e.g. the partner's new
+    certificate is now pinned). The comment and the actor are kept on the file; the file
+    gets a new ACK for the new outcome."""
+    if not comment or not comment.strip():
+        raise ReplayRefused("a comment is required to replay a file")
+    with transaction(context.current().sessions) as session:
+        row = session.get(ExchangeFile, file_id)
+        if row is None or row.direction != "in":
+            raise ReplayRefused(f"no inbound file {file_id}")
+        if row.status != "rejected":
+            raise ReplayRefused(f"file {file_id} is {row.status}; only a rejected file can be replayed")
+        note = f"{utcnow():%Y-%m-%dT%H:%M:%SZ} {actor}: {comment.strip()}"
+        row.comment = f"{row.comment}\n{note}" if row.comment else note
+        row.status, row.ack_status, row.ack_code, row.ack_text, row.ack_file_id = (
+            "received",
+            None,
+            None,
+            None,
+            None,
+        )
+        row.detail = None
+    return process(file_id)

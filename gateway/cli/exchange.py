@@ -1,0 +1,104 @@
+"""`svcard exchange`: run a partner's cycle, list exchanged files, replay a rejected one."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from sqlalchemy import select
+
+from gateway import context
+from gateway.db import transaction
+from gateway.models.exchange import Alert, ExchangeFile
+from gateway.settings import SFTP_PARTNERS, SettingsError
+
+
+@click.group("exchange")
+def cli() -> None:
+    """SFTP file exchanges with BOCSZ, SZT and SZVF."""
+
+
+@cli.command("run")
+@click.argument("partner", type=click.Choice(SFTP_PARTNERS))
+@click.option(
+    "--date", "business_date", default=None, help="Business date YYYYMMDD (default: today, Beijing)."
+)
+def run(partner: str, business_date: str | None) -> None:
+    """One full cycle for PARTNER: send what is due, fetch, process, acknowledge."""
+    from jobs.exchange import run_cycle
+
+    day = None
+    if business_date:
+        if len(business_date) != 8 or not business_date.isdigit():
+            raise click.BadParameter("expected YYYYMMDD", param_hint="--date")
+        day = f"{business_date[:4]}-{business_date[4:6]}-{business_date[6:]}"
+    try:
+        report = run_cycle(partner, day)
+    except SettingsError as exc:
+        click.echo(f"svcard: {exc}", err=True)
+        sys.exit(2)
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.command("files")
+@click.option("--partner", type=click.Choice(SFTP_PARTNERS), default=None)
+@click.option("--status", default=None, help="e.g. rejected, partial, held, sent")
+@click.option("--limit", default=50, show_default=True)
+def files(partner: str | None, status: str | None, limit: int) -> None:
+    """List exchanged files, newest first."""
+    with transaction(context.current().sessions) as session:
+        q = select(ExchangeFile).order_by(ExchangeFile.id.desc()).limit(limit)
+        if partner:
+            q = q.where(ExchangeFile.partner == partner)
+        if status:
+            q = q.where(ExchangeFile.status == status)
+        rows = session.scalars(q).all()
+        if not rows:
+            click.echo("no files")
+        for f in rows:
+            ack = f"{f.ack_status or ''} {f.ack_code or ''}".strip()
+            click.echo(
+                f"{f.id:>6} {f.partner:<6} {f.direction:<3} {f.name:<44} {f.status:<10} "
+                f"{f.record_count if f.record_count is not None else '-':>7} ack:{ack or '-'}"
+            )
+            for e in f.record_errors[:20]:
+                click.echo(f"{'':>8}{e.render()}")
+            if len(f.record_errors) > 20:
+                click.echo(f"{'':>8}... {len(f.record_errors) - 20} more")
+            if f.detail:
+                click.echo(f"{'':>8}{f.detail}")
+
+
+@cli.command("replay")
+@click.argument("file_id", type=int)
+@click.option("--comment", required=True, help="Why the file can now be applied (recorded).")
+def replay(file_id: int, comment: str) -> None:
+    """Reprocess a rejected inbound file after the cause was fixed."""
+    from gateway.services.exchange import ReplayRefused
+    from gateway.services.exchange import replay as do_replay
+
+    try:
+        status = do_replay(file_id, comment, actor=f"cli:{getpass.getuser()}")
+    except ReplayRefused as exc:
+        click.echo(f"svcard: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"file {file_id}: {status}")
+
+
+@cli.command("alerts")
+@click.option("--all", "show_all", is_flag=True, help="Include resolved alerts.")
+def alerts(show_all: bool) -> None:
+    """Alerts for operators (host keys, missing files, held files, security faults)."""
+    with transaction(context.current().sessions) as session:
+        q = select(Alert).order_by(Alert.id.desc())
+        if not show_all:
+            q = q.where(Alert.resolved_at.is_(None))
+        rows = session.scalars(q).all()
+        if not rows:
+            click.echo("no open alerts")
+        for a in rows:
+            click.echo(
+                f"{a.id:>5} {a.created_at:%Y-%m-%d %H:%M} {a.kind:<20} {a.partner or '-':<6} {a.message}"
+            )

@@ -1,0 +1,168 @@
+"""Jobs of the SFTP exchanges: send what is due, fetch, process, acknowledge, and the
+missing-file watch. Each takes a partner id and a date (ISO string or None for today in
+Beijing), reloads its state, and is safe to run twice — the engine's constraints decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from gateway import context
+from gateway.db import transaction
+from gateway.models.exchange import ExchangeFile
+from gateway.services import exchange
+from gateway.services.channels import channel
+from gateway.timeutil import beijing_today
+
+
+def _day(value: str | date | None) -> date:
+    if value is None:
+        return beijing_today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+@dataclass
+class CycleReport:
+    partner: str
+    business_date: date
+    sent: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    processed: list[tuple[str, str]] = field(default_factory=list)  # (name, status)
+    acks: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{self.partner} {self.business_date:%Y%m%d}"]
+        out += [f"  sent      {n}" for n in self.sent]
+        out += [f"  fetched   {n}" for n in self.fetched]
+        out += [f"  duplicate {n} (E06)" for n in self.duplicates]
+        out += [f"  held      {n}" for n in self.held]
+        out += [f"  applied   {n}: {s}" for n, s in self.processed]
+        out += [f"  ack sent  {n}" for n in self.acks]
+        if len(out) == 1:
+            out.append("  nothing moved")
+        return out
+
+
+def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
+    """Send every outbound file of the partner that is due on the date (even empty)."""
+    day = _day(business_date)
+    sent = []
+    for file_type in channel(partner).outbound:
+        report = exchange.send(partner, file_type, day)
+        if report is not None:
+            sent.append(report.name)
+    return sent
+
+
+def send_file(
+    partner: str, file_type: str, business_date: str | None = None, force: bool = False
+) -> str | None:
+    report = exchange.send(partner, file_type, _day(business_date), force=force)
+    return report.name if report else None
+
+
+def fetch_and_process(partner: str, business_date: str | None = None) -> CycleReport:
+    """Fetch the partner's outbox, apply what is new in the order of the specs, and send
+    the ACKs we owe."""
+    day = _day(business_date)
+    report = CycleReport(partner, day)
+    got = exchange.fetch(partner)
+    report.held = got.held
+    process_pending(partner, report)
+    ack = exchange.send_acks(partner, day)
+    if ack is not None:
+        report.acks.append(ack.name)
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        names = dict(
+            session.execute(
+                select(ExchangeFile.id, ExchangeFile.name).where(
+                    ExchangeFile.id.in_(got.new + got.duplicates)
+                )
+            ).all()
+        )
+    report.fetched = [names[i] for i in got.new]
+    report.duplicates = [names[i] for i in got.duplicates]
+    return report
+
+
+def process_pending(partner: str, report: CycleReport | None = None) -> list[tuple[str, str]]:
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        pending = [(f.id, f.name) for f in exchange.pending_inbound(session, partner)]
+    done = []
+    for file_id, name in pending:
+        done.append((name, exchange.process(file_id)))
+    if report is not None:
+        report.processed.extend(done)
+    return done
+
+
+def process_file(file_id: int) -> str:
+    return exchange.process(file_id)
+
+
+def send_acks(partner: str, business_date: str | None = None) -> str | None:
+    report = exchange.send_acks(partner, _day(business_date))
+    return report.name if report else None
+
+
+def run_cycle(partner: str, business_date: str | None = None) -> CycleReport:
+    """One full cycle, as `svcard exchange run` does: send what is due, fetch, process,
+    acknowledge."""
+    day = _day(business_date)
+    sent = send_scheduled(partner, day.isoformat())
+    report = fetch_and_process(partner, day.isoformat())
+    report.sent = sent + report.sent
+    return report
+
+
+# ------------------------------------------------------------------ missing files
+
+# (file type, business-date offset from the checking day, only on working days?)
+EXPECTED: dict[str, list[tuple[str, int, bool]]] = {
+    # bank.md: by 06:00, for the previous (working) day; checked at 08:00
+    "BOCSZ": [("CARDRESULT", -1, True), ("CARDSTATUS", -1, False), ("SWIPE", -1, False)],
+    # transit.md: TRANSITACK each day by 07:00; checked at 09:00
+    "SZT": [("TRANSITACK", 0, False)],
+}
+
+
+def check_expected(partner: str, today: str | None = None) -> list[str]:
+    """Raise an alert for each expected inbound file that has not arrived (run two hours
+    after its deadline, by the schedule). Returns the missing file descriptions."""
+    from gateway.services.calendar import working_calendar
+
+    day = _day(today)
+    missing = []
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        cal = working_calendar(session)
+        for file_type, offset, working_only in EXPECTED.get(partner, []):
+            bdate = day + timedelta(days=offset)
+            if working_only and not cal.is_working(bdate):
+                continue
+            have = session.scalar(
+                select(ExchangeFile.id).where(
+                    ExchangeFile.partner == partner,
+                    ExchangeFile.direction == "in",
+                    ExchangeFile.file_type == file_type,
+                    ExchangeFile.business_date == bdate,
+                )
+            )
+            if have is None:
+                what = f"{file_type} for {bdate:%Y%m%d}"
+                missing.append(what)
+                exchange.raise_alert(
+                    session,
+                    "file_missing",
+                    partner,
+                    f"expected {what} has not arrived two hours after its deadline",
+                    subject=f"{partner}:{file_type}:{bdate:%Y%m%d}",
+                )
+    return missing

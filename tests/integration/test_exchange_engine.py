@@ -1,0 +1,374 @@
+"""The exchange engine end to end over a real SFTP server (the sandbox's paramiko server),
+with real envelopes, on SQLite and PostgreSQL. A small test channel stands in for a
+partner's business logic, so what is tested here is the engine's own contract:
+SEQ and upload, duplicates and held names, envelope and file refusals with their codes,
+record errors, one transaction per file, ACKs both ways.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway import context, migrate
+from gateway import settings as settings_mod
+from gateway.db import transaction
+from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
+from gateway.services import channels, exchange
+from gateway.services.channels import Batch, Channel
+from keys import envelope
+from keys.identity import cert_pem, make_identity
+from keys.keystore import Keystore
+from sandbox.sftp_server import SandboxSftpServer
+from schemas import writer
+from schemas.reader import Record
+from schemas.reader import read as read_file
+
+PARTNER = "SZT"
+DAY = date(2027, 1, 12)
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def partner_identity():
+    return make_identity("SZT sandbox (test)")
+
+
+class RequestListBuilder:
+    file_type, ext = "TRANSITREQ", "txt"
+
+    def __init__(self):
+        self.pending: list[dict] = []
+        self.acks: list = []
+
+    def due_on(self, session, business_date):
+        return True
+
+    def collect(self, session, business_date):
+        return Batch(
+            records=list(self.pending), refs=[("transit_request", r["request_id"]) for r in self.pending]
+        )
+
+    def mark_in_file(self, session, file, written, refused):
+        sent = {ref for _, ref in written}
+        self.pending = [r for r in self.pending if r["request_id"] not in sent]
+
+    def on_ack(self, session, file, outcome):
+        self.acks.append((file.name, outcome.status, outcome.code, outcome.errors_by_ref))
+
+
+class AlertRowHandler:
+    """Applies TRANSITACK records as Alert rows: a visible effect inside the transaction."""
+
+    file_type = "TRANSITACK"
+    fail_after: int | None = None
+
+    def apply(self, session, file, header, records):
+        for n, rec in enumerate(records):
+            assert isinstance(rec, Record)
+            if self.fail_after is not None and n >= self.fail_after:
+                raise RuntimeError("worker died mid-file")
+            session.add(
+                Alert(kind="test_applied", partner=PARTNER, subject=rec.data["request_id"], message=file.name)
+            )
+
+
+PASSPHRASE = "test-keystore-passphrase"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, partner_identity):
+    """One keystore (RSA keys are slow to make) and one SFTP server for the module."""
+    base = tmp_path_factory.mktemp("engine")
+    ks = Keystore(base / "keys", PASSPHRASE)
+    ks.init()
+    server = SandboxSftpServer(base / "sftp", [ks.ssh_client_key()], partners=[PARTNER])
+    server.start()
+    ks.trust(PARTNER, cert_pem(partner_identity[0]))
+    ks.trust_host(PARTNER, f"[127.0.0.1]:{server.port} {server.host_key_line}\n")
+    yield ks, server
+    server.stop()
+
+
+@pytest.fixture
+def world(tmp_path, db_url, shared, monkeypatch):
+    """A migrated gateway (SQLite or PostgreSQL) with an empty SFTP account and the test channel."""
+    ks, server = shared
+    folder = server.folder("szt")
+    for sub in ("inbox", "outbox"):
+        shutil.rmtree(folder / sub, ignore_errors=True)
+        (folder / sub).mkdir(parents=True)
+    s = settings_mod.load(
+        environ={},
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        keys_dir=ks.path,
+        key_passphrase=PASSPHRASE,
+        retry_base_delay=0.0,
+    )
+    s = dataclasses.replace(s, partner_urls={**s.partner_urls, PARTNER: server.url("szt")})
+    rt = context.build(s)
+    migrate.upgrade(rt.engine)
+    context.install(rt)
+    builder, handler = RequestListBuilder(), AlertRowHandler()
+    monkeypatch.setattr(channels, "_load_all", lambda: None)
+    monkeypatch.setitem(
+        channels.CHANNELS,
+        PARTNER,
+        Channel(
+            PARTNER,
+            outbound={"TRANSITREQ": builder},
+            inbound={"TRANSITACK": handler},
+            inbound_order=("TRANSITACK",),
+        ),
+    )
+    yield type(
+        "World", (), dict(rt=rt, ks=ks, builder=builder, handler=handler, folder=folder, server=server)
+    )
+    context.install(None)
+    rt.engine.dispose()
+
+
+def sva_certs(ks: Keystore):
+    return [ks.certificate("decrypt")]
+
+
+def partner_file(w, file_type, records, seq=1, bdate=DAY, name=None, tamper=False) -> str:
+    """Write, seal as the partner and drop into the partner's outbox."""
+    cert, key = make_identity_cached()
+    plain, _ = writer.write_bytes(
+        file_type,
+        records,
+        sender=PARTNER,
+        receiver="SVA",
+        business_date=bdate,
+        seq=seq,
+        created_time=DAY_TIME,
+    )
+    sealed = bytearray(envelope.seal(plain, cert, key, sva_certs(w.ks)))
+    if tamper:
+        sealed[len(sealed) // 2] ^= 0x01
+    name = name or f"{writer.file_name(file_type, PARTNER, bdate, seq)}.p7m"
+    (w.folder / "outbox" / name).write_bytes(bytes(sealed))
+    return name
+
+
+_IDENTITY = {}
+from datetime import datetime  # noqa: E402
+
+DAY_TIME = datetime(2027, 1, 12, 6, 45, 10)
+
+
+def make_identity_cached():
+    return _IDENTITY["id"]
+
+
+@pytest.fixture(autouse=True)
+def _cache_identity(partner_identity):
+    _IDENTITY["id"] = partner_identity
+
+
+def ack(w, rid="TR2027011200001"):
+    return {
+        "request_id": rid,
+        "result": "OK",
+        "reason_code": None,
+        "transit_account_no": "310000417726",
+        "processed_date": DAY,
+    }
+
+
+def our_ack_lines(w, partner_identity):
+    """Open the ACK files we uploaded to the partner's inbox, as the partner would."""
+    out = []
+    for p in sorted((w.folder / "inbox").glob("ACK_SVA_*.p7m")):
+        plain = envelope.open_envelope(p.read_bytes(), [partner_identity], [w.ks.certificate("sign")])
+        out += [
+            r.data for r in read_file(io.BytesIO(plain), file_name=p.name, sender="SVA", receiver=PARTNER)
+        ]
+    return out
+
+
+def count(w, model, *where):
+    with transaction(w.rt.sessions) as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_outbound_file_is_sealed_uploaded_and_not_sent_twice(world, partner_identity):
+    w = world
+    w.builder.pending = [
+        {
+            "request_id": "TR2027011200001",
+            "action": "ENABLE",
+            "card_id": "K7Q2M9X4B1C8D3E5",
+            "volunteer_no": "2019004417",
+            "effective_date": DAY,
+        }
+    ]
+    report = exchange.send(PARTNER, "TRANSITREQ", DAY)
+    assert report.name == "TRANSITREQ_SVA_20270112_001.txt.p7m" and report.records == 1
+    uploaded = w.folder / "inbox" / report.name
+    assert uploaded.exists() and not list((w.folder / "inbox").glob("*.part"))
+    plain = envelope.open_envelope(uploaded.read_bytes(), [partner_identity], [w.ks.certificate("sign")])
+    assert plain.startswith(b"H|TRANSITREQ|1.0|SVA|SZT|20270112|001|") and b"\r\nT|1|0\r\n" in plain
+    # the scheduled file for that date exists: nothing more to send, no second file
+    assert exchange.send(PARTNER, "TRANSITREQ", DAY) is None
+    with transaction(w.rt.sessions) as s:
+        f = s.scalar(select(ExchangeFile).where(ExchangeFile.name == report.name))
+        assert f.status == "sent" and f.sha256 and f.plain_path and f.raw_path
+        assert [(i.line, i.ref) for i in s.scalars(select(OutboundItem))] == [(2, "TR2027011200001")]
+    # a new pending record later that day goes in the next SEQ
+    w.builder.pending = [
+        {
+            "request_id": "TR2027011200002",
+            "action": "DISABLE",
+            "card_id": "Z1Y2X3W4V5U6T7S8",
+            "volunteer_no": "2016001203",
+            "effective_date": DAY,
+        }
+    ]
+    assert exchange.send(PARTNER, "TRANSITREQ", DAY).name == "TRANSITREQ_SVA_20270112_002.txt.p7m"
+
+
+def test_inbound_file_applied_once_and_acknowledged(world, partner_identity):
+    w = world
+    name = partner_file(w, "TRANSITACK", [ack(w)])
+    got = exchange.fetch(PARTNER)
+    assert len(got.new) == 1
+    assert exchange.process(got.new[0]) == "processed"
+    assert exchange.process(got.new[0]) == "processed"  # again: nothing more applied
+    assert count(w, Alert, Alert.kind == "test_applied") == 1
+    exchange.send_acks(PARTNER, DAY)
+    lines = our_ack_lines(w, partner_identity)
+    assert [(a["original_file_name"], a["status"], a["error_code"]) for a in lines] == [
+        (name, "ACCEPTED", None)
+    ]
+    # the name is still listed by the partner: skipped, not downloaded, not acknowledged again
+    again = exchange.fetch(PARTNER)
+    assert again.new == [] and again.skipped == 1
+    assert exchange.send_acks(PARTNER, DAY) is None
+
+
+def test_renamed_copy_is_e06_once_and_a_reused_name_is_held(world, partner_identity):
+    w = world
+    name = partner_file(w, "TRANSITACK", [ack(w)])
+    exchange.process(exchange.fetch(PARTNER).new[0])
+    # the same bytes under another name: a duplicate, acknowledged E06 once, not applied
+    (w.folder / "outbox" / "TRANSITACK_SZT_20270112_009.txt.p7m").write_bytes(
+        (w.folder / "outbox" / name).read_bytes()
+    )
+    got = exchange.fetch(PARTNER)
+    assert len(got.duplicates) == 1 and not got.new
+    assert count(w, Alert, Alert.kind == "test_applied") == 1
+    exchange.send_acks(PARTNER, DAY)
+    codes = sorted((a["status"], a["error_code"] or "") for a in our_ack_lines(w, partner_identity))
+    assert codes == [("ACCEPTED", ""), ("REJECTED", "E06")]
+    assert exchange.fetch(PARTNER).skipped == 2
+    assert exchange.send_acks(PARTNER, DAY) is None
+    # a stored name that now holds other bytes is held for an operator, with an alert
+    partner_file(w, "TRANSITACK", [ack(w, "TR2027011200003"), ack(w, "TR2027011200004")])
+    got = exchange.fetch(PARTNER)
+    assert got.held == [name] and not got.new
+    assert count(w, Alert, Alert.kind == "file_name_reused") == 1
+    assert count(w, Alert, Alert.kind == "test_applied") == 1
+
+
+def test_tampered_file_refused_with_its_code_and_nothing_applied(world, partner_identity):
+    w = world
+    partner_file(w, "TRANSITACK", [ack(w)], tamper=True)
+    fid = exchange.fetch(PARTNER).new[0]
+    assert exchange.process(fid) == "rejected"
+    with transaction(w.rt.sessions) as s:
+        f = s.get(ExchangeFile, fid)
+        assert f.ack_code in ("E01", "E02") and f.ack_status == "REJECTED"
+    assert count(w, Alert, Alert.kind == "test_applied") == 0
+
+
+def test_record_error_partial_and_whole_file_error_rolls_back(world, partner_identity):
+    w = world
+    good = ack(w, "TR2027011200001")
+    cert, key = partner_identity
+    plain, _ = writer.write_bytes(
+        "TRANSITACK", [good], sender=PARTNER, receiver="SVA", business_date=DAY, seq=1, created_time=DAY_TIME
+    )
+    # a record the writer would refuse, written by hand as a careless partner would
+    plain = plain.replace(b"\r\nT|1|0", b"\r\nD|TR2027011200002|MAYBE|||20270112\r\nT|2|0")
+    (w.folder / "outbox" / "TRANSITACK_SZT_20270112_001.txt.p7m").write_bytes(
+        envelope.seal(plain, cert, key, sva_certs(w.ks))
+    )
+    # and a file whose trailer count is wrong: nothing of it may stay applied
+    broken = plain.replace(b"T|2|0", b"T|3|0")
+    (w.folder / "outbox" / "TRANSITACK_SZT_20270112_002.txt.p7m").write_bytes(
+        envelope.seal(broken.replace(b"|001|", b"|002|", 1), cert, key, sva_certs(w.ks))
+    )
+    ids = exchange.fetch(PARTNER).new
+    assert [exchange.process(i) for i in ids] == ["partial", "rejected"]
+    assert count(w, Alert, Alert.kind == "test_applied") == 1  # the good record of the partial file
+    with transaction(w.rt.sessions) as s:
+        partial, rejected = s.get(ExchangeFile, ids[0]), s.get(ExchangeFile, ids[1])
+        assert partial.ack_code == "E07" and partial.ack_text.startswith("line:3:result:")
+        assert rejected.ack_code == "E04"
+
+
+def test_crash_mid_file_leaves_nothing_and_rerun_applies_once(world):
+    w = world
+    partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(5)])
+    fid = exchange.fetch(PARTNER).new[0]
+    w.handler.fail_after = 3
+    with pytest.raises(RuntimeError, match="worker died"):
+        exchange.process(fid)
+    assert count(w, Alert, Alert.kind == "test_applied") == 0
+    w.handler.fail_after = None
+    assert exchange.process(fid) == "processed"
+    assert count(w, Alert, Alert.kind == "test_applied") == 5
+
+
+def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_identity):
+    w = world
+    w.builder.pending = [
+        {
+            "request_id": f"TR202701120000{n}",
+            "action": "ENABLE",
+            "card_id": "K7Q2M9X4B1C8D3E5",
+            "volunteer_no": "2019004417",
+            "effective_date": DAY,
+        }
+        for n in (1, 2)
+    ]
+    sent = exchange.send(PARTNER, "TRANSITREQ", DAY)
+    with transaction(w.rt.sessions) as s:
+        sha = s.scalar(select(ExchangeFile.sha256).where(ExchangeFile.name == sent.name))
+    partner_file(
+        w,
+        "ACK",
+        [
+            {
+                "original_file_name": sent.name,
+                "sha256": sha,
+                "status": "PARTIAL",
+                "error_code": "E07",
+                "error_text": "line:3:card_id:card unknown",
+            }
+        ],
+    )
+    for fid in exchange.fetch(PARTNER).new:
+        exchange.process(fid)
+    assert w.builder.acks == [
+        (
+            sent.name,
+            "PARTIAL",
+            "E07",
+            {("transit_request", "TR2027011200002"): ["line:3:card_id:card unknown"]},
+        )
+    ]
+    with transaction(w.rt.sessions) as s:
+        f = s.scalar(select(ExchangeFile).where(ExchangeFile.name == sent.name))
+        assert f.status == "partial" and [e.render() for e in f.record_errors] == [
+            "line:3:card_id:card unknown"
+        ]
+    assert exchange.send_acks(PARTNER, DAY) is None  # an ACK is never acknowledged
