@@ -288,7 +288,7 @@ def _decrypt(buf: memoryview, decrypt_keys: Sequence[KeyPair]) -> memoryview:
     """The plain content of the EnvelopedData in ``buf`` (E01 on any failure)."""
     if len(buf) == 0:
         raise _e01("empty file")
-    if bytes(buf[:10]) == b"-----BEGIN":
+    if bytes(buf[:64]).lstrip().startswith(b"-----BEGIN"):
         raise _e01("PEM text, the envelope must be DER")
     try:
         ci = der.expect(buf, 0, der.SEQUENCE, what="ContentInfo")
@@ -493,8 +493,20 @@ def open_view(
 ) -> memoryview:
     """Like ``open_envelope`` but returns a view into the decrypted buffer (no final copy)."""
     buf = memoryview(data).cast("B")
-    inner = _decrypt(buf, decrypt_keys)
-    return _verify(inner, trusted_signers, now or dt.datetime.now(dt.UTC))
+    # Any parsing surprise past the explicit checks is still a coded refusal, never a crash.
+    try:
+        inner = _decrypt(buf, decrypt_keys)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise _e01(f"malformed envelope: {_first_line(exc)}") from None
+    try:
+        return _verify(inner, trusted_signers, now or dt.datetime.now(dt.UTC))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise _e02(f"malformed signed message: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def open_envelope(

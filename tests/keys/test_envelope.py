@@ -79,6 +79,15 @@ def _bad_signature(ks: Keystore, ids: Identities) -> bytes:
     return bytes(envelope.envelop([_flip(signed, len(signed) - 1)], [ks.certificate("decrypt")]))
 
 
+def _pss_without_parameters(ks: Keystore, ids: Identities) -> bytes:
+    """The signer's algorithm says RSASSA-PSS but carries NULL instead of PSS parameters."""
+    signed = envelope.signed_data(PLAIN, *ids.bank)
+    rsa_alg = bytes.fromhex("300d06092a864886f70d0101010500")
+    at = signed.rindex(rsa_alg)  # the SignerInfo's, after the certificate's
+    bad = signed[:at] + bytes.fromhex("300d06092a864886f70d01010a0500") + signed[at + len(rsa_alg) :]
+    return bytes(envelope.envelop([bad], [ks.certificate("decrypt")]))
+
+
 def _pem(ks: Keystore, ids: Identities) -> bytes:
     der = inbound(ks, PLAIN, ids.bank)
     return b"-----BEGIN CMS-----\n" + base64.encodebytes(der) + b"-----END CMS-----\n"
@@ -97,6 +106,7 @@ CASES: dict[str, tuple[Callable[[Keystore, Identities], bytes], str]] = {
     "pinned but expired signer": (lambda ks, i: inbound(ks, PLAIN, i.expired_bank), "E02"),
     "signed attributes swapped": (_swapped_attrs, "E02"),
     "signature bytes wrong": (_bad_signature, "E02"),
+    "PSS signature without parameters": (_pss_without_parameters, "E02"),
     "empty file": (lambda ks, i: b"", "E01"),
     "PEM instead of DER": (_pem, "E01"),
     "not CMS at all": (lambda ks, i: PLAIN, "E01"),
