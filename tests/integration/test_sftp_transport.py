@@ -275,3 +275,20 @@ def test_local_failures_are_ours_and_leave_the_connection_usable(
         assert t._transport is conn is not None
     assert got.sha256 == hashlib.sha256(data).hexdigest()
     assert sleeps == []
+
+
+def test_dropped_connection_is_reopened(sftp_client_key: ClientKey, tmp_path: Path):
+    server = SandboxSftpServer(tmp_path, [sftp_client_key.key], port=free_port())
+    server.start()
+    sleeps = Sleeps()
+    try:
+        with SftpTransport(server.url("bocsz"), sftp_client_key.key, [server.host_key], timeout=5,
+                           retry_base_delay=0.01, sleep=sleeps) as t:  # fmt: skip
+            assert t.list_outbox() == []
+            server.stop()  # drops every session
+            server.start()  # same port, same host key
+            (server.folder("bocsz") / "outbox" / "ACK_BOCSZ_20261130_001.txt.p7m").write_bytes(b"ack")
+            assert [f.name for f in t.list_outbox()] == ["ACK_BOCSZ_20261130_001.txt.p7m"]
+    finally:
+        server.stop()
+    assert sleeps == [0.01]
