@@ -25,10 +25,6 @@ COMMAND_MODULES = [
     "serve",
     "exchange",
     "files",
-    "volunteers",
-    "cards",
-    "calendar",
-    "demo",
 ]
 
 
