@@ -121,8 +121,12 @@ def code(lo: int, hi: int) -> Kind:
     return Kind(f"[A-Z0-9]{{{lo},{hi}}}", f"not {lo} to {hi} of A-Z0-9", fmt=_fmt_str)
 
 
+_NUMBER_WORDS = {4: "four", 10: "ten", 12: "twelve"}
+
+
 def digits(n: int) -> Kind:
-    return Kind(f"[0-9]{{{n}}}", f"not {n} digits", fmt=_fmt_str)
+    # Reason worded as in README.md's ACK example ("not four digits").
+    return Kind(f"[0-9]{{{n}}}", f"not {_NUMBER_WORDS.get(n, n)} digits", fmt=_fmt_str)
 
 
 def enum(*values: str) -> Kind:

@@ -64,8 +64,10 @@ def read_package(
     branches: frozenset[str] | None = None,
     fast: bool = True,
 ) -> PackageReader:
-    """Open a CARDORDER package (``…​.zip``) for streaming validation, as
-    :func:`schemas.reader.read` does for a text file (same iteration contract)."""
+    """Open a CARDORDER package (``….zip``) for streaming validation, as
+    :func:`schemas.reader.read` does for a text file (same iteration contract).
+    Use it as a context manager: the ZIP stays open for ``photo(order_id)`` until
+    ``close()``."""
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     if file_name is None and isinstance(source, str | os.PathLike):
@@ -174,20 +176,24 @@ class PackageReader:
         return self._read(info) if info is not None else None
 
     def __iter__(self) -> Iterator[Record | RecordError]:
-        try:
-            if self.reader is None:
-                raise FileError("E04", self._problem or "no text file")
-            if self._problem:
-                for _ in self.reader:  # E03 / E05 inside win over the package's E04
-                    pass
-                raise FileError("E04", self._problem)
-            yield from self.reader
-            if set(self._photos) - self._used:
-                raise FileError("E04", "photo that no record names")
-        finally:
-            self.close()
+        if self.reader is None:
+            raise FileError("E04", self._problem or "no text file")
+        if self._problem:
+            for _ in self.reader:  # E03 / E05 inside win over the package's E04
+                pass
+            raise FileError("E04", self._problem)
+        yield from self.reader
+        if set(self._photos) - self._used:
+            raise FileError("E04", "photo that no record names")
+
+    def __enter__(self) -> PackageReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
+        """Close the ZIP (``photo()`` works until then; ``with`` closes it)."""
         if self._zip is not None:
             self._zip.close()
 

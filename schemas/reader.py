@@ -323,6 +323,8 @@ class Reader:
                 if trailer is not None:
                     return self._defer("E04", "line after trailer", lineno)
                 line = line.removesuffix("\r")
+                if len(line) > MAX_LINE:
+                    line = _TOO_LONG
                 parts = line.split("|")
                 tag = parts[0]
                 if tag == "T":
