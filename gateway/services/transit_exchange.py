@@ -1,0 +1,132 @@
+"""SZT file exchange (transit.md): the TRANSITREQ builder and the TRANSITACK handler.
+
+The rules (when to enable, disable, cancel out, what an answer does) are in
+``gateway.services.transit``; this module only moves them on and off the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.transit.records import TransitLine, transit_answer, transitreq_record
+from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.models.transit import TransitRequest
+from gateway.services import transit
+from gateway.services.channels import AckOutcome, Batch, Refusal, register
+from schemas.reader import Header, Record
+
+PARTNER = "SZT"
+KIND = "transit_request"
+log = logging.getLogger("svcard.transit")
+
+
+def _by_ids(session: Session, request_ids: list[str]) -> dict[str, TransitRequest]:
+    if not request_ids:
+        return {}
+    rows = session.scalars(select(TransitRequest).where(TransitRequest.request_id.in_(request_ids)))
+    return {r.request_id: r for r in rows}
+
+
+class TransitReqBuilder:
+    file_type = "TRANSITREQ"
+    ext = "txt"
+
+    def due_on(self, session: Session, business_date: date) -> bool:
+        return True  # each day, empty when nothing is pending
+
+    def collect(self, session: Session, business_date: date) -> Batch:
+        batch = Batch()
+        for req in transit.sync_requests(session):
+            if req.note and req.note.startswith("refused") and not _first_of_day(session, business_date):
+                continue
+            line = TransitLine(req.request_id, req.action, req.card_id, req.volunteer_no, business_date)
+            batch.records.append(transitreq_record(line))
+            batch.refs.append((KIND, req.request_id))
+        return batch
+
+    def mark_in_file(
+        self, session: Session, file: ExchangeFile, written: list[tuple[str, str]], refused: list[Refusal]
+    ) -> None:
+        rows = _by_ids(session, [ref for _, ref in written] + [r.ref for r in refused])
+        for _, ref in written:
+            transit.mark_sent(rows[ref], file.name, file.business_date)
+        for r in refused:
+            transit.mark_refused(rows[r.ref], r.field, r.reason)
+
+    def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
+        refs = session.scalars(
+            select(OutboundItem.ref).where(OutboundItem.file_id == file.id, OutboundItem.kind == KIND)
+        ).all()
+        for req in _by_ids(session, list(refs)).values():
+            if outcome.status == "REJECTED":
+                if outcome.code != "E06":  # E06: SZT has the file already
+                    transit.resend_after_rejected_file(req, file.name)
+                continue
+            errors = outcome.errors_by_ref.get((KIND, req.request_id))
+            if errors and req.sent_file == file.name:
+                transit.close_record_error(session, req, errors)
+
+
+def _first_of_day(session: Session, business_date: date) -> bool:
+    return (
+        session.scalar(
+            select(ExchangeFile.id)
+            .where(
+                ExchangeFile.partner == PARTNER,
+                ExchangeFile.direction == "out",
+                ExchangeFile.file_type == "TRANSITREQ",
+                ExchangeFile.business_date == business_date,
+            )
+            .limit(1)
+        )
+        is None
+    )
+
+
+class TransitAckHandler:
+    file_type = "TRANSITACK"
+
+    def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
+        from gateway.services.exchange import raise_alert
+
+        for rec in records:
+            ans = transit_answer(rec.data, rec.line)
+            out = transit.apply_answer(
+                session,
+                request_id=ans.request_id,
+                result=ans.result,
+                reason_code=ans.reason_code,
+                account_no=ans.transit_account_no,
+                processed_date=ans.processed_date,
+                success=ans.success,
+                file_name=file.name,
+            )
+            where = f"{file.name} line {rec.line}"
+            if out.status == "unknown":
+                raise_alert(
+                    session, "transit_answer_unknown", PARTNER,
+                    f"{where}: answer for request {ans.request_id}, which SVA never sent",
+                    subject=f"{file.name}:{rec.line}",
+                )  # fmt: skip
+            elif out.status == "differs":
+                raise_alert(
+                    session, "transit_answer_differs", PARTNER,
+                    f"{where}: request {ans.request_id} answered again differently; first answer kept",
+                    subject=f"{file.name}:{rec.line}",
+                )  # fmt: skip
+            elif out.status == "applied" and out.request is not None and out.request.status == "FAILED":
+                raise_alert(
+                    session, "transit_request_failed", PARTNER,
+                    f"{out.request.action} {ans.request_id} FAILED {ans.reason_code}: an operator decides",
+                    subject=ans.request_id,
+                )  # fmt: skip
+
+
+register(
+    PARTNER, outbound=[TransitReqBuilder()], inbound=[TransitAckHandler()], inbound_order=("TRANSITACK",)
+)
