@@ -30,14 +30,14 @@ class ClientKey:
     public_line: str  # for authorized_keys
 
 
-def _client_key() -> ClientKey:
+def new_client_key() -> ClientKey:
     private, public = new_ed25519_openssh()
     return ClientKey(paramiko.Ed25519Key.from_private_key(io.StringIO(private.decode())), private, public)
 
 
 @pytest.fixture(scope="session")
 def sftp_client_key() -> ClientKey:
-    return _client_key()
+    return new_client_key()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.sftp import SftpTransport
 from sandbox.sftp_server import SandboxSftpServer
-from tests.integration.conftest import ClientKey, SftpEndpoint, _client_key, public_key
+from tests.integration.conftest import ClientKey, SftpEndpoint, new_client_key, public_key
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,7 @@ def test_unknown_user_or_key_refused(sandbox_endpoint: SftpEndpoint, sftp_client
     with pytest.raises(paramiko.AuthenticationException):
         raw_client(sandbox_endpoint.server, sftp_client_key.key, user="root")
     with pytest.raises(paramiko.AuthenticationException):
-        raw_client(sandbox_endpoint.server, _client_key().key)
+        raw_client(sandbox_endpoint.server, new_client_key().key)
     t = paramiko.Transport(("127.0.0.1", sandbox_endpoint.server.port))
     try:
         t.start_client(timeout=5)
@@ -149,7 +149,7 @@ def test_openssh_sftp_client_works_against_the_sandbox(
     assert (tmp_path / "got.txt").read_bytes() == b"from the bank"
     assert not (sandbox_endpoint.folder / "outbox" / "RESULT_1.txt").exists()
     # And OpenSSH's client refuses the sandbox when its host key is not the one known.
-    known.write_text(f"[127.0.0.1]:{server.port} {_client_key().public_line}\n")
+    known.write_text(f"[127.0.0.1]:{server.port} {new_client_key().public_line}\n")
     refused = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0 and "Host key verification failed" in refused.stderr
 

@@ -13,7 +13,7 @@ import pytest
 from adapters.sftp import AuthError, HostKeyError, RemoteFileError, SftpTransport, TransientError, UploadError
 from sandbox.sftp_server import SandboxSftpServer, generate_host_key
 from sandbox.sftp_sshd import OpenSshServer, free_port
-from tests.integration.conftest import ClientKey, SftpEndpoint, _client_key
+from tests.integration.conftest import ClientKey, SftpEndpoint, new_client_key
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +160,7 @@ def test_changed_host_key_type_refused(sftp_endpoint: SftpEndpoint, sftp_client_
 
 
 def test_wrong_client_key_refused_at_once(sftp_endpoint: SftpEndpoint, caplog):
-    stranger = _client_key()
+    stranger = new_client_key()
     sleeps = Sleeps()
     with (
         caplog.at_level(logging.ERROR, logger="svcard.alert"),
