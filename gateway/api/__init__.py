@@ -15,6 +15,8 @@ from flask import Flask, Response
 # Modules of gateway.api exposing ``blp``; one line per resource.
 BLUEPRINTS = [
     "meta",
+    "volunteers",
+    "cards",
 ]
 
 API_TITLE = "svcard-gateway API"
@@ -22,7 +24,7 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    from gateway.api import core, docs
+    from gateway.api import core, docs, domain_errors
 
     app.config.update(
         API_TITLE=API_TITLE,
@@ -38,6 +40,7 @@ def register_api(app: Flask) -> None:
     for name in BLUEPRINTS:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)
+    domain_errors.register(app)
     app.extensions["svcard_api"] = api
 
     @app.get("/healthz")

@@ -36,7 +36,7 @@ def list_tokens(args: dict[str, Any]) -> Any:
     return page_query(db(), select(ApiToken), [ApiToken.id], args, lambda t: [t.id])
 
 
-@blp.route("/tokens/<int:token_id>/revoke", methods=["POST"], roles=["admin"])
+@blp.route("/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"], roles=["admin"])
 @blp.response(200, TokenSchema)
 def revoke_token(token_id: int) -> Any:
     """Revoke a token now; revoking it again changes nothing."""

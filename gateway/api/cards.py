@@ -1,0 +1,155 @@
+"""Cards and orders: a card with its full history, lists by state, overdue orders,
+at-risk cards; report a loss; cancel an order not yet produced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from gateway.api import views
+from gateway.api.auth import caller
+from gateway.api.blueprint import ApiBlueprint
+from gateway.api.pagination import page_list, page_query
+from gateway.api.problems import Problem, validation_problem
+from gateway.api.unit import db
+from gateway.domain.calendar import AT_RISK_DAYS
+from gateway.domain.lifecycle import CardState
+from gateway.models import Card, Order, Volunteer
+from gateway.models.cards import OrderStatus
+from gateway.services import calendar as calendar_svc
+from gateway.services import cards as card_svc
+from gateway.services import volunteers as volunteer_svc
+from gateway.timeutil import beijing_today, utcnow
+from schemas.api.cards import (
+    CancelOrderResultSchema,
+    CancelOrderSchema,
+    CardDetailSchema,
+    CardListArgsSchema,
+    CardPageSchema,
+    CardRequestSchema,
+    LossReportSchema,
+    OverdueArgsSchema,
+    OverdueOrderPageSchema,
+)
+from schemas.api.common import PageArgsSchema
+
+blp = ApiBlueprint("cards", __name__, description="Cards, their event history, and card orders.")
+
+READERS = ["platform", "operator", "auditor"]
+_LOAD = (selectinload(Card.functions), selectinload(Card.order), selectinload(Card.volunteer))
+
+
+def _request_ref() -> str:
+    """The API request a card event came from: the token and its Idempotency-Key."""
+    from flask import request
+
+    return f"{caller().name}:{request.headers.get('Idempotency-Key', '')}"[:64]
+
+
+@blp.route("/cards", methods=["GET"], roles=READERS)
+@blp.arguments(CardListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, CardPageSchema)
+def list_cards(filters: dict[str, Any], page: dict[str, Any]) -> Any:
+    """Cards by id, optionally by state, volunteer or the bank's card_id."""
+    stmt = select(Card).options(*_LOAD)
+    if "state" in filters:
+        if filters["state"] not in CardState.__members__:
+            raise validation_problem({"state": ["one of " + ", ".join(CardState.__members__)]})
+        stmt = stmt.where(Card.state == filters["state"])
+    if "card_id" in filters:
+        stmt = stmt.where(Card.card_id == filters["card_id"])
+    if "volunteer_no" in filters:
+        number = filters["volunteer_no"]
+        stmt = stmt.join(Volunteer, Card.volunteer_id == Volunteer.id).where(
+            (Volunteer.volunteer_no == number) | (Volunteer.provisional_no == number)
+        )
+    result = page_query(db(), stmt, [Card.id], page, lambda c: [c.id])
+    today = beijing_today()
+    result["items"] = [views.card_summary(c, today) for c in result["items"]]
+    return result
+
+
+@blp.route("/cards/<int(max=2147483647):card_pk>", methods=["GET"], roles=READERS)
+@blp.response(200, CardDetailSchema)
+def get_card(card_pk: int) -> Any:
+    """A card with its order, functions, allowed events and full event history."""
+    card = db().get(Card, card_pk)
+    if card is None:
+        raise Problem(404, "card-not-found", "Card not found", "no card with this id", field="card_pk")
+    return views.card_detail(card, beijing_today())
+
+
+@blp.route("/cards/at-risk", methods=["GET"], roles=READERS)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, CardPageSchema)
+def at_risk_cards(page: dict[str, Any]) -> Any:
+    """Cards waiting at the branch within 30 days of their pickup deadline, soonest first."""
+    from datetime import timedelta
+
+    today = beijing_today()
+    stmt = (
+        select(Card)
+        .options(*_LOAD)
+        .where(
+            Card.state == CardState.NOTIFIED,
+            Card.pickup_deadline >= today,
+            Card.pickup_deadline <= today + timedelta(days=AT_RISK_DAYS),
+        )
+    )
+    cards = [views.card_summary(c, today) for c in db().scalars(stmt)]
+    return page_list(cards, page, lambda c: [c["pickup_deadline"], c["id"]])
+
+
+@blp.route("/cards/overdue-orders", methods=["GET"], roles=["operator", "auditor"])
+@blp.arguments(OverdueArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, OverdueOrderPageSchema)
+def overdue_orders(args: dict[str, Any], page: dict[str, Any]) -> Any:
+    """Orders whose bank result is late (or, with due_within, due within N working days), soonest due first."""
+    today = beijing_today()
+    horizon = today
+    if args["due_within"]:
+        horizon = calendar_svc.working_calendar(db()).add_working_days(today, args["due_within"]).day
+    stmt = (
+        select(Order)
+        .options(selectinload(Order.volunteer))
+        .where(Order.status.in_(sorted(OrderStatus.OPEN)), Order.day0.is_not(None))
+    )
+    items = []
+    for o in db().scalars(stmt):
+        milestone, due = (
+            ("PRODUCED", o.produced_due) if o.produced_on is None else ("NOTIFIED", o.notified_due)
+        )
+        if due is None or (o.notified_on is not None) or due > horizon:
+            continue
+        items.append({"order": views.order(o), "milestone": milestone, "due": due, "late": due < today})
+    return page_list(items, page, lambda i: [i["due"], i["order"]["order_id"]])
+
+
+@blp.route(
+    "/cards/<int(max=2147483647):card_pk>/loss-report", methods=["POST"], roles=["platform", "operator"]
+)
+@blp.arguments(LossReportSchema)
+@blp.response(201, CardRequestSchema)
+def report_loss(data: dict[str, Any], card_pk: int) -> Any:
+    """Report the card lost: a LOSS_REPORT for the next CARDREQ; the card shows "loss requested"."""
+    card = db().get(Card, card_pk)
+    if card is None:
+        raise Problem(404, "card-not-found", "Card not found", "no card with this id", field="card_pk")
+    source = card_svc.EventSource(actor=caller().name, request_id=_request_ref())
+    req = card_svc.request_loss(db(), card, source=source, reason=data["reason"], at=utcnow())
+    return views.card_request(req)
+
+
+@blp.route("/orders/<string(maxlength=20):order_id>/cancel", methods=["POST"], roles=["platform"])
+@blp.arguments(CancelOrderSchema)
+@blp.response(200, CancelOrderResultSchema)
+def cancel_order(data: dict[str, Any], order_id: str) -> Any:
+    """Cancel an order not yet produced: withdrawn if not yet sent, else a CANCEL_ORDER request."""
+    order, req = volunteer_svc.cancel_order(
+        db(), order_id, at=utcnow(), actor=caller().name, reason=data["reason"], request_id=_request_ref()
+    )
+    return {"order": views.order(order), "request": views.card_request(req) if req else None}
