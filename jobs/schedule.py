@@ -25,8 +25,79 @@ class Scheduled:
     why: str = ""
 
 
-# Filled in as each area lands; every entry names the spec line it implements.
-SCHEDULE: list[Scheduled] = []
+# Every entry names the spec line it implements. Times are Beijing times.
+SCHEDULE: list[Scheduled] = [
+    Scheduled(
+        "bocsz-send",
+        "0 1 * * *",
+        "jobs.exchange.send_scheduled",
+        {"partner": "BOCSZ"},
+        "bank.md: CARDORDER each working day 01:00, CARDREQ each day 01:00",
+    ),
+    Scheduled(
+        "szt-send",
+        "0 2 * * *",
+        "jobs.exchange.send_scheduled",
+        {"partner": "SZT"},
+        "transit.md: TRANSITREQ each day 02:00",
+    ),
+    Scheduled(
+        "szvf-send",
+        "0 3 3 * *",
+        "jobs.exchange.send_scheduled",
+        {"partner": "SZVF"},
+        "fund.md: DONATIONEXP on the 3rd for the previous month",
+    ),
+    Scheduled(
+        "bocsz-fetch",
+        "15 6 * * *",
+        "jobs.exchange.fetch_and_process",
+        {"partner": "BOCSZ"},
+        "bank.md: CARDRESULT, CARDSTATUS, SWIPE by 06:00; ACKs back",
+    ),
+    Scheduled(
+        "bocsz-fetch-late",
+        "0 11,16 * * *",
+        "jobs.exchange.fetch_and_process",
+        {"partner": "BOCSZ"},
+        "late deliveries and the bank's ACKs of our 01:00 files",
+    ),
+    Scheduled(
+        "szt-fetch",
+        "15 7,16 * * *",
+        "jobs.exchange.fetch_and_process",
+        {"partner": "SZT"},
+        "transit.md: TRANSITACK by 07:00; ACKs",
+    ),
+    Scheduled(
+        "szvf-fetch",
+        "0 10 * * *",
+        "jobs.exchange.fetch_and_process",
+        {"partner": "SZVF"},
+        "fund.md: DONATION by the 10th; ACKs",
+    ),
+    Scheduled(
+        "bocsz-expected",
+        "0 8 * * *",
+        "jobs.exchange.check_expected",
+        {"partner": "BOCSZ"},
+        "README.md: an expected file two hours past its deadline raises an alert",
+    ),
+    Scheduled(
+        "szt-expected",
+        "0 9 * * *",
+        "jobs.exchange.check_expected",
+        {"partner": "SZT"},
+        "README.md: an expected file two hours past its deadline raises an alert",
+    ),
+    Scheduled(
+        "daily-sweeps",
+        "30 7 * * *",
+        "jobs.sweeps.daily",
+        {},
+        "bank.md: late and nearly-late orders, cards at risk, open requests; missing ACKs",
+    ),
+]
 
 
 def resolve(path: str) -> Callable[..., Any]:

@@ -1,0 +1,154 @@
+"""The daily sweeps: what operators must chase today.
+
+Each sweep raises at most one open alert per subject (an order, a request, a file), so
+running it twice — or on two workers — adds nothing; the daily at-risk list is written as
+a report file for the volunteer organisations (volunteer numbers only, no other PII).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from gateway import context
+from gateway.db import transaction
+from gateway.models.cards import CardRequest, RequestStatus
+from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.services import card_queries
+from gateway.services.calendar import working_calendar
+from gateway.services.exchange import raise_alert
+from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import beijing_today
+
+
+def _day(value: str | date | None) -> date:
+    if value is None:
+        return beijing_today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _beijing_date(instant: datetime) -> date:
+    return instant.astimezone(BUSINESS_TZ).date()
+
+
+def service_levels(today: str | None = None) -> dict[str, int]:
+    """Alert on every order past its PRODUCED/NOTIFIED due date, and on every order due
+    within two working days without its result, so the bank is chased in time."""
+    day = _day(today)
+    with transaction(context.current().sessions) as session:
+        late = card_queries.overdue_orders(session, day)
+        soon = card_queries.due_soon_orders(session, day)
+        for o in late:
+            raise_alert(
+                session,
+                "order_overdue",
+                "BOCSZ",
+                f"order {o.order_id}: {o.result} was due {o.due:%Y%m%d}"
+                f"{' (provisional)' if o.provisional else ''}",
+                subject=f"{o.order_id}:{o.result}:late",
+            )
+        for o in soon:
+            raise_alert(
+                session,
+                "order_due_soon",
+                "BOCSZ",
+                f"order {o.order_id}: {o.result} due {o.due:%Y%m%d}, not yet received",
+                subject=f"{o.order_id}:{o.result}:soon",
+            )
+    return {"overdue": len(late), "due_soon": len(soon)}
+
+
+def at_risk_report(today: str | None = None) -> str:
+    """Write today's list of cards at risk of being cut and closed; returns its path."""
+    day = _day(today)
+    rt = context.current()
+    folder = rt.settings.var_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"at-risk-{day:%Y%m%d}.csv"
+    with transaction(rt.sessions) as session:
+        rows = card_queries.at_risk_cards(session, day)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["volunteer_no", "branch_code", "notified_on", "pickup_deadline", "days_left"])
+        for r in rows:
+            w.writerow(
+                [
+                    r.volunteer_no,
+                    r.branch_code,
+                    f"{r.notified_on:%Y%m%d}",
+                    f"{r.pickup_deadline:%Y%m%d}",
+                    r.days_left,
+                ]
+            )
+    return str(path)
+
+
+def open_requests(today: str | None = None) -> int:
+    """bank.md: a CARDREQ request still open two working days after it was sent goes to an
+    operator."""
+    day = _day(today)
+    n = 0
+    with transaction(context.current().sessions) as session:
+        cal = working_calendar(session)
+        # The file a request went in is known from the engine's outbound items.
+        sent = session.execute(
+            select(CardRequest, func.min(ExchangeFile.sent_at))
+            .join(
+                OutboundItem,
+                (OutboundItem.kind == "card_request") & (OutboundItem.ref == CardRequest.request_id),
+            )
+            .join(ExchangeFile, ExchangeFile.id == OutboundItem.file_id)
+            .where(CardRequest.status == RequestStatus.SENT, ExchangeFile.sent_at.is_not(None))
+            .group_by(CardRequest.id)
+        ).all()
+        for req, sent_at in sent:
+            if cal.add_working_days(_beijing_date(sent_at), 2).day < day:
+                n += 1
+                raise_alert(
+                    session,
+                    "request_unanswered",
+                    "BOCSZ",
+                    f"{req.request_type} {req.request_id} unanswered two working days after it was sent",
+                    subject=req.request_id,
+                )
+    return n
+
+
+def missing_acks(today: str | None = None) -> int:
+    """A file we sent that has no ACK by the end of the next working day goes to an
+    operator (partners/README.md: ACK within one working day)."""
+    day = _day(today)
+    n = 0
+    with transaction(context.current().sessions) as session:
+        cal = working_calendar(session)
+        rows = session.scalars(
+            select(ExchangeFile).where(
+                ExchangeFile.direction == "out",
+                ExchangeFile.status == "sent",
+                ExchangeFile.file_type != "ACK",
+                ExchangeFile.sent_at.is_not(None),
+            )
+        ).all()
+        for f in rows:
+            if cal.add_working_days(_beijing_date(f.sent_at), 1).day < day:
+                n += 1
+                raise_alert(
+                    session,
+                    "ack_missing",
+                    f.partner,
+                    f"{f.name}: no ACK one working day after sending",
+                    subject=f.name,
+                )
+    return n
+
+
+def daily(today: str | None = None) -> dict[str, object]:
+    """Every daily sweep but the missing-file watch (scheduled at each partner's deadline)."""
+    day = _day(today)
+    result: dict[str, object] = dict(service_levels(day.isoformat()))
+    result["at_risk_report"] = at_risk_report(day.isoformat())
+    result["requests_unanswered"] = open_requests(day.isoformat())
+    result["acks_missing"] = missing_acks(day.isoformat())
+    return result
