@@ -6,6 +6,8 @@ from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
+from gateway.models.health import HealthRequest
+from gateway.models.insurance import ClaimSweep, InsuranceClaim
 from gateway.models.transit import TransitRequest
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
@@ -27,6 +29,9 @@ __all__ = [
     "CardFunction",
     "CardRequest",
     "HeldEvent",
+    "HealthRequest",
+    "InsuranceClaim",
+    "ClaimSweep",
     "Order",
     "ServiceSession",
     "TrainingRecord",
