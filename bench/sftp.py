@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,6 +35,7 @@ from adapters.sftp import SftpTransport  # noqa: E402
 from sandbox.sftp_sshd import OpenSshServer, new_ed25519_openssh  # noqa: E402
 
 CIPHER = "aes128-gcm@openssh.com"
+CPU: list[float] = []  # CPU seconds of the last measurement
 NAME = "CARDORDER_SVA_20261130_001.zip.p7m"
 
 
@@ -47,7 +49,11 @@ def openssh(server: OpenSshServer, key_file: Path, known: Path, commands: list[s
         f"{server.user}@127.0.0.1",
     ]  # fmt: skip
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of the client side: sftp and the ssh process it runs (both waited for).
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return time.perf_counter() - start
 
 
@@ -82,21 +88,24 @@ def main() -> int:
         shutil.copyfile(src, outbox / NAME)
         spool = work / "spool"
         times: dict[str, list[float]] = {k: [] for k in ("ssh_up", "our_up", "ssh_down", "our_down")}
+        cpu_times: dict[str, list[float]] = {k: [] for k in times}
         negotiated: dict[str, str] = {}
 
         def ours_up() -> float:
             nonlocal negotiated
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             with SftpTransport(server.url, client_key, [host_key], timeout=60) as t:
                 t.upload(src, NAME)
                 negotiated = t.negotiated
+            CPU.append(time.process_time() - cpu)
             return time.perf_counter() - start
 
         def ours_down() -> float:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             with SftpTransport(server.url, client_key, [host_key], timeout=60) as t:
                 got = t.download(NAME, spool, fsync=False)
             assert got.size == size
+            CPU.append(time.process_time() - cpu)
             return time.perf_counter() - start
 
         def ssh_up() -> float:
@@ -117,6 +126,7 @@ def main() -> int:
                     for p in inbox.iterdir():
                         p.unlink()
                 times[key].append(fn())
+                cpu_times[key].append(CPU.pop())
             assert (inbox / NAME).stat().st_size == size
 
         # One production-default download (fsync on) for reference.
@@ -147,6 +157,12 @@ def main() -> int:
             f"{label}: baseline OpenSSH sftp {base:7.1f} MB/s | ours {our:7.1f} MB/s | ratio {our / base:.2f}x"
             f" (per round: {rounds}; median {statistics.median(paired):.2f}x)"
         )
+    cpu = {k: statistics.median(v) for k, v in cpu_times.items()}
+    print(
+        f"client CPU seconds (median; less sensitive to other load on the machine): "
+        f"upload OpenSSH {cpu['ssh_up']:.2f} / ours {cpu['our_up']:.2f}, "
+        f"download OpenSSH {cpu['ssh_down']:.2f} / ours {cpu['our_down']:.2f}"
+    )
     print(f"download with fsync (production default): {size / fsync_time / 1e6:.1f} MB/s")
     print("target: ratio >= 0.80 each way")
     return 0
