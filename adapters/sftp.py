@@ -13,7 +13,12 @@ Security: our key only (no password, agent or ~/.ssh); the server's host key mus
 of the pinned keys, else :class:`HostKeyError` at once, never retried, with an alert on
 the ``svcard.alert`` logger; a refused client key is an :class:`AuthError`, handled the
 same way. Network failures are retried with exponential backoff and end, if they outlast
-every attempt, in a :class:`TransientError`. A transport object is for one thread at a time.
+every attempt, in a :class:`TransientError`. The server refusing an operation is a
+:class:`RemoteFileError`, our own disk failing a :class:`LocalFileError`, a short upload
+an :class:`UploadError`, a bad setting a :class:`SftpConfigError`; all are
+:class:`SftpError` with a stable ``code``, and no paramiko exception leaves this module.
+A transport object is for one thread at a time; it keeps its connection open between
+calls until ``close()`` (or the end of a ``with`` block).
 """
 
 from __future__ import annotations
