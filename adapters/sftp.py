@@ -32,6 +32,7 @@ import posixpath
 import re
 import socket
 import stat
+import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -362,7 +363,8 @@ class SftpTransport:
                     )
                     raise self._alert(HostKeyError, msg) from None
                 raise SftpError(f"partner {self._label}: no common SSH algorithm: {exc}") from None
-            except (EOFError, TimeoutError, paramiko.SSHException) as exc:
+            except (EOFError, TimeoutError, paramiko.SSHException, paramiko.SFTPError, struct.error) as exc:
+                # (SFTPError and struct.error: a garbled or out-of-step SFTP stream.)
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             except OSError as exc:
                 # paramiko reports an SFTP status as an OSError too; a live connection
