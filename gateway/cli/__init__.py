@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "serve",
     "exchange",
     "files",
+    "held",
 ]
 
 

@@ -1,0 +1,118 @@
+"""`svcard cards held|release|discard`: bank events held for an operator (bank.md "Order
+across files"). Added to the foundation's ``cards`` group when it exists.
+
+No PII is printed: cards by the bank's token, volunteers by number.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+
+import click
+
+from gateway import context
+from gateway.db import transaction
+from gateway.domain.errors import DomainError
+from gateway.models.cards import HeldStatus
+from gateway.settings import BUSINESS_TZ
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _fail(exc: DomainError) -> None:
+    click.echo(f"svcard: {exc.code}: {exc.message}", err=True)
+    raise SystemExit(1)
+
+
+@click.command("held")
+@click.option(
+    "--status",
+    type=click.Choice([HeldStatus.HELD, HeldStatus.RELEASED, HeldStatus.DISCARDED]),
+    default=HeldStatus.HELD,
+    show_default=True,
+)
+def held(status: str) -> None:
+    """List bank events held for an operator, oldest first."""
+    from gateway.services import bank_exchange as bx
+
+    with transaction(context.current().sessions) as session:
+        rows = bx.held_events(session, status=status)
+        if not rows:
+            click.echo(f"no {status.lower()} events")
+        for h in rows:
+            when = h.event_time.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if h.event_time else "-"
+            where = f"{h.source_file or '-'}:{h.source_line or '-'}"
+            click.echo(
+                f"#{h.id:<6} {h.event:<17} card {h.card_id or '-':<16} {when}  {h.reason_code:<18} "
+                f"{h.reason}  [{where}]" + (f"  note: {h.note}" if h.note else "")
+            )
+
+
+def _resolve(action: str, held_id: int, note: str) -> None:
+    from gateway.services import bank_exchange as bx
+
+    if not note.strip():
+        raise click.BadParameter("an operator's note is required", param_hint="--note")
+    with transaction(context.current().sessions) as session:
+        try:
+            fn = bx.release if action == "release" else bx.discard
+            done = fn(session, held_id, actor=_actor(), note=note)
+        except DomainError as exc:
+            session.rollback()
+            _fail(exc)
+        verb = "released" if action == "release" else "discarded"
+        click.echo(f"#{held_id} {verb}")
+        for h in done:
+            if h.id != held_id:
+                click.echo(f"#{h.id} applied after it ({h.event})")
+        tokens = {d.card_id for d in done if d.card_id}
+        pks = {d.card_pk for d in done if d.card_pk}
+        rest = [h for h in bx.held_events(session) if h.card_id in tokens or h.card_pk in pks]
+        for h in rest:
+            click.echo(f"#{h.id} still held: {h.reason_code} {h.reason}")
+
+
+@click.command("release")
+@click.argument("held_id", type=int)
+@click.option("--note", required=True, help="Why it may now be applied (recorded).")
+def release(held_id: int, note: str) -> None:
+    """Re-apply held event HELD_ID, then the card's events held behind it."""
+    _resolve("release", held_id, note)
+
+
+@click.command("discard")
+@click.argument("held_id", type=int)
+@click.option("--note", required=True, help="Why it is dropped (recorded).")
+def discard(held_id: int, note: str) -> None:
+    """Drop held event HELD_ID (never applied); the events behind it are tried again."""
+    _resolve("discard", held_id, note)
+
+
+COMMANDS = [held, release, discard]
+
+
+def _cards_group() -> click.Group | None:
+    try:
+        module = importlib.import_module("gateway.cli.cards")
+    except ModuleNotFoundError:
+        return None
+    found = module.cli if isinstance(module.cli, list) else [module.cli]
+    return next((c for c in found if isinstance(c, click.Group) and c.name == "cards"), None)
+
+
+_group = _cards_group()
+if _group is None:
+
+    @click.group("cards")
+    def _own_group() -> None:
+        """Cards: events held for an operator."""
+
+    _group = _own_group
+    cli: list[click.Command] = [_group]
+else:
+    cli = []  # the foundation's group is registered already; our commands join it
+for _command in COMMANDS:
+    _group.add_command(_command)
