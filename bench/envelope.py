@@ -2,8 +2,9 @@
 
 Baseline: the partners/README.md pipelines (`openssl cms -sign | openssl cms -encrypt`,
 `openssl cms -decrypt | openssl cms -verify`). Ours: a fresh Python process that loads
-the keystore and seals/opens the file the way `svcard envelope` does (read, seal_buffer /
-open_view, write), and the `svcard envelope` command itself. Each runs in its own child
+the keystore and seals/opens the file the way `svcard envelope` does (Keystore.seal_file /
+open_file: the file is read into the output buffer and encrypted or decrypted there, in
+place, then written), and the `svcard envelope` command itself. Each runs in its own child
 process; wall time and peak RSS (wait4) are per process tree. Targets: time at most 1.5x
 openssl's, peak memory at most 3x the file size.
 
@@ -31,8 +32,7 @@ from pathlib import Path
 from keys.keystore import Keystore
 op, ks_path, src, dst = sys.argv[1:5]
 ks = Keystore(Path(ks_path), {passphrase!r})
-data = Path(src).read_bytes()
-out = ks.seal_buffer(data, to="BOCSZ") if op == "seal" else ks.open_view(data, from_="BOCSZ")
+out = ks.seal_file(Path(src), to="BOCSZ") if op == "seal" else ks.open_file(Path(src), from_="BOCSZ")
 with open(dst, "wb") as fh:
     fh.write(out)
 """

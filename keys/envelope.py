@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from asn1crypto import algos, cms, core
 from cryptography import x509
@@ -137,11 +138,17 @@ def _signer_info(cert: x509.Certificate, key: rsa.RSAPrivateKey, attrs_set: byte
 
 
 def _signed_data_parts(
-    data: memoryview, cert: x509.Certificate, key: rsa.RSAPrivateKey, signing_time: dt.datetime, pss: bool
+    n: int,
+    digest: bytes,
+    cert: x509.Certificate,
+    key: rsa.RSAPrivateKey,
+    signing_time: dt.datetime,
+    pss: bool,
 ) -> tuple[bytes, bytes]:
-    """(prefix, suffix) such that prefix + data + suffix is the DER ContentInfo(SignedData)."""
-    n = len(data)
-    attrs_set = _signed_attrs(hashlib.sha256(data).digest(), signing_time)
+    """(prefix, suffix) such that prefix + data + suffix is the DER ContentInfo(SignedData)
+    of ``n`` bytes of data whose SHA-256 is ``digest``. Their lengths do not depend on the
+    digest (a signature is always the key's size)."""
+    attrs_set = _signed_attrs(digest, signing_time)
     signer_infos = der.wrap(der.SET, _signer_info(cert, key, attrs_set, pss))
     certs = der.wrap(der.CTX0, cert.public_bytes(serialization.Encoding.DER))
     octet_hdr = der.header(der.OCTET_STRING, n)
@@ -198,22 +205,18 @@ def signed_data(
     ``envelop`` the sandbox and tests build envelopes that are damaged on purpose."""
     view = memoryview(data).cast("B")
     when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    prefix, suffix = _signed_data_parts(view, signer_cert, signer_key, when, pss)
+    prefix, suffix = _signed_data_parts(
+        len(view), hashlib.sha256(view).digest(), signer_cert, signer_key, when, pss
+    )
     return prefix + bytes(view) + suffix
 
 
-def envelop(
-    pieces: Sequence[bytes | bytearray | memoryview], recipient_certs: Sequence[x509.Certificate]
-) -> bytearray:
-    """DER ContentInfo(EnvelopedData) of the concatenated ``pieces`` as id-data content,
-    AES-256-CBC, key transported to every one of ``recipient_certs`` (what ``openssl cms
-    -encrypt`` outputs). The pieces are encrypted straight into the output buffer."""
+def _enveloped_head(inner_len: int, recipient_certs: Sequence[x509.Certificate]) -> tuple[bytes, Cipher, int]:
+    """Everything of the EnvelopedData before the ciphertext, the cipher, the pad length."""
     if not recipient_certs:
         raise ValueError("no recipient certificate to seal to")
-    inner_len = sum(len(p) for p in pieces)
     pad = 16 - inner_len % 16
     ct_len = inner_len + pad
-
     cek, iv = os.urandom(32), os.urandom(16)
     ris = _der_set([_recipient_info(c, cek) for c in recipient_certs])
     alg = der.wrap(der.SEQUENCE, _oid(OID_AES256_CBC), core.OctetString(iv).dump())
@@ -228,18 +231,88 @@ def envelop(
     oid_ed = _oid(OID_ENVELOPED_DATA)
     ci_hdr = der.header(der.SEQUENCE, len(oid_ed) + len(explicit_hdr) + len(ed_hdr) + ed_len)
     head = b"".join((ci_hdr, oid_ed, explicit_hdr, ed_hdr, version, ris, eci_hdr, oid_data, alg, ct_hdr))
+    return head, Cipher(algorithms.AES256(cek), modes.CBC(iv)), pad
 
-    total = len(head) + ct_len
+
+def envelop(
+    pieces: Sequence[bytes | bytearray | memoryview], recipient_certs: Sequence[x509.Certificate]
+) -> bytearray:
+    """DER ContentInfo(EnvelopedData) of the concatenated ``pieces`` as id-data content,
+    AES-256-CBC, key transported to every one of ``recipient_certs`` (what ``openssl cms
+    -encrypt`` outputs). The pieces are encrypted straight into the output buffer."""
+    inner_len = sum(len(p) for p in pieces)
+    head, cipher, pad = _enveloped_head(inner_len, recipient_certs)
+    total = len(head) + inner_len + pad
     # 16 spare bytes: update_into wants room for a block more than it will write.
     out = bytearray(total + 16)
     out[: len(head)] = head
     mv = memoryview(out)
-    enc = Cipher(algorithms.AES256(cek), modes.CBC(iv)).encryptor()
+    enc = cipher.encryptor()
     pos = len(head)
     for piece in (*pieces, bytes((pad,)) * pad):
         pos += enc.update_into(piece, mv[pos:])
     tail = enc.finalize()
     assert not tail and pos == total, "CBC output length mismatch"
+    mv.release()
+    del out[total:]
+    return out
+
+
+def _read_into(path: Path, size: int, dest: memoryview) -> None:
+    """Read exactly ``size`` bytes of ``path`` into ``dest``; refuses a file that changed size."""
+    with open(path, "rb", buffering=0) as fh:
+        got = 0
+        while got < size:
+            n = fh.readinto(dest[got:size])
+            if not n:
+                break
+            got += n
+        if got != size or fh.read(1):
+            raise OSError(f"{path} changed size while being read")
+
+
+def seal_file(
+    path: Path | str,
+    signer_cert: x509.Certificate,
+    signer_key: rsa.RSAPrivateKey,
+    recipient_certs: Sequence[x509.Certificate],
+    *,
+    signing_time: dt.datetime | None = None,
+    pss: bool = False,
+) -> bytearray:
+    """``seal`` of the file at ``path``, with about one copy of it in memory: the file is
+    read straight into its place in the output buffer and encrypted there, in place."""
+    path = Path(path)
+    n = path.stat().st_size
+    when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    # Lay out with a placeholder digest (same lengths), read, then sign for real.
+    prefix, suffix = _signed_data_parts(n, bytes(32), signer_cert, signer_key, when, pss)
+    inner_len = len(prefix) + n + len(suffix)
+    head, cipher, pad = _enveloped_head(inner_len, recipient_certs)
+    total = len(head) + inner_len + pad
+    data_at = len(head) + len(prefix)
+    out = bytearray(total + 16)
+    mv = memoryview(out)
+    _read_into(path, n, mv[data_at:])
+    data = mv[data_at : data_at + n]
+    prefix, suffix2 = _signed_data_parts(n, hashlib.sha256(data).digest(), signer_cert, signer_key, when, pss)
+    assert len(suffix2) == len(suffix), "SignerInfo length changed"
+    mv[: len(head)] = head
+    enc = cipher.encryptor()
+    # prefix + the first k data bytes fill whole blocks, so the rest of the data is then
+    # encrypted exactly in place (OpenSSL allows in == out, not partial overlap).
+    k = min((16 - len(prefix) % 16) % 16, n)
+    pos = len(head) + enc.update_into(prefix + bytes(data[:k]), mv[len(head) :])
+    rest = mv[data_at + k : data_at + n]
+    if len(rest):
+        assert pos == data_at + k, "CBC alignment"
+        pos += enc.update_into(rest, mv[pos : pos + len(rest) + 16])
+    for piece in (suffix2, bytes((pad,)) * pad):
+        pos += enc.update_into(piece, mv[pos:])
+    tail = enc.finalize()
+    assert not tail and pos == total, "CBC output length mismatch"
+    data.release()
+    rest.release()
     mv.release()
     del out[total:]
     return out
@@ -261,7 +334,9 @@ def seal_buffer(
     when = (signing_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     # The SignedData is never assembled: its head, the file and its tail are encrypted
     # one after the other.
-    prefix, suffix = _signed_data_parts(view, signer_cert, signer_key, when, pss)
+    prefix, suffix = _signed_data_parts(
+        len(view), hashlib.sha256(view).digest(), signer_cert, signer_key, when, pss
+    )
     return envelop((prefix, view, suffix), recipient_certs)
 
 
@@ -284,8 +359,10 @@ def seal(
 # ------------------------------------------------------------------ opening
 
 
-def _decrypt(buf: memoryview, decrypt_keys: Sequence[KeyPair]) -> memoryview:
-    """The plain content of the EnvelopedData in ``buf`` (E01 on any failure)."""
+def _decrypt(buf: memoryview, decrypt_keys: Sequence[KeyPair], work: memoryview | None = None) -> memoryview:
+    """The plain content of the EnvelopedData in ``buf`` (E01 on any failure). With
+    ``work`` (a writable buffer starting like ``buf`` with 16 spare bytes after it) the
+    content is decrypted in place instead of into a new buffer."""
     if len(buf) == 0:
         raise _e01("empty file")
     if bytes(buf[:64]).lstrip().startswith(b"-----BEGIN"):
@@ -327,14 +404,16 @@ def _decrypt(buf: memoryview, decrypt_keys: Sequence[KeyPair]) -> memoryview:
     if len(ciphertext) == 0 or len(ciphertext) % 16:
         raise _e01("encrypted content length is not a multiple of the AES block")
     cek = _unwrap_cek(ris, decrypt_keys)
-    out = bytearray(len(ciphertext) + 16)
-    mv = memoryview(out)
+    if work is not None:
+        start = eci[2].vstart
+        src, mv = work[start : start + len(ciphertext)], work[start : start + len(ciphertext) + 16]
+    else:
+        src, mv = ciphertext, memoryview(bytearray(len(ciphertext) + 16))
     dec = Cipher(algorithms.AES256(cek), modes.CBC(iv)).decryptor()
-    n = dec.update_into(ciphertext, mv)
-    n += dec.update_into(b"", mv[n:])
+    n = dec.update_into(src, mv)
     dec.finalize()
-    pad = out[n - 1] if n else 0
-    if not 1 <= pad <= 16 or out[n - pad : n] != bytes((pad,)) * pad:
+    pad = mv[n - 1] if n else 0
+    if not 1 <= pad <= 16 or mv[n - pad : n] != bytes((pad,)) * pad:
         raise _e01("content does not decrypt (bad padding: wrong key or damaged file)")
     return mv[: n - pad]
 
@@ -492,10 +571,19 @@ def open_view(
     now: dt.datetime | None = None,
 ) -> memoryview:
     """Like ``open_envelope`` but returns a view into the decrypted buffer (no final copy)."""
-    buf = memoryview(data).cast("B")
+    return _open(memoryview(data).cast("B"), decrypt_keys, trusted_signers, now)
+
+
+def _open(
+    buf: memoryview,
+    decrypt_keys: Sequence[KeyPair],
+    trusted_signers: Sequence[x509.Certificate],
+    now: dt.datetime | None,
+    work: memoryview | None = None,
+) -> memoryview:
     # Any parsing surprise past the explicit checks is still a coded refusal, never a crash.
     try:
-        inner = _decrypt(buf, decrypt_keys)
+        inner = _decrypt(buf, decrypt_keys, work)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise _e01(f"malformed envelope: {_first_line(exc)}") from None
     try:
@@ -507,6 +595,22 @@ def open_view(
 def _first_line(exc: Exception) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def open_file(
+    path: Path | str,
+    decrypt_keys: Sequence[KeyPair],
+    trusted_signers: Sequence[x509.Certificate],
+    now: dt.datetime | None = None,
+) -> memoryview:
+    """``open_envelope`` of the file at ``path``, with about one copy of it in memory: the
+    content is decrypted in place in the buffer the file was read into."""
+    path = Path(path)
+    size = path.stat().st_size
+    buf = bytearray(size + 16)
+    work = memoryview(buf)
+    _read_into(path, size, work)
+    return _open(work[:size], decrypt_keys, trusted_signers, now, work)
 
 
 def open_envelope(

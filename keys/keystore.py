@@ -378,6 +378,16 @@ class Keystore:
         return bytes(self.seal_buffer(data, to))
 
     def seal_buffer(self, data: bytes | bytearray | memoryview, to: str) -> bytearray:
+        """``seal`` without the final copy into bytes."""
+        cert, key = self.signer()
+        return envelope.seal_buffer(data, cert, key, self._recipients(to))
+
+    def seal_file(self, path: Path, to: str) -> bytearray:
+        """``seal`` of the file at ``path``, about one copy of it in memory (big files)."""
+        cert, key = self.signer()
+        return envelope.seal_file(path, cert, key, self._recipients(to))
+
+    def _recipients(self, to: str) -> list[x509.Certificate]:
         # Every pinned certificate not expired: during a partner's rotation both its old
         # and its announced new key can open the file.
         now = dt.datetime.now(dt.UTC)
@@ -386,8 +396,7 @@ class Keystore:
             raise KeystoreError(
                 f"no unexpired certificate pinned for {to}: run `svcard keys trust {to} CERT.pem`"
             )
-        cert, key = self.signer()
-        return envelope.seal_buffer(data, cert, key, certs)
+        return certs
 
     def open(self, data: bytes | bytearray | memoryview, from_: str, now: dt.datetime | None = None) -> bytes:
         """Decrypt with our current or previous keys, verify as signed by ``from_``;
@@ -397,7 +406,12 @@ class Keystore:
     def open_view(
         self, data: bytes | bytearray | memoryview, from_: str, now: dt.datetime | None = None
     ) -> memoryview:
+        """``open`` without the final copy into bytes."""
         return envelope.open_view(data, self.decryption_keys(), self.partner_certs(from_), now)
+
+    def open_file(self, path: Path, from_: str, now: dt.datetime | None = None) -> memoryview:
+        """``open`` of the file at ``path``, decrypted in place: about one copy in memory."""
+        return envelope.open_file(path, self.decryption_keys(), self.partner_certs(from_), now)
 
     # ------------------------------------------------------------ listing
 

@@ -47,7 +47,7 @@ def cli() -> None:
 def seal(partner: str, src: Path, out: Path) -> None:
     """Sign SRC with our key and encrypt it to PARTNER's pinned certificates, into OUT."""
     try:
-        sealed = keystore().seal_buffer(src.read_bytes(), to=partner)
+        sealed = keystore().seal_file(src, to=partner)
     except KeystoreError as exc:
         click.echo(f"svcard envelope: {exc}", err=True)
         raise SystemExit(2) from None
@@ -61,7 +61,7 @@ def seal(partner: str, src: Path, out: Path) -> None:
 def open_(partner: str, src: Path, out: Path) -> None:
     """Decrypt SRC with our keys, verify it is signed by PARTNER, write the plain file to OUT."""
     try:
-        plain = keystore().open_view(src.read_bytes(), from_=partner)
+        plain = keystore().open_file(src, from_=partner)
     except EnvelopeError as exc:
         click.echo(f"svcard envelope: {exc.code} {src.name}: {exc.reason}", err=True)
         raise SystemExit(1) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,3 +145,19 @@ def test_cli_round_trip(ks: Keystore, identities: Identities, cli_runtime, tmp_p
     result = CliRunner().invoke(envelope_cli.cli, ["seal", "--to", "BOCSZ", str(out), str(sealed)])
     assert result.exit_code == 0, result.output
     assert open_envelope(sealed.read_bytes(), [identities.bank], [ks.certificate("sign")]) == PLAIN
+
+
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 127, 128, 129, 65_535, 65_536, 1_000_003])
+def test_file_paths_agree_with_the_in_memory_ones(
+    size: int, ks: Keystore, identities: Identities, tmp_path: Path
+) -> None:
+    """seal_file/open_file encrypt and decrypt in place; every DER length form and
+    block alignment must give what seal/open_envelope give."""
+    data = os.urandom(size)
+    src = tmp_path / "f"
+    src.write_bytes(data)
+    sealed = ks.seal_file(src, to="BOCSZ")
+    assert open_envelope(sealed, [identities.bank], [ks.certificate("sign")]) == data
+    inbound_file = tmp_path / "f.p7m"
+    inbound_file.write_bytes(inbound(ks, data, identities.bank))
+    assert bytes(ks.open_file(inbound_file, from_="BOCSZ")) == data
