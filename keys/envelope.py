@@ -20,7 +20,9 @@ PKCS #1 v1.5 key transport to every recipient certificate).
 Memory: the file is never copied whole more than needed. Sealing encrypts the header,
 the file and the trailer of the SignedData straight into one preallocated buffer (the
 SignedData is never assembled in memory); opening decrypts into one buffer and hands back
-a view of the content inside it. So sealing or opening a file costs about twice its size.
+a view of the content inside it: about twice the file's size. ``seal_file`` and
+``open_file`` go further: the file is read into the buffer that will be written out and
+encrypted or decrypted there, in place, so about one copy of the file is in memory.
 """
 
 from __future__ import annotations
