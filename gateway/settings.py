@@ -165,7 +165,36 @@ SPECS: list[Spec] = [
     Spec("RETRY_ATTEMPTS", _int_range(1, 20), "5", "attempts for a retryable network failure"),
     Spec("RETRY_BASE_DELAY", _float_range(0, 60), "1", "first backoff delay, seconds (doubles)"),
     Spec("SANDBOX_SEED", _int_range(0, 2**31), "20261128", "seed of the sandbox partners' choices"),
+    Spec("SANDBOX_DIR", _path, None, "folder of `svcard sandbox serve`'s world; default var/sandbox"),
+    Spec("SANDBOX_INTERVAL", _float_range(0.1, 86400), "10",
+         "seconds between two rounds of `svcard sandbox serve` (read inboxes, close past days)"),
 ]
+# The sandbox partners' behaviour (docs/sandbox.md): name -> (default, doc). Rates are
+# probabilities; they map onto sandbox.bank.BankRates, TransitRates and FundRates.
+SANDBOX_RATES: dict[str, tuple[str, str]] = {
+    "SANDBOX_R01_RATE": ("0.02", "sandbox bank: orders rejected R01 (identity check failed)"),
+    "SANDBOX_R02_RATE": ("0.02", "sandbox bank: orders rejected R02 (photo unusable)"),
+    "SANDBOX_R04_RATE": ("0.01", "sandbox bank: orders rejected R04 (branch closed)"),
+    "SANDBOX_R05_RATE": ("0.05", "sandbox bank: CREDIT orders rejected R05 (credit declined)"),
+    "SANDBOX_LATE_RATE": ("0.02", "sandbox bank: orders produced or notified after the service level"),
+    "SANDBOX_COLLECT_RATE": ("0.9", "sandbox bank: notified cards collected before the pickup deadline"),
+    "SANDBOX_LOSS_RATE": ("0.02", "sandbox bank: collected cards later reported lost"),
+    "SANDBOX_DAMAGE_RATE": ("0.01", "sandbox bank: collected cards later reported damaged"),
+    "SANDBOX_ACCOUNT_CLOSE_RATE": ("0.005", "sandbox bank: collected cards whose account is closed"),
+    "SANDBOX_REISSUE_RATE": ("0.6", "sandbox bank: lost or damaged cards reissued"),
+    "SANDBOX_SWIPES_PER_CARD_DAY": ("1.5", "sandbox bank: mean transactions of a collected card a day"),
+    "SANDBOX_SWIPE_TOTAL": ("0", "sandbox bank: if above 0, exactly this many SWIPE records a day"),
+    "SANDBOX_SWIPE_ANOMALY_RATE": ("0.001",
+                                   "sandbox bank: each of wrong figure, duplicate txn_id, reversal of nothing"),
+    "SANDBOX_TRANSIT_BLOCKED_RATE": ("0.01", "sandbox Shenzhen Tong: requests answered T03 (card blocked)"),
+    "SANDBOX_FUND_SHORT_RATE": ("0.02", "sandbox fund: volunteers booked short"),
+    "SANDBOX_FUND_OVER_RATE": ("0.01", "sandbox fund: volunteers booked over"),
+    "SANDBOX_FUND_MISSING_RATE": ("0.01", "sandbox fund: volunteers not booked at all"),
+}
+for _name, (_default, _doc) in SANDBOX_RATES.items():
+    _parse = _int_range(0, 10_000_000) if _name == "SANDBOX_SWIPE_TOTAL" else (
+        _float_range(0, 1000) if _name == "SANDBOX_SWIPES_PER_CARD_DAY" else _float_range(0, 1))
+    SPECS.append(Spec(_name, _parse, _default, _doc))
 for _pid in PARTNER_IDS:
     SPECS.append(Spec(f"PARTNER_{_pid}_URL", _optional_url, "",
                       f"{_pid} endpoint (sftp://USER@HOST:PORT/PATH or http(s):// for SOAP)"))
@@ -199,6 +228,9 @@ class Settings:
     retry_attempts: int
     retry_base_delay: float
     sandbox_seed: int
+    sandbox_dir: Path
+    sandbox_interval: float
+    sandbox_rates: Mapping[str, float]
     partner_urls: Mapping[str, str | None]
     partner_usernames: Mapping[str, str]
     partner_passwords: Mapping[str, str] = field(repr=False)
@@ -231,6 +263,8 @@ def _show(value: Any) -> str:
 
 
 def _effective_value(s: Settings, name: str) -> Any:
+    if name in SANDBOX_RATES:
+        return s.sandbox_rates[name]
     if name.startswith("PARTNER_"):
         pid, _, kind = name[len("PARTNER_") :].rpartition("_")
         return {"URL": s.partner_urls, "USERNAME": s.partner_usernames,
@@ -322,6 +356,9 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         retry_attempts=v["RETRY_ATTEMPTS"],
         retry_base_delay=v["RETRY_BASE_DELAY"],
         sandbox_seed=v["SANDBOX_SEED"],
+        sandbox_dir=v["SANDBOX_DIR"] or var_dir / "sandbox",
+        sandbox_interval=v["SANDBOX_INTERVAL"],
+        sandbox_rates={n: v[n] for n in SANDBOX_RATES},
         partner_urls={p: v[f"PARTNER_{p}_URL"] for p in PARTNER_IDS},
         partner_usernames={p: v[f"PARTNER_{p}_USERNAME"] for p in SOAP_PARTNERS},
         partner_passwords={p: v[f"PARTNER_{p}_PASSWORD"] for p in SOAP_PARTNERS},
