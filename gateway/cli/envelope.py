@@ -48,10 +48,10 @@ def seal(partner: str, src: Path, out: Path) -> None:
     """Sign SRC with our key and encrypt it to PARTNER's pinned certificates, into OUT."""
     try:
         sealed = keystore().seal_file(src, to=partner)
-    except KeystoreError as exc:
+    except (KeystoreError, OSError) as exc:
         click.echo(f"svcard envelope: {exc}", err=True)
         raise SystemExit(2) from None
-    write_atomic(out, sealed)
+    _write(out, sealed)
 
 
 @cli.command("open")
@@ -65,7 +65,15 @@ def open_(partner: str, src: Path, out: Path) -> None:
     except EnvelopeError as exc:
         click.echo(f"svcard envelope: {exc.code} {src.name}: {exc.reason}", err=True)
         raise SystemExit(1) from None
-    except KeystoreError as exc:
+    except (KeystoreError, OSError) as exc:
         click.echo(f"svcard envelope: {exc}", err=True)
         raise SystemExit(2) from None
-    write_atomic(out, plain)
+    _write(out, plain)
+
+
+def _write(out: Path, data: bytearray | memoryview) -> None:
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        click.echo(f"svcard envelope: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise SystemExit(2) from None

@@ -89,3 +89,12 @@ def test_permission_problem_names_the_fix(ks: Keystore, cli_runtime) -> None:
     assert result.exit_code == 2
     assert f"chmod 600 {key_file}" in result.stderr
     assert not (ks.path.parent / "out.p7m").exists()
+
+
+def test_unwritable_out_is_a_clear_error(ks: Keystore, cli_runtime, tmp_path: Path) -> None:
+    src = tmp_path / "f.txt"
+    src.write_bytes(b"H|x\r\n")
+    result = CliRunner().invoke(
+        envelope_cli.cli, ["seal", "--to", "BOCSZ", str(src), str(tmp_path / "no/such/out")]
+    )
+    assert result.exit_code == 2 and "cannot write" in result.stderr
