@@ -44,6 +44,7 @@ from urllib.parse import unquote, urlsplit
 
 import paramiko
 
+from adapters import sftp_pipe
 from adapters.sftp_errors import (
     AuthError,
     HostKeyError,
@@ -278,6 +279,8 @@ class SftpTransport:
             chan = sftp.get_channel()
             chan.settimeout(self.timeout)
             read_size, write_size = self._request_sizes(sftp, chan)
+            # Nothing is in flight now: swap in the no-copy receive buffer (speed only).
+            sftp_pipe.install(chan)
             self._bulk = BulkIO(chan, read_size=read_size, write_size=write_size, depth=PIPELINE_DEPTH)
             gcm = "gcm" in t.remote_cipher
             self.negotiated = {"cipher": t.remote_cipher, "mac": "implicit (AEAD)" if gcm else t.remote_mac}
