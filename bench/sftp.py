@@ -168,7 +168,9 @@ def main() -> int:
     return 0
 
 
-WINDOW_NOTE = "16 MiB channel window, 256 KiB packets, 64 pipelined requests of up to 255 KiB"
+WINDOW_NOTE = (
+    "16 MiB channel window, 256 KiB packets, 64 pipelined requests of up to 255 KiB, no-copy receive buffer"
+)
 
 if __name__ == "__main__":
     raise SystemExit(main())
