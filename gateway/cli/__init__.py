@@ -25,6 +25,10 @@ COMMAND_MODULES = [
     "serve",
     "exchange",
     "files",
+    "volunteers",
+    "cards",
+    "calendar",
+    "demo",
     "held",
 ]
 

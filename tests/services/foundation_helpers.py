@@ -18,7 +18,8 @@ _seq = iter(range(1, 10**6))
 def application(born: date = date(1990, 5, 17), gender: str = "M", **changes) -> vs.ApplicationData:
     n = next(_seq)
     data = vs.ApplicationData(
-        name="张伟", id_type="RIC", id_number=ric("440309", born, n, gender), gender=gender, birth_date=born,
+        name="张伟", id_type="RIC", id_number=ric("440309", born, 2 * n + (gender == "M"), gender), gender=gender,
+        birth_date=born,
         mobile="13812345678", address="深圳市深南大道1号", emergency_name="李娜", emergency_mobile="13912345678",
         carrier="DEBIT", branch_code="44001", opt_transit=True, opt_health=True, photo=jpeg(),
     )  # fmt: skip
