@@ -22,11 +22,16 @@ A world lives in one directory::
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import shutil
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import IO
 
 import paramiko
 from cryptography import x509
@@ -113,6 +118,9 @@ class World:
         self.sftp: SandboxSftpServer | None = None
         self.soap: SoapSandbox | None = None
         self._ports: dict[str, int] = self._load_json().get("ports", {})
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
+        self._lock_file: IO[str] | None = None
 
     # ---------------------------------------------------------------- building
 
@@ -256,35 +264,56 @@ class World:
 
     # ---------------------------------------------------------------- the day
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One process at a time works on the world (``serve`` and ``sandbox day`` may
+        run side by side); reentrant within the process."""
+        with self._thread_lock:
+            if self._lock_depth == 0:
+                self._lock_file = open(self.root / ".lock", "w")  # noqa: SIM115 - closed below
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0 and self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                    self._lock_file.close()
+                    self._lock_file = None
+
     def run_day(self, day: date) -> None:
         """Business date ``day`` for the three file partners: the bank first (its SWIPE and
         transfers feed the fund; its cards are what Shenzhen Tong knows)."""
-        self.bank.run_day(day)
-        self.transit.run_day(day)
-        self.fund.run_day(day)
+        with self._locked():
+            self.bank.run_day(day)
+            self.transit.run_day(day)
+            self.fund.run_day(day)
 
     def intake(self, day: date) -> None:
         """Read and acknowledge what SVA sent so far, without closing the day."""
-        self.bank.intake(day)
-        self.transit.intake(day)
-        self.fund.intake(day)
+        with self._locked():
+            self.bank.intake(day)
+            self.transit.intake(day)
+            self.fund.intake(day)
 
     def catch_up(self, today: date) -> list[date]:
         """Close every business date before ``today`` not yet closed (from the day after
         the last one closed, or yesterday for a new world), then take in today's files.
         What ``svcard sandbox serve`` does on each tick; the dates closed."""
-        last = min(
-            (o.last_closed() for o in (self.bank, self.transit, self.fund) if o.last_closed()),
-            default=today - timedelta(days=2),
-        )
-        closed = []
-        d = last + timedelta(days=1)
-        while d < today:
-            self.run_day(d)
-            closed.append(d)
-            d += timedelta(days=1)
-        self.intake(today)
-        return closed
+        with self._locked():
+            last = min(
+                (o.last_closed() for o in (self.bank, self.transit, self.fund) if o.last_closed()),
+                default=today - timedelta(days=2),
+            )
+            closed = []
+            d = last + timedelta(days=1)
+            while d < today:
+                self.run_day(d)
+                closed.append(d)
+                d += timedelta(days=1)
+            self.intake(today)
+            return closed
 
     # ---------------------------------------------------------------- for the gateway
 

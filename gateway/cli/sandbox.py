@@ -1,0 +1,210 @@
+"""`svcard sandbox ...`: the sandbox partners (docs/sandbox.md).
+
+``serve`` runs them in the foreground on loopback ports and prints what a gateway needs;
+``day`` runs the back offices' business day on command; ``env`` prints the settings and
+commands of an existing sandbox folder. SVA's certificates and SSH public key come from
+this gateway's keystore unless files are given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from keys.keystore import KeystoreError
+
+
+def _settings():
+    from gateway import context
+
+    return context.current().settings
+
+
+def _rates(s):
+    """The sandbox partners' rates from the SVCARD_SANDBOX_* settings."""
+    from sandbox.bank import BankRates
+    from sandbox.fund import FundRates
+    from sandbox.transit import TransitRates
+
+    r = s.sandbox_rates
+    anomaly = r["SANDBOX_SWIPE_ANOMALY_RATE"]
+    bank = replace(
+        BankRates(),
+        r01_identity=r["SANDBOX_R01_RATE"],
+        r02_photo=r["SANDBOX_R02_RATE"],
+        r04_branch=r["SANDBOX_R04_RATE"],
+        r05_credit=r["SANDBOX_R05_RATE"],
+        late_rate=r["SANDBOX_LATE_RATE"],
+        collect_rate=r["SANDBOX_COLLECT_RATE"],
+        loss_rate=r["SANDBOX_LOSS_RATE"],
+        damage_rate=r["SANDBOX_DAMAGE_RATE"],
+        account_close_rate=r["SANDBOX_ACCOUNT_CLOSE_RATE"],
+        reissue_rate=r["SANDBOX_REISSUE_RATE"],
+        swipes_per_card_day=r["SANDBOX_SWIPES_PER_CARD_DAY"],
+        swipe_total=int(r["SANDBOX_SWIPE_TOTAL"]),
+        wrong_figure_rate=anomaly,
+        duplicate_txn_rate=anomaly,
+        orphan_reversal_rate=anomaly,
+    )
+    transit = TransitRates(blocked_rate=r["SANDBOX_TRANSIT_BLOCKED_RATE"])
+    fund = replace(
+        FundRates(),
+        short_rate=r["SANDBOX_FUND_SHORT_RATE"],
+        over_rate=r["SANDBOX_FUND_OVER_RATE"],
+        missing_rate=r["SANDBOX_FUND_MISSING_RATE"],
+    )
+    return bank, transit, fund
+
+
+def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None) -> tuple[bytes, bytes, str]:
+    """SVA's certificates and SSH public key: the files given, else this gateway's keystore."""
+    if sign and decrypt and ssh_pub:
+        return sign.read_bytes(), decrypt.read_bytes(), ssh_pub.read_text().strip()
+    if sign or decrypt or ssh_pub:
+        raise click.UsageError(
+            "give all three of --sva-sign-cert, --sva-decrypt-cert and --sva-ssh-pub, or none"
+        )
+    from gateway.cli.keys import keystore
+
+    try:
+        ks = keystore()
+        return ks.export_cert("sign"), ks.export_cert("decrypt"), ks.ssh_public_line()
+    except KeystoreError as exc:
+        click.echo(
+            f"svcard sandbox: cannot read SVA's keys from the keystore ({exc}); run `svcard keys init` "
+            "or give --sva-sign-cert, --sva-decrypt-cert and --sva-ssh-pub",
+            err=True,
+        )
+        raise SystemExit(1) from None
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYYMMDD") from None
+
+
+def _world(
+    dir_: Path | None, seed: int | None, sign: Path | None, decrypt: Path | None, ssh_pub: Path | None
+):
+    from sandbox.world import World
+
+    s = _settings()
+    bank, transit, fund = _rates(s)
+    root = dir_ or s.sandbox_dir
+    sign_pem, decrypt_pem, ssh_line = _sva_material(sign, decrypt, ssh_pub)
+    return World.create(
+        root,
+        sva_sign_cert_pem=sign_pem,
+        sva_decrypt_cert_pem=decrypt_pem,
+        sva_ssh_public_line=ssh_line,
+        seed=s.sandbox_seed if seed is None else seed,
+        bank_rates=bank,
+        transit_rates=transit,
+        fund_rates=fund,
+    )
+
+
+_dir_option = click.option(
+    "--dir",
+    "dir_",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="sandbox folder (SVCARD_SANDBOX_DIR)",
+)
+_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group("sandbox")
+def cli() -> None:
+    """The sandbox partners: SFTP and SOAP on loopback, the partners' back offices."""
+
+
+@cli.command("serve")
+@_dir_option
+@click.option("--seed", type=int, default=None, help="seed of the partners' choices (SVCARD_SANDBOX_SEED)")
+@click.option("--interval", type=float, default=None, help="seconds between rounds (SVCARD_SANDBOX_INTERVAL)")
+@click.option(
+    "--date", "start", default=None, help="simulated business date YYYYMMDD (default: today, Beijing)"
+)
+@click.option(
+    "--days-per-round", type=click.IntRange(0, 31), default=0, help="with --date: days to advance a round"
+)
+@click.option("--rounds", type=click.IntRange(1), default=None, help="stop after this many rounds")
+@click.option("--sva-sign-cert", type=_file, help="SVA's signing certificate (default: the keystore's)")
+@click.option("--sva-decrypt-cert", type=_file, help="SVA's decryption certificate")
+@click.option("--sva-ssh-pub", type=_file, help="SVA's SSH public key line")
+def serve_cmd(
+    dir_: Path | None,
+    seed: int | None,
+    interval: float | None,
+    start: str | None,
+    days_per_round: int,
+    rounds: int | None,
+    sva_sign_cert: Path | None,
+    sva_decrypt_cert: Path | None,
+    sva_ssh_pub: Path | None,
+) -> None:
+    """Run the sandbox partners in the foreground until Ctrl-C; print their URLs, certificate
+    and host key files, and the settings and `svcard keys` commands a gateway needs."""
+    from sandbox.serve import SimClock, serve
+
+    world = _world(dir_, seed, sva_sign_cert, sva_decrypt_cert, sva_ssh_pub)
+    clock = SimClock(_date(start), days_per_round)
+    serve(
+        world, interval=interval or _settings().sandbox_interval, clock=clock, say=click.echo, rounds=rounds
+    )
+
+
+@cli.command("day")
+@_dir_option
+@click.option(
+    "--date", "day", default=None, help="run this business date YYYYMMDD (default: catch up to today)"
+)
+def day_cmd(dir_: Path | None, day: str | None) -> None:
+    """Run the back offices' day now, on an existing sandbox folder (no servers started)."""
+    from sandbox.clock import beijing_today
+    from sandbox.world import World
+
+    bank, transit, fund = _rates(_settings())
+    try:
+        world = World.open(
+            dir_ or _settings().sandbox_dir, bank_rates=bank, transit_rates=transit, fund_rates=fund
+        )
+    except FileNotFoundError as exc:
+        click.echo(f"svcard sandbox: {exc} (run `svcard sandbox serve` once)", err=True)
+        raise SystemExit(1) from None
+    try:
+        d = _date(day)
+        if d is not None:
+            world.run_day(d)
+            click.echo(f"business date {d:%Y%m%d} run")
+        else:
+            closed = world.catch_up(beijing_today())
+            click.echo("closed " + (", ".join(f"{x:%Y%m%d}" for x in closed) or "nothing"))
+    finally:
+        world.close()
+
+
+@cli.command("env")
+@_dir_option
+def env_cmd(dir_: Path | None) -> None:
+    """Print the partners' URLs, files, settings and commands of an existing sandbox folder
+    (ports of its last start)."""
+    from sandbox.serve import banner
+    from sandbox.world import World
+
+    try:
+        world = World.open(dir_ or _settings().sandbox_dir)
+    except FileNotFoundError as exc:
+        click.echo(f"svcard sandbox: {exc} (run `svcard sandbox serve` once)", err=True)
+        raise SystemExit(1) from None
+    try:
+        click.echo(banner(world))
+    finally:
+        world.close()
