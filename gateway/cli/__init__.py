@@ -25,10 +25,7 @@ COMMAND_MODULES = [
     "serve",
     "exchange",
     "files",
-    "volunteers",
-    "cards",
-    "calendar",
-    "demo",
+    "sandbox",
     "held",
 ]
 
