@@ -25,8 +25,12 @@ COMMAND_MODULES = [
     "serve",
     "exchange",
     "files",
-    "sandbox",
+    "volunteers",
+    "cards",
+    "calendar",
+    "demo",
     "held",
+    "sandbox",
 ]
 
 
