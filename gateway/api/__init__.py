@@ -17,6 +17,7 @@ BLUEPRINTS = [
     "meta",
     "volunteers",
     "cards",
+    "exchanges",
 ]
 
 API_TITLE = "svcard-gateway API"

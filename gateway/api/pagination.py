@@ -57,16 +57,21 @@ def page_query(
     keys: Sequence[ColumnElement],
     args: dict[str, Any],
     key_of: Callable[[Any], Sequence[Any]],
+    *,
+    descending: bool = False,
 ) -> dict[str, Any]:
-    """One page of ``stmt`` (rows or scalars) in ascending ``keys`` order (keyset paging).
-    ``key_of(item)`` gives an item's key values, ints and strings only."""
+    """One page of ``stmt`` (rows or scalars) in ``keys`` order, ascending unless
+    ``descending`` (keyset paging). ``key_of(item)`` gives an item's key values, ints and
+    strings only."""
     limit: int = args["limit"]
     after = decode_cursor(args.get("cursor"))
     if after is not None:
         if len(after) != len(keys):
             decode_cursor("")  # raises the cursor problem
-        stmt = stmt.where(tuple_(*keys) > tuple_(*after)) if len(keys) > 1 else stmt.where(keys[0] > after[0])
-    items = list(session.scalars(stmt.order_by(*keys).limit(limit + 1)))
+        left, right = (tuple_(*keys), tuple_(*after)) if len(keys) > 1 else (keys[0], after[0])
+        stmt = stmt.where(left < right if descending else left > right)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    items = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     return _page(items, limit, key_of)
 
 

@@ -13,6 +13,16 @@ import pytest
 from tests.api.conftest import ROLES, bearer
 
 
+def _sample_value(m: re.Match) -> str:
+    """A value the path converter accepts: 1 for int, the first choice for any(...)."""
+    converter, args = m.group(1), m.group(2)
+    if converter == "int":
+        return "1"
+    if converter == "any":
+        return args.split(",")[0].strip().strip("'\"")
+    return "X"
+
+
 def _api_routes() -> list[tuple[str, str, str, frozenset[str] | None]]:
     """(method, url, endpoint, declared roles) of every non-public /api route."""
     from gateway import context
@@ -34,9 +44,7 @@ def _api_routes() -> list[tuple[str, str, str, frozenset[str] | None]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = re.sub(
-            r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", lambda m: "1" if m.group(1) == "int" else "X", rule.rule
-        )
+        url = re.sub(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>", _sample_value, rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, url, rule.endpoint, view_roles(app, rule.endpoint)))
     return out
