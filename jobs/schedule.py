@@ -97,6 +97,27 @@ SCHEDULE: list[Scheduled] = [
         {},
         "bank.md: late and nearly-late orders, cards at risk, open requests; missing ACKs",
     ),
+    Scheduled(
+        "bocins-roster",
+        "0 3 * * *",
+        "jobs.insurance.send_roster",
+        {},
+        "insurer.md: the insured roster (INSROSTER) every day at 03:00",
+    ),
+    Scheduled(
+        "bocins-claims-sweep",
+        "30 4 * * *",
+        "jobs.insurance.sweep_claims",
+        {},
+        "insurer.md: claims whose status changed (statusTime filter), checked against the cover",
+    ),
+    Scheduled(
+        "szhc-sync",
+        "*/10 * * * *",
+        "jobs.health.sync_health",
+        {},
+        "health.md: enrol/suspend requests sent with their requestId, retried with backoff",
+    ),
 ]
 
 

@@ -31,6 +31,8 @@ COMMAND_MODULES = [
     "demo",
     "held",
     "sandbox",
+    "health",
+    "insurance",
 ]
 
 

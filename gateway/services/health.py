@@ -1,0 +1,583 @@
+"""The Health Commission's health-card function (health.md), in one place.
+
+Design: the lifecycle never calls SZHC. The cards and volunteers services only move a
+card's HEALTH function to ``ON_DUE`` ("must be active at SZHC": collection of an opted-in
+card, a later opt-in, a replacement's collection) or ``OFF_DUE`` ("must not be": opt-out,
+card death, deregistration). :func:`plan_requests` turns those states into queued
+requests; :func:`sync` sends what is due and settles the answers. SZHC keeps one health
+card per *person*, so the plan works per volunteer, from what SZHC holds according to our
+own answered requests (the last DONE request says ACTIVE on card X, or SUSPENDED).
+
+Rules (named as the tests name them):
+
+- ``ENROL_WHEN_DUE``: a volunteer with a HEALTH function ``ON_DUE`` (registered, opted in)
+  gets one ENROL for that card, unless SZHC already holds the health card ACTIVE on it
+  (then the function is simply ON). A replacement's ENROL moves the health card, so the
+  dead card it replaces needs no SuspendCard (``REPLACEMENT_MOVES``).
+- ``SUSPEND_ONLY_ACTIVE``: ``OFF_DUE`` functions get one SUSPEND only when SZHC holds the
+  health card ACTIVE and no card of the volunteer wants it on; otherwise they are OFF.
+- ``REASON_RANKING``: the reason sent is the first of DEREGISTERED, CARD_DEAD, OPT_OUT
+  that applies (from the facts: registration, card state, opt-in), whatever order the
+  events came in.
+- ``ONE_AT_A_TIME``: at most one open request per volunteer; a request that reached SZHC
+  (attempts > 0) is settled before anything else is planned for that volunteer, and one
+  not yet sent that is no longer wanted is cancelled.
+- ``STABLE_REQUEST_ID``: a request keeps its ``requestId`` across every retry.
+- ``RETRY_LATER``: Server faults, HTTP 5xx and timeouts leave the request PENDING with a
+  backed-off ``next_attempt_at`` and the reason in ``last_error``.
+- ``CLIENT_FAULT_TO_OPERATOR`` / ``FAILED_TO_OPERATOR``: a ``Client`` fault or a FAILED
+  answer (H01, H03, H99) closes the request for an operator; nothing repeats it until an
+  operator raises it again (:func:`retry`, a new ``requestId``).
+- ``SECURITY_STOPS``: a WS-Security fault (or HTTP 401/403) stops all calls to SZHC and
+  raises an alert; the queue stays as it is until an operator resumes (:func:`resume`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.health.client import EnrollResult, HealthCardPartner, HealthCardStatus, SuspendResult
+from adapters.soap import ClientFault, RetryableError, SecurityFault, SoapError
+from gateway import context
+from gateway.db import transaction
+from gateway.domain import ids
+from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.functions import Function, FunctionState, OffReason
+from gateway.domain.lifecycle import is_dead
+from gateway.models import Alert, Card, CardFunction, Volunteer
+from gateway.models.columns import utcnow
+from gateway.models.health import HealthAction, HealthRequest, HealthStatus
+from gateway.models.volunteers import VolunteerStatus
+from gateway.services.exchange import raise_alert
+
+log = logging.getLogger("svcard.health")
+
+PARTNER = "SZHC"
+A, S = HealthAction, HealthStatus
+SECURITY_ALERT = "SOAP_SECURITY"
+SECURITY_SUBJECT = "SZHC: calls stopped"
+#: health.md's order when several reasons apply at once.
+REASON_ORDER = (OffReason.DEREGISTERED, OffReason.CARD_DEAD, OffReason.OPT_OUT)
+#: Queue backoff after a retryable failure: BASE * 2**(attempts-1), capped (seconds).
+BACKOFF_BASE = 60.0
+BACKOFF_CAP = 3600.0
+#: A claimed request is not picked up by another worker for this long (a crashed
+#: worker's claim expires and the request is sent again, with the same id).
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+# --------------------------------------------------------------------- planning
+
+
+def _set(f: CardFunction, state: FunctionState, reason: str | None = None) -> None:
+    if f.state != state:
+        f.state, f.reason, f.changed_at = state, reason, utcnow()
+
+
+def _history(session: Session, volunteer_id: int) -> list[HealthRequest]:
+    return list(
+        session.scalars(
+            select(HealthRequest).where(HealthRequest.volunteer_id == volunteer_id).order_by(HealthRequest.id)
+        )
+    )
+
+
+def _functions(session: Session, volunteer_id: int) -> list[CardFunction]:
+    return list(
+        session.scalars(
+            select(CardFunction)
+            .join(Card, Card.id == CardFunction.card_pk)
+            .where(Card.volunteer_id == volunteer_id, CardFunction.function == Function.HEALTH)
+            .order_by(Card.id)
+        )
+    )
+
+
+def szhc_holds(history: Iterable[HealthRequest]) -> tuple[int, str] | None:
+    """(card pk, health card number) if SZHC holds the card ACTIVE, from our DONE requests."""
+    active: tuple[int, str] | None = None
+    for r in history:
+        if r.status != S.DONE:
+            continue
+        if r.action == A.ENROL and r.health_card_no:
+            active = (r.card_pk, r.health_card_no)
+        elif r.action == A.SUSPEND:
+            active = None
+    return active
+
+
+def health_card_number(history: Iterable[HealthRequest]) -> str | None:
+    """The person's health card number, once SZHC gave one (it is theirs for life)."""
+    number = None
+    for r in history:
+        if r.action == A.ENROL and r.status == S.DONE and r.health_card_no:
+            number = r.health_card_no
+    return number
+
+
+def suspend_reason(volunteer: Volunteer, off_due: Iterable[CardFunction]) -> str:
+    """REASON_RANKING: the first of DEREGISTERED, CARD_DEAD, OPT_OUT that applies."""
+    off_due = list(off_due)
+    facts: set[str] = set()
+    if volunteer.status == VolunteerStatus.DEREGISTERED or volunteer.deregistered_at is not None:
+        facts.add(OffReason.DEREGISTERED)
+    if any(is_dead(f.card.state) for f in off_due):
+        facts.add(OffReason.CARD_DEAD)
+    if not volunteer.opt_health:
+        facts.add(OffReason.OPT_OUT)
+    facts |= {f.reason for f in off_due if f.reason in REASON_ORDER}
+    for reason in REASON_ORDER:
+        if reason in facts:
+            return str(reason)
+    log.warning("volunteer %s: HEALTH off without a known reason; sending OPT_OUT", volunteer.number)
+    return str(OffReason.OPT_OUT)
+
+
+def _enrol_cause(card: Card, f: CardFunction) -> str:
+    """Why the ENROL, a label for operators: a replacement's collection, a later opt-in (the
+    function became due well after the card was collected), or the collection itself."""
+    if card.replaces_pk is not None:
+        return "REPLACEMENT"
+    collected = [e.applied_at for e in card.events if e.event == "COLLECTED"]
+    if collected and f.changed_at > collected[-1] + timedelta(seconds=2):
+        return "OPT_IN"
+    return "COLLECTED"
+
+
+def _new(
+    session: Session, v: Volunteer, card: Card, action: str, reason: str, number: str | None, actor: str
+) -> HealthRequest:
+    req = HealthRequest(
+        request_id=ids.new_id("HE" if action == A.ENROL else "HS"),
+        action=action,
+        card_pk=card.id,
+        card_id=card.card_id,
+        volunteer_id=v.id,
+        volunteer_no=v.volunteer_no,
+        reason=reason,
+        health_card_no=number,
+        status=S.PENDING,
+        attempts=0,
+        created_by=actor[:64],
+    )
+    session.add(req)
+    session.flush()
+    log.info("SZHC %s %s queued for card %s (%s)", action, req.request_id, card.card_id, reason)
+    return req
+
+
+def _cancel(r: HealthRequest, why: str) -> None:
+    r.status, r.closed_at, r.note = S.CANCELLED, utcnow(), why[:300]
+
+
+def plan_volunteer(session: Session, v: Volunteer, *, actor: str = "system") -> HealthRequest | None:
+    """Bring one volunteer's HEALTH functions and their requests in step; the new request."""
+    history = _history(session, v.id)
+    if any(r.status == S.PENDING and r.attempts > 0 for r in history):
+        return None  # ONE_AT_A_TIME: settle what SZHC may already have seen first
+    functions = [f for f in _functions(session, v.id) if f.card.card_id]
+    on_due = [f for f in functions if f.state == FunctionState.ON_DUE]
+    on = [f for f in functions if f.state == FunctionState.ON]
+    off_due = [f for f in functions if f.state == FunctionState.OFF_DUE]
+    wanted = [f for f in on_due if v.registered and v.opt_health]
+    holds = szhc_holds(history)
+    open_ = [r for r in history if r.status == S.PENDING]
+    decided = [r for r in history if r.status != S.CANCELLED]
+    last = decided[-1] if decided else None
+
+    if wanted:
+        target = wanted[-1]  # the newest card (a replacement over the card it replaces)
+        for r in open_:
+            if not (r.action == A.ENROL and r.card_pk == target.card_pk):
+                _cancel(r, "no longer wanted before it was sent")
+        if holds is not None and holds[0] == target.card_pk:
+            target.partner_ref = holds[1]
+            _set(target, FunctionState.ON)
+            for f in off_due:  # REPLACEMENT_MOVES: the health card left the old card
+                _set(f, FunctionState.OFF, f.reason or OffReason.REPLACED)
+            return None
+        if any(r.status == S.PENDING for r in open_ if r.card_pk == target.card_pk and r.action == A.ENROL):
+            return None
+        if last is not None and last.status in S.NEEDS_OPERATOR and last.action == A.ENROL:
+            if last.card_pk == target.card_pk:
+                return None  # an operator decides (retry raises it again)
+        return _new(session, v, target.card, A.ENROL, _enrol_cause(target.card, target), None, actor)
+
+    for r in open_:
+        if r.action == A.ENROL:
+            _cancel(r, "no longer wanted before it was sent")
+    if not off_due:
+        return None
+    if holds is None or on:
+        # SUSPEND_ONLY_ACTIVE: never active (or it lives on a card still on): nothing to say.
+        for r in open_:
+            if r.action == A.SUSPEND and r.status == S.PENDING:
+                _cancel(r, "the health card is not active: nothing to suspend")
+        for f in off_due:
+            _set(f, FunctionState.OFF, f.reason)
+        return None
+    reason = suspend_reason(v, off_due)
+    pending = [r for r in open_ if r.action == A.SUSPEND and r.status == S.PENDING]
+    if pending:
+        pending[-1].reason = reason  # not yet sent (ONE_AT_A_TIME): the best reason now
+        return None
+    if last is not None and last.status in S.NEEDS_OPERATOR and last.action == A.SUSPEND:
+        return None
+    card = next((f.card for f in off_due if f.card_pk == holds[0]), off_due[0].card)
+    return _new(session, v, card, A.SUSPEND, reason, holds[1], actor)
+
+
+def plan_requests(session: Session, *, actor: str = "system") -> list[HealthRequest]:
+    """Create the requests due now for every volunteer with a HEALTH function ON_DUE or
+    OFF_DUE; idempotent (a second call creates nothing). Returns the new requests."""
+    volunteer_ids = session.scalars(
+        select(Card.volunteer_id)
+        .join(CardFunction, CardFunction.card_pk == Card.id)
+        .where(
+            CardFunction.function == Function.HEALTH,
+            CardFunction.state.in_([FunctionState.ON_DUE, FunctionState.OFF_DUE]),
+        )
+        .distinct()
+    ).all()
+    created = []
+    for vid in sorted(volunteer_ids):
+        req = plan_volunteer(session, session.get(Volunteer, vid), actor=actor)
+        if req is not None:
+            created.append(req)
+    session.flush()
+    return created
+
+
+# --------------------------------------------------------------------- settling answers
+
+
+def _fn(req: HealthRequest) -> CardFunction:
+    return next(f for f in req.card.functions if f.function == Function.HEALTH)
+
+
+def _close(req: HealthRequest, status: str, error: str | None = None) -> None:
+    req.status, req.closed_at, req.next_attempt_at = status, utcnow(), None
+    if error is not None:
+        req.last_error = error[:300]
+
+
+def settle_enrol(session: Session, req: HealthRequest, answer: EnrollResult) -> None:
+    req.result, req.reason_code = answer.result, answer.reason_code
+    if answer.succeeded:  # OK, or H02 (already active on this very card)
+        req.health_card_no = answer.health_card_no
+        _close(req, S.DONE)
+        req.last_error = None
+        f = _fn(req)
+        f.partner_ref = answer.health_card_no
+        if f.state == FunctionState.ON_DUE:
+            _set(f, FunctionState.ON)
+    else:
+        _close(req, S.FAILED, f"EnrollCard FAILED {answer.reason_code or ''}".strip())
+    session.flush()
+
+
+def settle_suspend(session: Session, req: HealthRequest, answer: SuspendResult) -> None:
+    req.result, req.reason_code = answer.result, answer.reason_code
+    if answer.succeeded:
+        _close(req, S.DONE)
+        req.last_error = None
+        for f in _functions(session, req.volunteer_id):
+            if f.state == FunctionState.OFF_DUE:
+                _set(f, FunctionState.OFF, f.reason)
+    else:
+        _close(req, S.FAILED, f"SuspendCard FAILED {answer.reason_code or ''}".strip())
+    session.flush()
+
+
+def backoff(attempts: int, base: float = BACKOFF_BASE) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_CAP, base * 2 ** max(0, attempts - 1)))
+
+
+# --------------------------------------------------------------------- sync
+
+
+@dataclass
+class Sent:
+    request_id: str
+    action: str
+    card_id: str
+    outcome: str  # DONE | FAILED | CLIENT_FAULT | ERROR | RETRY | STOPPED
+    detail: str = ""
+
+
+@dataclass
+class SyncReport:
+    planned: list[str] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    pending: int = 0
+    stopped: str | None = None  # why nothing (more) was sent
+
+    def lines(self) -> list[str]:
+        out = [f"planned {r}" for r in self.planned]
+        out += [
+            f"{s.outcome:<12} {s.action:<7} {s.request_id} card {s.card_id} {s.detail}".rstrip()
+            for s in self.sent
+        ]
+        if self.stopped:
+            out.append(f"STOPPED: {self.stopped}")
+        out.append(f"{self.pending} request(s) still pending")
+        return out
+
+
+@dataclass(frozen=True)
+class _Call:
+    pk: int
+    request_id: str
+    action: str
+    card_id: str
+    volunteer_no: str
+    reason: str
+    health_card_no: str | None
+    # id_type, id_number, name (ENROL only): PII, kept in memory only and out of any repr
+    identity: tuple[str, str, str] | None = field(default=None, repr=False)
+
+
+def stopped_by(session: Session) -> Alert | None:
+    """The open security alert that stops calls to SZHC, if any."""
+    return session.scalar(
+        select(Alert)
+        .where(Alert.kind == SECURITY_ALERT, Alert.partner == PARTNER, Alert.resolved_at.is_(None))
+        .order_by(Alert.id)
+        .limit(1)
+    )
+
+
+def _claim(session: Session, now: datetime, limit: int) -> list[_Call]:
+    """The due requests, oldest first, marked as attempted (with a lease)."""
+    query = (
+        select(HealthRequest)
+        .where(
+            HealthRequest.status == S.PENDING,
+            (HealthRequest.next_attempt_at.is_(None)) | (HealthRequest.next_attempt_at <= now),
+        )
+        .order_by(HealthRequest.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    calls = []
+    for req in session.scalars(query):
+        identity = None
+        if req.action == A.ENROL:
+            v = session.get(Volunteer, req.volunteer_id)
+            identity = (v.id_type, v.id_number, v.name)
+        req.attempts += 1
+        req.first_sent_at = req.first_sent_at or now
+        req.last_sent_at = now
+        req.next_attempt_at = now + CLAIM_LEASE
+        calls.append(
+            _Call(req.id, req.request_id, req.action, req.card_id, req.volunteer_no, req.reason,
+                  req.health_card_no, identity)
+        )  # fmt: skip
+    return calls
+
+
+def _send(client: HealthCardPartner, call: _Call) -> EnrollResult | SuspendResult:
+    if call.action == A.ENROL:
+        id_type, id_number, name = call.identity  # type: ignore[misc]
+        return client.enroll_card(call.request_id, call.volunteer_no, id_type, id_number, name, call.card_id)
+    return client.suspend_card(call.request_id, call.health_card_no or "", call.reason)
+
+
+def default_client() -> HealthCardPartner:
+    """SZHC from settings (URL, credentials, timeout, CA bundle, retry policy)."""
+    from adapters.health.client import HealthCardClient
+    from adapters.soap import RetryPolicy, SoapEndpoint
+
+    s = context.current().settings
+    endpoint = SoapEndpoint(
+        s.partner_url(PARTNER),
+        s.partner_usernames[PARTNER],
+        s.partner_passwords[PARTNER],
+        timeout=s.soap_timeout,
+        ca_bundle=s.soap_ca_bundle,
+        retry=RetryPolicy(s.retry_attempts, s.retry_base_delay),
+    )
+    return HealthCardClient(endpoint)
+
+
+def sync(
+    client: HealthCardPartner | None = None,
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+    backoff_base: float = BACKOFF_BASE,
+    actor: str = "system",
+) -> SyncReport:
+    """Plan, then send every request due now (each with its stable requestId), settle the
+    answers, and plan again for the follow-ups. Safe to run twice and from many workers."""
+    rt = context.current()
+    report = SyncReport()
+    own_client = client is None
+    for _round in range(3):
+        at = now or utcnow()
+        with transaction(rt.sessions) as session:
+            report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
+            alert = stopped_by(session)
+            if alert is not None:
+                report.stopped = f"security fault: {alert.message} (resolve with `svcard health resume`)"
+                break
+            calls = _claim(session, at, limit)
+        if not calls:
+            break
+        if client is None:
+            client = default_client()
+        if not _deliver(rt, client, calls, at, backoff_base, report):
+            break
+    if own_client and client is not None:
+        client.close()  # type: ignore[attr-defined]
+    with transaction(rt.sessions) as session:
+        report.pending = len(pending(session))
+    return report
+
+
+def _deliver(
+    rt, client: HealthCardPartner, calls: list[_Call], at: datetime, base: float, report: SyncReport
+) -> bool:
+    """Send the claimed calls; False when a security fault stopped everything."""
+    for n, call in enumerate(calls):
+        try:
+            answer = _send(client, call)
+        except SecurityFault as exc:
+            with transaction(rt.sessions) as session:
+                for left in calls[n:]:  # the queue stays intact: due again once resumed
+                    req = session.get(HealthRequest, left.pk)
+                    req.next_attempt_at = None
+                    if left.pk == call.pk:
+                        req.last_error = f"{exc.code}: {exc}"[:300]
+                raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
+            report.sent.append(Sent(call.request_id, call.action, call.card_id, "STOPPED", str(exc)))
+            report.stopped = f"security fault: {exc}"
+            return False
+        except RetryableError as exc:
+            outcome, detail = "RETRY", str(exc)
+        except ClientFault as exc:
+            outcome, detail = S.CLIENT_FAULT, str(exc)
+        except SoapError as exc:  # unsafe XML, not the agreed SOAP: outcome unknown
+            outcome, detail = S.ERROR, f"{exc.code}: {exc}"
+        else:
+            outcome, detail = None, ""
+        with transaction(rt.sessions) as session:
+            req = session.get(HealthRequest, call.pk)
+            if outcome is None:
+                if call.action == A.ENROL:
+                    settle_enrol(session, req, answer)  # type: ignore[arg-type]
+                else:
+                    settle_suspend(session, req, answer)  # type: ignore[arg-type]
+                outcome = req.status
+                detail = " ".join(
+                    x for x in (req.result or "", req.reason_code or "", req.health_card_no or "") if x
+                )
+            elif outcome == "RETRY":
+                req.last_error = detail[:300]
+                req.next_attempt_at = at + backoff(req.attempts, base)
+                log.warning(
+                    "SZHC %s %s: %s; next attempt %s",
+                    call.action,
+                    call.request_id,
+                    detail,
+                    req.next_attempt_at,
+                )
+            else:
+                _close(req, outcome, detail)
+                log.error("SZHC %s %s: %s (operator)", call.action, call.request_id, detail)
+        report.sent.append(Sent(call.request_id, call.action, call.card_id, outcome, detail))
+    return True
+
+
+# --------------------------------------------------------------------- operators
+
+
+def pending(session: Session) -> list[HealthRequest]:
+    """Open requests (PENDING, with the last error and next attempt), oldest first."""
+    return list(
+        session.scalars(
+            select(HealthRequest).where(HealthRequest.status == S.PENDING).order_by(HealthRequest.id)
+        )
+    )
+
+
+def needing_operator(session: Session) -> list[HealthRequest]:
+    """FAILED, CLIENT_FAULT and ERROR requests not yet raised again."""
+    return list(
+        session.scalars(
+            select(HealthRequest)
+            .where(HealthRequest.status.in_(sorted(S.NEEDS_OPERATOR)), HealthRequest.retried_as.is_(None))
+            .order_by(HealthRequest.id)
+        )
+    )
+
+
+def waiting_functions(session: Session) -> list[CardFunction]:
+    """HEALTH functions still due at SZHC (ON_DUE / OFF_DUE), whatever their requests."""
+    return list(
+        session.scalars(
+            select(CardFunction)
+            .where(
+                CardFunction.function == Function.HEALTH,
+                CardFunction.state.in_([FunctionState.ON_DUE, FunctionState.OFF_DUE]),
+            )
+            .order_by(CardFunction.id)
+        )
+    )
+
+
+def retry(session: Session, request_id: str, *, actor: str, note: str) -> HealthRequest:
+    """An operator raises a FAILED / CLIENT_FAULT request again under a new requestId
+    (health.md: H99 "may raise the request again under a new requestId"). An ERROR request
+    (outcome unknown: the answer was refused) goes again with its own requestId, so SZHC
+    answers it at most once."""
+    req = session.scalar(select(HealthRequest).where(HealthRequest.request_id == request_id))
+    if req is None:
+        raise NotFound("HEALTH_REQUEST_NOT_FOUND", "no such health-card request", "request_id")
+    if req.status not in S.NEEDS_OPERATOR or req.retried_as:
+        raise Conflict(
+            "NOT_FAILED", "only a FAILED, CLIENT_FAULT or ERROR request can be raised again", "request_id"
+        )
+    stamp = f"raised again by {actor}: {note}"
+    if req.status == S.ERROR:
+        req.status, req.closed_at, req.next_attempt_at = S.PENDING, None, None
+        req.note = f"{req.note or ''} | {stamp}".strip(" |")[:300]
+        return req
+    v = session.get(Volunteer, req.volunteer_id)
+    new = _new(session, v, req.card, req.action, req.reason, req.health_card_no, actor)
+    new.note = f"raised again from {req.request_id} by {actor}: {note}"[:300]
+    req.retried_as = new.request_id
+    req.note = f"{req.note or ''} | {stamp} as {new.request_id}".strip(" |")[:300]
+    return new
+
+
+def resume(session: Session, *, actor: str) -> int:
+    """Resolve the security stop (after the credentials or certificate were fixed); the
+    number of alerts resolved. The queue is sent at the next sync."""
+    n = 0
+    for alert in session.scalars(
+        select(Alert).where(
+            Alert.kind == SECURITY_ALERT, Alert.partner == PARTNER, Alert.resolved_at.is_(None)
+        )
+    ):
+        alert.resolved_at = utcnow()
+        alert.message = f"{alert.message} [resumed by {actor}]"
+        n += 1
+    return n
+
+
+def query_card(health_card_no: str, client: HealthCardPartner | None = None) -> HealthCardStatus:
+    """Ask SZHC where a health card is (operators, reconciliation)."""
+    own = client is None
+    client = client or default_client()
+    try:
+        return client.query_card(health_card_no)
+    finally:
+        if own:
+            client.close()  # type: ignore[attr-defined]

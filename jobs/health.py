@@ -1,0 +1,14 @@
+"""Jobs of the Health Commission queue (health.md): plan and send what is due.
+
+Safe to run twice and on many workers: requests are claimed with a lease, every attempt
+of a request carries its stable requestId, and SZHC answers a repeated id once.
+"""
+
+from __future__ import annotations
+
+from gateway.services import health
+
+
+def sync_health() -> list[str]:
+    """Plan the requests the HEALTH functions call for and send what is due now."""
+    return health.sync().lines()

@@ -1,0 +1,336 @@
+"""The health-card queue end to end: card lifecycle -> HEALTH function -> queued requests
+-> our zeep client over real HTTP -> the sandbox SZHC service, on SQLite and PostgreSQL.
+
+Rules are named as in ``gateway.services.health``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from adapters.health.client import HealthCardClient
+from adapters.soap import RetryPolicy, SoapEndpoint
+from gateway import settings as settings_mod
+from gateway.cli.health import cli as health_cli
+from gateway.db import transaction
+from gateway.domain.lifecycle import CardEventType as E
+from gateway.models import Alert, Card, CardFunction, HealthRequest, Volunteer
+from gateway.services import cards as cs
+from gateway.services import health
+from gateway.services import volunteers as vs
+from sandbox.soap_sandbox import SoapSandbox
+from tests.services.foundation_helpers import SRC, first_card, official
+
+pytestmark = pytest.mark.integration
+_card_ids = itertools.count(1)
+
+
+@pytest.fixture
+def sandbox():
+    with SoapSandbox(seed=5) as sb:
+        yield sb
+
+
+@pytest.fixture
+def settings(tmp_path, db_url, sandbox):
+    """Settings pointing SZHC at the sandbox; tiny in-process retry delays."""
+    user, password = sandbox.credentials["SZHC"]
+    return settings_mod.load(
+        environ={
+            "SVCARD_PARTNER_SZHC_URL": sandbox.health_url,
+            "SVCARD_PARTNER_SZHC_USERNAME": user,
+            "SVCARD_PARTNER_SZHC_PASSWORD": password,
+        },
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        keys_dir=tmp_path / "var" / "keys",
+        spool_dir=tmp_path / "var" / "spool",
+        soap_timeout=5.0,
+        retry_attempts=2,
+        retry_base_delay=0.01,
+    )
+
+
+def client_for(sandbox, *, timeout: float = 5.0, attempts: int = 2, password: str | None = None):
+    user, good = sandbox.credentials["SZHC"]
+    endpoint = SoapEndpoint(
+        sandbox.health_url, user, password or good, timeout=timeout, retry=RetryPolicy(attempts, 0.01)
+    )
+    return HealthCardClient(endpoint, sleep=lambda _s: None)
+
+
+def card_id() -> str:
+    return f"HQ{next(_card_ids):014d}"
+
+
+def collected(runtime, **changes) -> tuple[str, int]:
+    """An official volunteer whose first card was collected; (volunteer_no, card pk)."""
+    with transaction(runtime.sessions) as s:
+        v = official(s, **changes)
+        card = first_card(v)
+        cid = card_id()
+        for event in (E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED):
+            payload = {}
+            if event in (E.PRODUCED, E.NOTIFIED):
+                payload = {"card_id": cid, "masked_pan": "621785******0123", "expiry": "203111",
+                           "branch_code": card.branch_code}  # fmt: skip
+            cs.apply_event(s, card, event, event_time=at(), source=SRC, payload=payload)
+        return v.volunteer_no, card.id
+
+
+def at() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=5)
+
+
+def event(runtime, card_pk: int, ev: E, **payload) -> Card | None:
+    with transaction(runtime.sessions) as s:
+        applied = cs.apply_event(s, s.get(Card, card_pk), ev, event_time=at(), source=SRC, payload=payload)
+        return applied.new_card.id if applied.new_card is not None else None
+
+
+def requests(runtime, volunteer_no: str | None = None) -> list[HealthRequest]:
+    with transaction(runtime.sessions) as s:
+        q = select(HealthRequest).order_by(HealthRequest.id)
+        if volunteer_no:
+            q = q.where(HealthRequest.volunteer_no == volunteer_no)
+        return list(s.scalars(q))
+
+
+def health_fn(runtime, card_pk: int) -> tuple[str, str | None, str | None]:
+    with transaction(runtime.sessions) as s:
+        f = s.scalar(
+            select(CardFunction).where(CardFunction.card_pk == card_pk, CardFunction.function == "HEALTH")
+        )
+        return f.state, f.reason, f.partner_ref
+
+
+def bank_card_id(runtime, card_pk: int) -> str:
+    with transaction(runtime.sessions) as s:
+        return s.get(Card, card_pk).card_id
+
+
+# --------------------------------------------------------------------- lifecycle
+
+
+def test_enrol_after_collection_stores_the_health_card_and_is_sent_once(runtime, sandbox):
+    vno, card = collected(runtime)
+    not_opted, other_card = collected(runtime, opt_health=False)
+    report = health.sync()
+    [req] = requests(runtime)
+    assert (req.action, req.volunteer_no, req.status, req.reason) == ("ENROL", vno, "DONE", "COLLECTED")
+    state, _, number = health_fn(runtime, card)
+    assert state == "ON" and number == req.health_card_no and len(number) == 18 and number.isdigit()
+    assert health_fn(runtime, other_card)[0] == "OFF" and not requests(runtime, not_opted)
+    assert [s.outcome for s in report.sent] == ["DONE"] and report.pending == 0
+    # query: SZHC holds it ACTIVE on the card we collected
+    status = health.query_card(number)
+    assert (status.status, status.card_id) == ("ACTIVE", bank_card_id(runtime, card))
+    # ENROL_WHEN_DUE is idempotent: nothing more is planned or sent
+    assert health.sync().sent == [] and sandbox.health.calls["EnrollCard"] == 1
+
+
+def test_later_opt_in_while_the_card_is_in_use_enrols(runtime, sandbox):
+    vno, card = collected(runtime, opt_health=False)
+    assert health.sync().sent == []
+    with transaction(runtime.sessions) as s:
+        vs.set_opt_ins(s, vno, health=True, actor="test")
+    health.sync()
+    [req] = requests(runtime, vno)
+    assert (req.action, req.status) == ("ENROL", "DONE")
+    assert health_fn(runtime, card)[0] == "ON"
+
+
+def test_suspend_reason_ranking_and_only_active_functions(runtime, sandbox):
+    opt_out, c1 = collected(runtime)
+    dead, c2 = collected(runtime)
+    dereg_after_opt_out, c3 = collected(runtime)
+    dead_and_opt_out, c4 = collected(runtime)
+    never_active, c5 = collected(runtime)
+    with transaction(runtime.sessions) as s:  # opted out before the first sync: never active
+        vs.set_opt_ins(s, never_active, health=False, actor="test")
+    health.sync()
+    assert {r.volunteer_no for r in requests(runtime)} == {
+        opt_out,
+        dead,
+        dereg_after_opt_out,
+        dead_and_opt_out,
+    }
+    with transaction(runtime.sessions) as s:
+        vs.set_opt_ins(s, opt_out, health=False, actor="test")
+        vs.set_opt_ins(s, dereg_after_opt_out, health=False, actor="test")
+        vs.deregister(s, dereg_after_opt_out, at=at(), actor="test")
+        vs.set_opt_ins(s, dead_and_opt_out, health=False, actor="test")
+    event(runtime, c2, E.LOST_REPORTED)
+    event(runtime, c4, E.DAMAGED_REPORTED)
+    health.sync()
+    suspends = {r.volunteer_no: r for r in requests(runtime) if r.action == "SUSPEND"}
+    assert {n: r.reason for n, r in suspends.items()} == {
+        opt_out: "OPT_OUT",
+        dead: "CARD_DEAD",
+        dereg_after_opt_out: "DEREGISTERED",  # REASON_RANKING: deregistration beats the earlier opt-out
+        dead_and_opt_out: "CARD_DEAD",  # card death beats opt-out
+    }
+    assert all(r.status == "DONE" for r in suspends.values())
+    for r in suspends.values():
+        assert sandbox.health.cards[r.health_card_no].status == "SUSPENDED"
+    assert [health_fn(runtime, c)[0] for c in (c1, c2, c3, c4, c5)] == ["OFF"] * 5
+    # SUSPEND_ONLY_ACTIVE, once: nothing more, and never a suspend for the never-active one
+    health.sync()
+    assert sandbox.health.calls["SuspendCard"] == 4 and not requests(runtime, never_active)
+
+
+def test_replacements_move_the_health_card_without_a_suspend(runtime, sandbox):
+    renewed, old = collected(runtime)
+    reissued, lost = collected(runtime)
+    health.sync()
+    numbers = {r.volunteer_no: r.health_card_no for r in requests(runtime)}
+    # renewal collected: the renewal's ENROL moves it; the old card needs no SuspendCard
+    new_renewal = event(runtime, old, E.EXPIRING)
+    new_id = card_id()
+    for ev in (E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED):
+        payload = {
+            "card_id": new_id,
+            "masked_pan": "621785******0999",
+            "expiry": "203611",
+            "branch_code": "44001",
+        }
+        event(runtime, new_renewal, ev, **(payload if ev in (E.PRODUCED, E.NOTIFIED) else {}))
+    # reissue after a loss, collected before the next sync: the replacement is already
+    # collected, so the old card's death suspends nothing
+    event(runtime, lost, E.LOST_REPORTED)
+    reissue_id = card_id()
+    new_reissue = event(runtime, lost, E.REISSUED, new_card_id=reissue_id, new_masked_pan="621785******0456",
+                        new_expiry="203108")  # fmt: skip
+    event(runtime, new_reissue, E.COLLECTED)
+    health.sync()
+    assert sandbox.health.calls["SuspendCard"] == 0
+    for vno, card_pk, cid in ((renewed, new_renewal, new_id), (reissued, new_reissue, reissue_id)):
+        enrol = requests(runtime, vno)[-1]
+        assert (enrol.action, enrol.reason, enrol.status) == ("ENROL", "REPLACEMENT", "DONE")
+        assert enrol.health_card_no == numbers[vno]  # one health card per person, for life
+        assert health_fn(runtime, card_pk) == ("ON", None, numbers[vno])
+        assert (sandbox.health.cards[numbers[vno]].card_id, sandbox.health.cards[numbers[vno]].status) == (
+            cid,
+            "ACTIVE",
+        )
+    assert health_fn(runtime, lost)[0] == "OFF" and health_fn(runtime, old)[0] == "OFF"
+
+
+def test_old_card_death_without_a_collected_replacement_suspends_then_reissue_reactivates(runtime, sandbox):
+    vno, lost = collected(runtime)
+    health.sync()
+    number = requests(runtime, vno)[0].health_card_no
+    event(runtime, lost, E.LOST_REPORTED)
+    reissue_id = card_id()
+    new = event(runtime, lost, E.REISSUED, new_card_id=reissue_id, new_masked_pan="621785******0456",
+                new_expiry="203108")  # fmt: skip
+    health.sync()  # the replacement waits at the branch: CARD_DEAD
+    assert [(r.action, r.reason) for r in requests(runtime, vno)] == [
+        ("ENROL", "COLLECTED"),
+        ("SUSPEND", "CARD_DEAD"),
+    ]
+    assert sandbox.health.cards[number].status == "SUSPENDED"
+    event(runtime, new, E.COLLECTED)
+    health.sync()
+    assert requests(runtime, vno)[-1].action == "ENROL"
+    assert (sandbox.health.cards[number].card_id, sandbox.health.cards[number].status) == (
+        reissue_id,
+        "ACTIVE",
+    )
+
+
+# --------------------------------------------------------------------- faults
+
+
+def test_service_down_then_up_delivers_each_request_once(runtime, sandbox):
+    vnos = [collected(runtime)[0] for _ in range(3)]
+    sandbox.health.available = False
+    report = health.sync()
+    assert report.pending == 3 and {s.outcome for s in report.sent} == {"RETRY"}
+    for r in requests(runtime):
+        assert r.status == "PENDING" and r.attempts == 1 and "HTTP 503" in r.last_error
+        assert r.next_attempt_at > datetime.now(UTC)
+    out = CliRunner().invoke(health_cli, ["pending"])
+    assert out.exit_code == 0 and "3 pending request(s)" in out.output and "HTTP 503" in out.output
+    assert health.sync().sent == []  # RETRY_LATER: not before the next attempt time
+    sandbox.health.available = True
+    report = health.sync(now=datetime.now(UTC) + timedelta(hours=2))
+    assert report.pending == 0
+    done = requests(runtime)
+    assert [r.volunteer_no for r in done] == vnos and {r.status for r in done} == {"DONE"}
+    assert all(sandbox.health.applied[r.request_id] == 1 for r in done)
+
+
+def test_client_fault_is_not_retried_and_the_operator_sees_it(runtime, sandbox):
+    vno, card = collected(runtime)
+    with transaction(runtime.sessions) as s:  # a wrong request: an id type SZHC does not know
+        s.scalar(select(Volunteer).where(Volunteer.volunteer_no == vno)).id_type = "XX"
+    health.sync()
+    [req] = requests(runtime)
+    assert req.status == "CLIENT_FAULT" and "idType" in req.last_error
+    health.sync(now=datetime.now(UTC) + timedelta(days=1))
+    assert sandbox.health.calls["EnrollCard"] == 1  # CLIENT_FAULT_TO_OPERATOR: never again by itself
+    out = CliRunner().invoke(health_cli, ["pending"])
+    assert "1 request(s) waiting for an operator" in out.output and req.request_id in out.output
+    with transaction(runtime.sessions) as s:
+        s.scalar(select(Volunteer).where(Volunteer.volunteer_no == vno)).id_type = "RIC"
+    out = CliRunner().invoke(health_cli, ["retry", req.request_id, "--note", "id type corrected"])
+    assert out.exit_code == 0, out.output
+    health.sync()
+    first, again = requests(runtime)
+    assert first.retried_as == again.request_id != first.request_id and again.status == "DONE"
+    assert health_fn(runtime, card)[0] == "ON"
+
+
+def test_h99_goes_to_an_operator_who_raises_it_under_a_new_request_id(runtime, sandbox):
+    collected(runtime)
+    sandbox.health.inject_h99(1)
+    health.sync()
+    [failed] = requests(runtime)
+    assert (failed.status, failed.reason_code) == ("FAILED", "H99")
+    with transaction(runtime.sessions) as s:
+        assert [r.request_id for r in health.needing_operator(s)] == [failed.request_id]
+        health.retry(s, failed.request_id, actor="op", note="SZHC says try again")
+    health.sync()
+    assert requests(runtime)[-1].status == "DONE"
+
+
+def test_slow_answer_past_the_timeout_is_retried_with_the_same_request_id(runtime, sandbox):
+    collected(runtime)
+    sandbox.health.inject_delays(1, 1.0)  # applied, then answered after our 0.3 s timeout
+    slow = client_for(sandbox, timeout=0.3, attempts=1)
+    try:
+        health.sync(slow)
+        [req] = requests(runtime)
+        assert req.status == "PENDING" and "timeout" in req.last_error
+        health.sync(slow, now=datetime.now(UTC) + timedelta(hours=1))
+    finally:
+        slow.close()
+    [req] = requests(runtime)
+    assert req.status == "DONE" and req.attempts == 2
+    assert sandbox.health.calls["EnrollCard"] == 2 and sandbox.health.applied[req.request_id] == 1
+
+
+def test_security_fault_stops_the_queue_and_raises_an_alert(runtime, sandbox):
+    collected(runtime)
+    collected(runtime)
+    bad = client_for(sandbox, password="not-the-password")
+    try:
+        report = health.sync(bad)
+    finally:
+        bad.close()
+    assert report.stopped and [s.outcome for s in report.sent] == ["STOPPED"]
+    assert [r.status for r in requests(runtime)] == ["PENDING", "PENDING"]  # the queue stays intact
+    with transaction(runtime.sessions) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == "SOAP_SECURITY")).all()
+        assert alert.partner == "SZHC" and "FailedAuthentication" in alert.message
+    assert health.sync().stopped and sandbox.health.calls["EnrollCard"] == 0  # stopped until resumed
+    assert "CALLS STOPPED" in CliRunner().invoke(health_cli, ["pending"]).output
+    assert CliRunner().invoke(health_cli, ["resume"]).exit_code == 0
+    report = health.sync()
+    assert report.stopped is None and [r.status for r in requests(runtime)] == ["DONE", "DONE"]
