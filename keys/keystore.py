@@ -29,8 +29,8 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -52,6 +52,11 @@ ROLES = ("sign", "decrypt")
 ORGANIZATION = "Shenzhen Volunteers Association"
 OUR_CERT_DAYS = 730
 SSH_KEY_NAME = "id_ed25519"
+
+# paramiko is imported where SSH keys are used: sealing and opening files (every CLI
+# start, every job) do not pay for it.
+if TYPE_CHECKING:
+    import paramiko
 
 KeyPair = tuple[x509.Certificate, rsa.RSAPrivateKey]
 
@@ -102,6 +107,8 @@ def normalize_fingerprint(text: str) -> str:
 
 
 def _host_matches(pattern: str, host: str) -> bool:
+    import paramiko
+
     if pattern.startswith("|1|"):  # hashed known_hosts entry
         return paramiko.HostKeys.hash_host(host, pattern) == pattern
     return pattern == host
@@ -217,6 +224,8 @@ class Keystore:
         return cert_pem(self.certificate(role))
 
     def ssh_client_key(self) -> paramiko.PKey:
+        import paramiko
+
         path = self.path / "ssh" / SSH_KEY_NAME
         self._read_private(path)  # existence and permission check, every time
         if path in self._cache:
@@ -293,6 +302,8 @@ class Keystore:
 
         Every line is checked first: one bad line refuses the whole file, naming the line.
         """
+        import paramiko
+
         self._partner(partner, sftp=True)
         entries = []
         for n, line in enumerate(known_hosts_text.splitlines(), 1):
@@ -319,6 +330,8 @@ class Keystore:
 
     def host_keys(self, partner: str) -> paramiko.HostKeys:
         """The pinned host keys of an SFTP partner (empty if none: every host is unknown)."""
+        import paramiko
+
         path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
         return paramiko.HostKeys(str(path)) if path.exists() else paramiko.HostKeys()
 
@@ -417,6 +430,8 @@ class Keystore:
 
     def listing(self) -> list[Entry]:
         """Every key and certificate, with role, fingerprint and validity."""
+        import paramiko
+
         out: list[Entry] = []
         for role in ROLES:
             d = self.path / role
@@ -450,6 +465,8 @@ class Keystore:
 
     @staticmethod
     def _host_entries(path: Path) -> Iterator[paramiko.hostkeys.HostKeyEntry]:
+        import paramiko
+
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if line.strip():
                 entry = paramiko.hostkeys.HostKeyEntry.from_line(line, n)
