@@ -72,10 +72,12 @@ class BulkIO:
         self.clean = True
         self._inflight: dict[int, tuple[int, int]] = {}
 
-    def _send(self, kind: int, payload: bytes) -> int:
+    def _send(self, kind: int, payload: bytes, data: bytes = b"") -> int:
+        """Send one request; ``data`` (a write's bytes) is appended without an extra copy."""
         rid = self._next_id
         self._next_id = _ID_BASE + ((self._next_id + 1 - _ID_BASE) % 0x3FFFFFFF)
-        self._chan.sendall(struct.pack(">IBI", len(payload) + 5, kind, rid) + payload)
+        size = len(payload) + len(data) + 5
+        self._chan.sendall(b"".join((struct.pack(">IBI", size, kind, rid), payload, data)))
         return rid
 
     def _take(self, n: int) -> memoryview:
@@ -227,7 +229,7 @@ class BulkIO:
                 break
             while len(inflight) >= self.depth:
                 collect()
-            rid = self._send(CMD_WRITE, head + struct.pack(">QI", offset, len(block)) + block)
+            rid = self._send(CMD_WRITE, head + struct.pack(">QI", offset, len(block)), block)
             inflight[rid] = (offset, len(block))
             offset += len(block)
         while inflight:
