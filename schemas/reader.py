@@ -302,13 +302,14 @@ class Reader:
         summary = self._summary = Summary(rt.name)
         photo_check = self.photo_check
         name = rt.name
+        make_record = Record._make
         control = good = 0
         trailer: tuple[int, str] | None = None
         for start, block in itertools.chain(self._rest, self._blocks):
             for lineno, line in enumerate(block, start):
                 if fast is not None:
                     # The hot loop: a valid line costs one match and one dict.
-                    data = fast(line, ctx)
+                    data = fast(line)
                     if data is not None:
                         if money_name is not None:
                             control += data[money_name]
@@ -318,7 +319,7 @@ class Reader:
                                 yield from self._bad(lineno, [("photo", problem)])
                                 continue
                         good += 1
-                        yield Record(lineno, name, data)
+                        yield make_record((lineno, name, data))  # C-level tuple.__new__
                         continue
                 if trailer is not None:
                     return self._defer("E04", "line after trailer", lineno)

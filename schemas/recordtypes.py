@@ -66,11 +66,13 @@ DEFAULT_BRANCHES = load_branches()
 @dataclass(frozen=True)
 class Rule:
     """A record rule. ``presence`` is set for the "field only when selector is one of
-    values" rules, so the fast path can inline them instead of calling ``check``."""
+    values" rules and ``bound`` for the business-date bounds, so that the fast path can
+    inline them (from the same metadata) instead of calling ``check`` per line."""
 
     needs: tuple[str, ...]
     check: Callable[[dict[str, Any], Context], Problem]
     presence: tuple[str, str, tuple[str, ...]] | None = None
+    bound: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,36 @@ def present_only_when(field: str, selector: str, values: tuple[str, ...], label:
     return Rule((field, selector), check, presence=(field, selector, values))
 
 
-def not_after_business_date(field: str) -> Rule:
+# Bounds against the business date: relation -> (broken?, reason). The fast path
+# inlines the same relations (schemas.validate.BOUND_EXPR); a date is compared with the
+# business date, a time with the day's first instant and the next day's.
+BOUNDS: dict[str, tuple[Callable[[Any, Context], bool], str]] = {
+    "date_not_after": (lambda v, ctx: v > ctx.business_date, "after business date"),
+    "date_not_before": (lambda v, ctx: v < ctx.business_date, "before business date"),
+    "time_on_day": (lambda v, ctx: v.date() != ctx.business_date, "not within business date"),
+    "time_by_day_end": (
+        lambda v, ctx: v.date() > ctx.business_date,
+        "after end of business date",
+    ),
+}
+
+
+def bound(field: str, relation: str) -> Rule:
+    """``field`` (a date or time; a blank one passes) stands in ``relation`` to the
+    business date."""
+    broken, reason = BOUNDS[relation]
+
     def check(d: dict[str, Any], ctx: Context) -> Problem:
         v = d[field]
-        if v is not None and v > ctx.business_date:
-            return field, "after business date"
+        if v is not None and broken(v, ctx):
+            return field, reason
         return None
 
-    return Rule((field,), check)
+    return Rule((field,), check, bound=(field, relation))
+
+
+def not_after_business_date(field: str) -> Rule:
+    return bound(field, "date_not_after")
 
 
 @rule("branch_code")
@@ -267,13 +291,6 @@ CARDRESULT = RecordType(
 )
 
 
-@rule("event_time")
-def event_time_by_day_end(d: dict[str, Any], ctx: Context) -> Problem:
-    if d["event_time"].date() > ctx.business_date:
-        return "event_time", "after end of business date"
-    return None
-
-
 CARDSTATUS = RecordType(
     "CARDSTATUS",
     (
@@ -302,20 +319,13 @@ CARDSTATUS = RecordType(
         F("detail", text(0, 100), "text"),
     ),
     (
-        event_time_by_day_end,
+        bound("event_time", "time_by_day_end"),
         present_only_when("new_card_id", "event", ("REISSUED",), "REISSUED"),
         present_only_when("new_masked_pan", "event", ("REISSUED",), "REISSUED"),
         present_only_when("new_expiry", "event", ("REISSUED",), "REISSUED"),
     ),
     directions=frozenset({("BOCSZ", "SVA")}),
 )
-
-
-@rule("txn_time")
-def txn_time_on_business_date(d: dict[str, Any], ctx: Context) -> Problem:
-    if d["txn_time"].date() != ctx.business_date:
-        return "txn_time", "not within business date"
-    return None
 
 
 SWIPE = RecordType(
@@ -332,7 +342,7 @@ SWIPE = RecordType(
         F("donation_fen", INTEGER),
     ),
     (
-        txn_time_on_business_date,
+        bound("txn_time", "time_on_day"),
         present_only_when("orig_txn_id", "txn_type", ("REVERSAL",), "REVERSAL"),
     ),
     money_field="donation_fen",
@@ -341,13 +351,6 @@ SWIPE = RecordType(
 
 
 # ---- transit.md ----------------------------------------------------------------------
-
-
-@rule("effective_date")
-def effective_not_past(d: dict[str, Any], ctx: Context) -> Problem:
-    if d["effective_date"] < ctx.business_date:
-        return "effective_date", "before business date"
-    return None
 
 
 TRANSITREQ = RecordType(
@@ -359,7 +362,7 @@ TRANSITREQ = RecordType(
         F("volunteer_no", VOLUNTEER_NO),
         F("effective_date", DATE),
     ),
-    (effective_not_past,),
+    (bound("effective_date", "date_not_before"),),
     directions=frozenset({("SVA", "SZT")}),
 )
 

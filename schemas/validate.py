@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar
 
@@ -76,7 +77,7 @@ def schema_check(schema: RecordSchema, raw: list[str]) -> tuple[dict[str, Any] |
 # ---- the fast path -------------------------------------------------------------------
 
 _CACHE_LIMIT = 200_000
-FastCheck = Callable[[str, Context], "dict[str, Any] | None"]
+FastCheck = Callable[[str], "dict[str, Any] | None"]
 
 
 def _cached(parse: Callable[[str], Any], cache: dict[str, Any]) -> Callable[[str], Any]:
@@ -98,57 +99,95 @@ def line_pattern(rt: RecordType) -> re.Pattern[str]:
     return re.compile(r"D\|" + r"\|".join(f.line_pattern() for f in rt.fields) + r"\r?")
 
 
-@cache
-def build_fast_check(rt: RecordType) -> FastCheck:
-    """A function ``(line, ctx) -> typed record | None`` for one record type.
+# The fast path's inline form of each business-date bound (recordtypes.BOUNDS): true
+# when broken; ``v`` is the value, ``bd`` the business date, ``t0``/``t1`` the day's
+# first instant and the next day's.
+BOUND_EXPR = {
+    "date_not_after": "{v} > bd",
+    "date_not_before": "{v} < bd",
+    "time_on_day": "not (t0 <= {v} < t1)",
+    "time_by_day_end": "{v} >= t1",
+}
 
-    It is generated source (not a loop over fields) because it runs up to 2,000,000
-    times a file; every piece of it comes from the table: the pattern, the parsers and
-    the record rules.
+
+@cache
+def _fast_source(rt: RecordType) -> tuple[Any, dict[str, Any]]:
+    """Compiled source of ``make(ctx) -> fast(line)`` for one type, and its globals.
+
+    Generated (not a loop over fields) because it runs up to 2,000,000 times a file;
+    every piece comes from the table: the pattern, the parsers, the record rules (the
+    presence and bound rules inlined from their metadata, the others called).
     """
-    env: dict[str, Any] = {"match": line_pattern(rt).fullmatch, "ValueError": ValueError}
-    items = []
+    env: dict[str, Any] = {
+        "match": line_pattern(rt).fullmatch,
+        "ValueError": ValueError,
+        "datetime": datetime,
+        "timedelta": timedelta,
+    }
+    index = {f.name: i for i, f in enumerate(rt.fields)}
+    converts, items = [], []
     for i, f in enumerate(rt.fields):
         expr = f"g[{i}]"
         if f.kind.parse is not str:
-            cache: dict[str, Any] = {}
-            env[f"c{i}"] = cache
             if f.kind in (DATE, TIME):
-                env[f"p{i}"] = _cached(f.kind.parse, cache)
-                expr = f"(c{i}.get(g[{i}]) or p{i}(g[{i}]))"
+                cache_: dict[str, Any] = {}
+                env[f"c{i}"] = cache_
+                env[f"p{i}"] = _cached(f.kind.parse, cache_)
+                conv = f"(c{i}.get(g[{i}]) or p{i}(g[{i}]))"
             else:
                 env[f"p{i}"] = f.kind.parse
-                expr = f"p{i}(g[{i}])"
-        if f.blank == "rule":
-            expr = f"({expr} if g[{i}] else None)"
+                conv = f"p{i}(g[{i}])"
+            if f.blank == "rule":
+                conv = f"({conv} if g[{i}] else None)"
+            converts.append(f"            v{i} = {conv}\n")
+            expr = f"v{i}"
+        elif f.blank == "rule":
+            expr = f"(g[{i}] or None)"
         items.append(f"{f.name!r}: {expr}")
     checks = []
-    index = {f.name: i for i, f in enumerate(rt.fields)}
     for j, r in enumerate(rt.rules):
-        if r.presence is not None:  # same rule as r.check, without a call per line
+        if r.presence is not None:
             fname, selector, values = r.presence
-            env[f"v{j}"] = frozenset(values)
-            checks.append(f"(g[{index[selector]}] in v{j}) != (g[{index[fname]}] != '')")
+            env[f"s{j}"] = frozenset(values)
+            checks.append(f"((g[{index[selector]}] in s{j}) != (g[{index[fname]}] != ''))")
+        elif r.bound is not None:
+            fname, relation = r.bound
+            v = f"v{index[fname]}"
+            test = BOUND_EXPR[relation].format(v=v)
+            blankable = rt.fields[index[fname]].blank != "never"
+            checks.append(f"({v} is not None and {test})" if blankable else f"({test})")
         else:
             env[f"r{j}"] = r.check
             checks.append(f"r{j}(d, ctx) is not None")
-    rule_test = " or ".join(checks) or "False"
     src = (
-        "def fast(line, ctx):\n"
-        "    m = match(line)\n"
-        "    if m is None:\n"
-        "        return None\n"
-        "    g = m.groups()\n"
-        "    try:\n"
+        "def make(ctx):\n"
+        "    bd = ctx.business_date\n"
+        "    t0 = datetime(bd.year, bd.month, bd.day)\n"
+        "    t1 = t0 + timedelta(days=1)\n"
+        "    def fast(line):\n"
+        "        m = match(line)\n"
+        "        if m is None:\n"
+        "            return None\n"
+        "        g = m.groups()\n"
+        "        try:\n"
+        f"{''.join(converts) or '            pass' + chr(10)}"
+        "        except ValueError:\n"
+        "            return None\n"
         f"        d = {{{', '.join(items)}}}\n"
-        "    except ValueError:\n"
-        "        return None\n"
-        f"    if {rule_test}:\n"
-        "        return None\n"
-        "    return d\n"
+        f"        if {' or '.join(checks) or 'False'}:\n"
+        "            return None\n"
+        "        return d\n"
+        "    return fast\n"
     )
-    exec(compile(src, f"<fast path {rt.name}>", "exec"), env)  # noqa: S102 - generated above
-    return env["fast"]
+    return compile(src, f"<fast path {rt.name}>", "exec"), env
+
+
+def build_fast_check(rt: RecordType, ctx: Context) -> FastCheck:
+    """A function ``line -> typed record | None`` for one type and one file's context."""
+    code, env = _fast_source(rt)
+    namespace = dict(env)
+    exec(code, namespace)  # noqa: S102 - source generated from the table above
+    return namespace["make"](ctx)
 
 
 class Validator:
@@ -161,7 +200,7 @@ class Validator:
         self.rt = rt
         self.ctx = ctx
         self.schema = SCHEMAS[rt.name](ctx)
-        self.fast = build_fast_check(rt) if fast else None
+        self.fast = build_fast_check(rt, ctx) if fast else None
 
     def check_fields(self, raw: list[str]) -> tuple[dict[str, Any] | None, FieldErrors]:
         return schema_check(self.schema, raw)

@@ -64,7 +64,7 @@ class LineWriter:
             except ValueProblem as exc:
                 return WriteRefused(index, rid, spec.name, exc.reason)
         line = "D|" + "|".join(texts)
-        data = self.validator.fast(line, self.validator.ctx) if self.validator.fast else None
+        data = self.validator.fast(line) if self.validator.fast else None
         if data is None:
             data, problems = self.validator.check_fields(texts)
             if problems:
