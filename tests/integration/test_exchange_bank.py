@@ -1,0 +1,298 @@
+"""The bank and Shenzhen Tong exchanges end to end: the real engine, our builders and
+handlers, real envelopes, over the sandbox's SFTP server and over a real OpenSSH sshd,
+against the sandbox back offices (sandbox/bank.py, sandbox/transit.py), on SQLite and
+PostgreSQL. Orders go out, results come back, cards move through their lifecycle, the
+transit function is switched on, ACKs flow both ways; files delivered twice, signed by
+the wrong partner or tampered with are refused with their codes and change nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway import context, migrate
+from gateway import settings as settings_mod
+from gateway.db import transaction
+from gateway.domain.lifecycle import CardEventType as E
+from gateway.domain.lifecycle import CardState
+from gateway.models import Card, CardEvent, Order
+from gateway.models.cards import OrderStatus
+from gateway.models.exchange import ExchangeFile
+from gateway.models.transit import TransitRequest
+from jobs import exchange as jobs
+from keys.envelope import seal
+from keys.keystore import Keystore
+from sandbox.bank import BankRates
+from sandbox.world import World
+from schemas import writer
+from tests.sandbox.world_kit import identity_cache
+from tests.services.foundation_helpers import drive, first_card, official
+
+pytestmark = pytest.mark.integration
+PASSPHRASE = "test-keystore-passphrase"
+D0 = date(2027, 1, 11)  # a Monday
+FAST_BANK = BankRates(
+    r01_identity=0, r02_photo=0, r04_branch=0, r05_credit=0, late_rate=0, audit_days=(1, 1),
+    produce_days=(1, 1), notify_days=(1, 1), collect_rate=1.0, collect_days=(1, 1), loss_rate=0,
+    damage_rate=0, account_close_rate=0, reissue_rate=0, swipes_per_card_day=0, refund_rate=0,
+    reversal_rate=0, wrong_figure_rate=0,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def keystore(tmp_path_factory) -> Keystore:
+    ks = Keystore(tmp_path_factory.mktemp("bankx") / "keys", PASSPHRASE)
+    ks.init()
+    return ks
+
+
+def _world(root: Path, ks: Keystore) -> World:
+    return World.create(
+        root,
+        sva_sign_cert_pem=ks.export_cert("sign"),
+        sva_decrypt_cert_pem=ks.export_cert("decrypt"),
+        sva_ssh_public_line=ks.ssh_public_line(),
+        seed=11,
+        bank_rates=FAST_BANK,
+        identity_cache=identity_cache(),
+    )
+
+
+@dataclasses.dataclass
+class Setup:
+    rt: object
+    world: World
+    ks: Keystore
+    outbox: Path  # the bank's outbox as the gateway's SFTP server serves it
+
+
+def _gateway(tmp_path: Path, db_url: str, ks: Keystore, urls: dict[str, str]):
+    s = settings_mod.load(
+        environ={}, var_dir=tmp_path / "var", database_url=db_url, keys_dir=ks.path,
+        key_passphrase=PASSPHRASE, retry_base_delay=0.0,
+    )  # fmt: skip
+    s = dataclasses.replace(s, partner_urls={**s.partner_urls, **urls})
+    rt = context.build(s)
+    migrate.upgrade(rt.engine)
+    context.install(rt)
+    return rt
+
+
+@pytest.fixture(params=["sandbox", "openssh"])  # narrowed per test below (keep the suite fast)
+def setup(request, tmp_path, db_url, keystore):
+    """The sandbox partners, served by the sandbox SFTP server or (the bank's account) by a
+    real OpenSSH sshd, and a migrated gateway pointing at them."""
+    ks = keystore
+    root = tmp_path / "world"
+    sshd = None
+    if request.param == "openssh":
+        sshd = request.getfixturevalue("openssh_sftpd")
+        client = request.getfixturevalue("sftp_client_key")
+        sshd.set_authorized_keys([client.public_line, ks.ssh_public_line()])
+        shutil.rmtree(sshd.partner_dir, ignore_errors=True)
+        for sub in ("inbox", "outbox"):
+            (sshd.partner_dir / sub).mkdir(parents=True)
+        root.mkdir()
+        (root / "BOCSZ").symlink_to(sshd.partner_dir)  # the bank's back office works on sshd's folder
+    world = _world(root, ks).start()
+    for p in ("BOCSZ", "SZT"):
+        ks.trust(p, world.cert_path(p).read_bytes())
+        ks.trust_host(p, (world.root / "export" / f"{p}.known_hosts").read_text())
+    urls = {e.partner: e.url for e in world.endpoints() if e.partner in ("BOCSZ", "SZT")}
+    if sshd is not None:
+        urls["BOCSZ"] = sshd.url
+        ks.trust_host("BOCSZ", f"[127.0.0.1]:{sshd.port} {sshd.host_public_key}\n")
+    rt = _gateway(tmp_path, db_url, ks, urls)
+    _stub_swipes(request.getfixturevalue("monkeypatch"))
+    yield Setup(rt, world, ks, root / "BOCSZ" / "outbox")
+    context.install(None)
+    rt.engine.dispose()
+    world.close()
+
+
+class _SwipeConsumer:
+    """Until the SWIPE handler (issue 8) is registered: read SWIPE files and do nothing,
+    so that the sandbox bank is not answered E04 (and does not resend them every day)."""
+
+    file_type = "SWIPE"
+
+    def apply(self, session, file, header, records) -> None:
+        for _ in records:
+            pass
+
+
+def _stub_swipes(monkeypatch) -> None:
+    from gateway.services.channels import channel
+
+    bank = channel("BOCSZ")
+    if "SWIPE" not in bank.inbound:
+        monkeypatch.setitem(bank.inbound, "SWIPE", _SwipeConsumer())
+
+
+def _day(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+def _cycle(world: World, day: date) -> None:
+    """One day: we send what is due, the partners work their day, we fetch and apply."""
+    jobs.send_scheduled("BOCSZ", day.isoformat())
+    jobs.send_scheduled("SZT", day.isoformat())
+    world.run_day(day)
+    jobs.fetch_and_process("BOCSZ", day.isoformat())
+    jobs.fetch_and_process("SZT", day.isoformat())
+
+
+def _card(rt, volunteer_no: str) -> Card:
+    with transaction(rt.sessions) as s:
+        return s.scalar(select(Card).join(Order, Card.order_pk == Order.id).where(
+            Order.volunteer_id == select_volunteer(volunteer_no)))  # fmt: skip
+
+
+def select_volunteer(volunteer_no: str):
+    from gateway.models import Volunteer
+
+    return select(Volunteer.id).where(Volunteer.volunteer_no == volunteer_no).scalar_subquery()
+
+
+@pytest.mark.parametrize(
+    ("setup", "db_url"), [("sandbox", "sqlite"), ("openssh", "postgresql")], indirect=True
+)
+def test_order_to_collected_card_with_transit_on_and_acks_both_ways(setup) -> None:
+    rt, world = setup.rt, setup.world
+    with transaction(rt.sessions) as s:
+        vno = official(s, opt_transit=True).volunteer_no
+    day = D0
+    for n in range(12):
+        day = _day(n)
+        _cycle(world, day)
+        card = _card(rt, vno)
+        if card.state == CardState.IN_USE:
+            break
+    assert card.state == CardState.IN_USE and card.card_id is not None
+    # The collection goes in the next TRANSITREQ; Shenzhen Tong answers it that day.
+    nxt = (day + timedelta(days=1)).isoformat()
+    jobs.send_scheduled("SZT", nxt)
+    world.transit.run_day(day + timedelta(days=1))
+    jobs.fetch_and_process("SZT", nxt)
+    with transaction(rt.sessions) as s:
+        order = s.scalar(select(Order).where(Order.volunteer_id == select_volunteer(vno)))
+        assert order.day0 is not None and order.status == OrderStatus.CLOSED
+        assert order.accepted_on and order.produced_on and order.notified_on
+        events = [
+            e.event
+            for e in s.scalars(select(CardEvent).where(CardEvent.card_pk == card.id).order_by(CardEvent.id))
+        ]
+        assert events == ["CREATED", "ACCEPTED", "PRODUCED", "NOTIFIED", "COLLECTED"]
+        (req,) = s.scalars(select(TransitRequest)).all()
+        assert (req.action, req.card_id, req.status) == ("ENABLE", card.card_id, "ANSWERED")
+        fn = {f.function: f for f in s.get(Card, card.id).functions}["TRANSIT"]
+        assert fn.state == "ON" and fn.partner_ref == req.transit_account_no
+        files = s.scalars(select(ExchangeFile)).all()
+        ours = [f for f in files if f.direction == "out" and f.file_type == "CARDORDER"]
+        assert ours[0].status == "accepted" and ours[0].ack_file_id is not None
+        # (SWIPE files are another issue's: only the exchanges of this one are checked.)
+        inbound = [f for f in files if f.direction == "in" and f.file_type not in ("ACK", "SWIPE")]
+        assert {f.file_type for f in inbound} >= {"CARDRESULT", "CARDSTATUS", "TRANSITACK"}
+        assert all(f.status == "processed" and f.ack_file_id is not None for f in inbound)
+    # Our ACKs reached the bank: it recorded every data file it sent as accepted.
+    acks = [p.name for p in (world.root / "BOCSZ" / "inbox").iterdir() if p.name.startswith("ACK_SVA_")]
+    assert acks
+
+
+def _status_file(world: World, ks: Keystore, day: date, seq: int, records: list[dict], signer: str = "BOCSZ"):
+    plain, result = writer.write_bytes(
+        "CARDSTATUS", records, sender="BOCSZ", receiver="SVA", business_date=day, seq=seq,
+        created_time=datetime(day.year, day.month, day.day, 5),
+    )  # fmt: skip
+    party = world.identities[signer]
+    return result.file_name + ".p7m", seal(plain, party.cert, party.key, [ks.certificate("decrypt")])
+
+
+def _lost(card: Card, vno: str, day: date, event_id: str) -> dict:
+    return {"event_id": event_id, "card_id": card.card_id, "volunteer_no": vno, "event": "LOST_REPORTED",
+            "event_time": datetime(day.year, day.month, day.day, 9), "channel": "HOTLINE", "new_card_id": None,
+            "new_masked_pan": None, "new_expiry": None, "detail": ""}  # fmt: skip
+
+
+def _collected(setup) -> tuple[Card, str]:
+    """A card in use, made directly through the card service (the bank's part of its story
+    is the first test's)."""
+    with transaction(setup.rt.sessions) as s:
+        v = official(s, opt_transit=False)
+        drive(s, first_card(v), E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED, card_id="CARD0000000000CX")
+        vno = v.volunteer_no
+    return _card(setup.rt, vno), vno
+
+
+def _inbound(rt, name: str) -> ExchangeFile:
+    with transaction(rt.sessions) as s:
+        return s.scalar(select(ExchangeFile).where(ExchangeFile.direction == "in", ExchangeFile.name == name))
+
+
+@pytest.mark.parametrize(
+    ("setup", "db_url"), [("openssh", "sqlite"), ("sandbox", "postgresql")], indirect=True
+)
+def test_same_file_twice_is_skipped_renamed_is_e06_once_and_applied_once(setup) -> None:
+    rt, world = setup.rt, setup.world
+    card, vno = _collected(setup)
+    day = _day(20)
+    name, sealed = _status_file(world, setup.ks, day, 7, [_lost(card, vno, day, "LOSTEVENT1")])
+    (setup.outbox / name).write_bytes(sealed)
+    report = jobs.fetch_and_process("BOCSZ", day.isoformat())
+    assert (name, "processed") in report.processed and _card(rt, vno).state == CardState.LOST
+    again = jobs.fetch_and_process("BOCSZ", day.isoformat())  # same name still listed: skipped
+    assert again.processed == [] and again.acks == []
+    renamed = name.replace("_007.", "_008.")
+    (setup.outbox / renamed).write_bytes(sealed)  # same bytes under another name
+    dup = jobs.fetch_and_process("BOCSZ", day.isoformat())
+    row = _inbound(rt, renamed)
+    assert row.status == "duplicate" and (row.ack_status, row.ack_code) == ("REJECTED", "E06")
+    assert dup.acks and row.ack_file_id is not None
+    assert jobs.fetch_and_process("BOCSZ", day.isoformat()).acks == []  # acknowledged once
+    with transaction(rt.sessions) as s:
+        assert (
+            s.scalar(
+                select(func.count()).select_from(CardEvent).where(CardEvent.bank_event_id == "LOSTEVENT1")
+            )
+            == 1
+        )
+
+
+@pytest.mark.parametrize(
+    ("setup", "db_url", "fault"),
+    [("sandbox", "sqlite", "wrong_signer"), ("openssh", "postgresql", "tampered")],
+    indirect=["setup", "db_url"],
+)
+def test_refused_file_is_recorded_acknowledged_with_its_code_and_changes_nothing(setup, fault) -> None:
+    rt, world = setup.rt, setup.world
+    card, vno = _collected(setup)
+    day = _day(20)
+    signer = "SZT" if fault == "wrong_signer" else "BOCSZ"
+    name, sealed = _status_file(world, setup.ks, day, 9, [_lost(card, vno, day, "LOSTEVENT2")], signer)
+    if fault == "tampered":
+        middle = len(sealed) // 2
+        sealed = sealed[:middle] + bytes([sealed[middle] ^ 0xFF]) + sealed[middle + 1 :]
+    (setup.outbox / name).write_bytes(sealed)
+    jobs.fetch_and_process("BOCSZ", day.isoformat())
+    row = _inbound(rt, name)
+    assert row.status == "rejected" and row.ack_status == "REJECTED"
+    # Signed by Shenzhen Tong on the bank's channel: E02. A flipped byte inside the
+    # encrypted content: it no longer decrypts (E01) or its signature fails (E02).
+    assert row.ack_code == "E02" if fault == "wrong_signer" else row.ack_code in ("E01", "E02")
+    assert row.ack_file_id is not None
+    assert _card(rt, vno).state == CardState.IN_USE
+    with transaction(rt.sessions) as s:
+        assert (
+            s.scalar(
+                select(func.count()).select_from(CardEvent).where(CardEvent.bank_event_id == "LOSTEVENT2")
+            )
+            == 0
+        )
+    # The bank received our ACK with the code.
+    world.bank.intake(day)
+    assert any(p.name.startswith("ACK_SVA_") for p in (world.root / "BOCSZ" / "inbox").iterdir())
