@@ -105,7 +105,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS requests (request_id TEXT PRIMARY KEY, request_type TEXT, day TEXT, outcome TEXT);
 CREATE TABLE IF NOT EXISTS swipes (
     txn_id TEXT, card_id TEXT, volunteer_no TEXT, day TEXT, month TEXT, txn_type TEXT,
-    bank_fen INTEGER, reversed INTEGER DEFAULT 0);
+    bank_fen INTEGER, reversed INTEGER DEFAULT 0, dup INTEGER DEFAULT 0);
 CREATE INDEX IF NOT EXISTS swipes_day ON swipes (day, txn_type);
 CREATE INDEX IF NOT EXISTS swipes_month ON swipes (month);
 CREATE INDEX IF NOT EXISTS swipes_txn ON swipes (txn_id);
@@ -497,7 +497,7 @@ class BankOffice(Office):
         ).fetchall()
         rates, rng = self.rates, self.rng("swipes", d)
         earlier = self.db.execute(
-            "SELECT txn_id, card_id FROM swipes WHERE day = ? AND txn_type = 'PURCHASE' AND reversed = 0",
+            "SELECT txn_id, card_id FROM swipes WHERE day = ? AND txn_type = 'PURCHASE' AND reversed = 0 AND dup = 0",
             ((day - timedelta(days=1)).isoformat(),),
         ).fetchall()
         earlier_by_card: dict[str, list[str]] = defaultdict(list)
@@ -520,7 +520,9 @@ class BankOffice(Office):
                 when = base + timedelta(seconds=rng.randrange(86400))
                 roll = rng.random()
                 orig = ""
+                dup = 0
                 if rng.random() < rates.duplicate_txn_rate and earlier:
+                    dup = 1
                     # a purchase under a txn_id the bank already sent the day before
                     txn, kind, fen = earlier[rng.randrange(len(earlier))][0], "PURCHASE", 10
                 elif roll < rates.orphan_reversal_rate:
@@ -542,15 +544,17 @@ class BankOffice(Office):
                 channel = ("POS", "QR", "ONLINE")[rng.randrange(3)]
                 mcc = ("5812", "5411", "5999", "4111", "5311")[rng.randrange(5)]
                 lines.append(f"D|{txn}|{card}|{vol}|{when:%Y%m%d%H%M%S}|{kind}|{orig}|{channel}|{mcc}|{fen}")
-                rows.append((txn, card, vol, d, month, kind, fen))
+                rows.append((txn, card, vol, d, month, kind, fen, dup))
                 total += fen
         rng.shuffle(lines)  # "records are in no particular order"
         self.db.executemany(
-            "INSERT INTO swipes (txn_id, card_id, volunteer_no, day, month, txn_type, bank_fen)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO swipes (txn_id, card_id, volunteer_no, day, month, txn_type, bank_fen, dup)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self.db.executemany("UPDATE swipes SET reversed = 1 WHERE txn_id = ?", [(t,) for t in reversed_ids])
+        self.db.executemany(
+            "UPDATE swipes SET reversed = 1 WHERE txn_id = ? AND dup = 0", [(t,) for t in reversed_ids]
+        )
         self.send_lines("SWIPE", day, lines, total, at(day + timedelta(days=1), 4, 45))
 
     def _swipe_counts(self, cards: list[tuple[str, str]], rng: random.Random) -> list[int]:
