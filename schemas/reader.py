@@ -189,12 +189,17 @@ class Reader:
         too_long = False
         while True:
             chunk = self._stream.read(CHUNK)
-            if first and chunk.startswith(_BOMS):
-                raise FileError("E03", "byte order mark", line=1)
+            if first:
+                while chunk and len(chunk) < 4 and (more := self._stream.read(CHUNK)):
+                    chunk += more  # a short first read must not hide a byte order mark
+                if chunk.startswith(_BOMS):
+                    raise FileError("E03", "byte order mark", line=1)
             try:
                 text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError:
-                raise FileError("E03", "bytes not valid GB18030", line=lineno) from None
+            except UnicodeDecodeError as exc:
+                # LF (0x0A) is never part of a GB18030 sequence: count lines in bytes.
+                at = lineno + bytes(exc.object[: exc.start]).count(b"\n")
+                raise FileError("E03", "bytes not valid GB18030", line=at) from None
             if first and text:
                 first = False
                 if text.startswith("\ufeff"):

@@ -54,6 +54,8 @@ def check(path: Path, name: str | None, sender: str | None, receiver: str | None
         where = f" at line {exc.line}" if exc.line else ""
         click.echo(f"{name}: INVALID {exc.code} {exc.reason}{where}")
         sys.exit(2)
+    finally:
+        reader.close()
     h, s = reader.header, reader.summary
     assert h is not None and s is not None
     click.echo(

@@ -198,3 +198,33 @@ def test_summary_counts_records_and_errors():
     assert (s.count, s.good_records, s.bad_records, s.error_count) == (2, 1, 1, 2)
     assert s.control_sum == 20 and len(items) == 3
     assert [str(e) for e in s.errors] == ["line:3:channel:not an allowed value", "line:3:mcc:not four digits"]
+
+
+def test_e03_names_the_line_of_the_bad_bytes_even_across_chunks(monkeypatch):
+    import schemas.reader as reader_mod
+
+    data = build(SWIPE_HEADER, SWIPE_LINES).replace(b"5411|-10", b"5411|\x81\x20", 1)
+    assert outcome(data)[2].line == 4
+    monkeypatch.setattr(reader_mod, "CHUNK", 7)  # lines and characters split across reads
+    assert outcome(data)[2].line == 4
+    records, errors, exc = outcome(build(SWIPE_HEADER, SWIPE_LINES))
+    assert exc is None and len(records) == 3
+
+
+def test_short_first_read_still_finds_the_bom():
+    class Trickle(io.RawIOBase):
+        def __init__(self, data):
+            self.data = data
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            out, self.data = self.data[:1], self.data[1:]
+            return out
+
+    bom = b"\xef\xbb\xbf" + build(SWIPE_HEADER, SWIPE_LINES)
+    with pytest.raises(FileError) as info:
+        list(read(Trickle(bom), file_name=SWIPE_NAME))
+    assert info.value.code == "E03"
+    assert len(list(read(Trickle(build(SWIPE_HEADER, SWIPE_LINES)), file_name=SWIPE_NAME))) == 3
