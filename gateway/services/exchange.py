@@ -41,7 +41,7 @@ from gateway.settings import BUSINESS_TZ, OUR_ID
 from gateway.timeutil import beijing_today, utcnow
 from keys.envelope import EnvelopeError
 from schemas import writer
-from schemas.errors import FileError, RecordError
+from schemas.errors import FILE_CODES, FileError, RecordError
 from schemas.reader import NAME_RE, Record
 from schemas.reader import read as read_file
 
@@ -72,14 +72,17 @@ def keystore():
 
 def open_transport(partner: str):
     """The partner's SFTP account, from settings (URL) and the keystore (keys)."""
-    from adapters.sftp import SftpTransport
+    from adapters.sftp import SftpTransport, parse_sftp_url
 
     s = context.current().settings
     ks = keystore()
+    url = s.partner_url(partner)
+    where = parse_sftp_url(url, partner)
     return SftpTransport(
-        s.partner_url(partner),
+        url,
         ks.ssh_client_key(),
-        ks.host_keys(partner),
+        # every pinned key for this host: both keys survive a same-type host-key rotation
+        ks.host_key_list(partner, where.host, where.port),
         timeout=s.sftp_timeout,
         retry_attempts=s.retry_attempts,
         retry_base_delay=s.retry_base_delay,
@@ -402,7 +405,9 @@ def process(file_id: int) -> str:
     try:
         plain = keystore().open(sealed, from_=partner)
     except EnvelopeError as exc:
-        return _reject(file_id, exc.code, exc.reason if hasattr(exc, "reason") else str(exc))
+        # The detailed reason stays with our operators; the ACK carries only the code's
+        # meaning, so a partner cannot use our answers as a decryption oracle.
+        return _reject(file_id, exc.code, exc.reason, ack_text=FILE_CODES[exc.code])
     plain_name = name[:-4] if name.endswith(".p7m") else name
     plain_copy = archive.store_plain(rt.settings, partner, beijing_today(), plain_name, plain)
     try:
@@ -411,13 +416,15 @@ def process(file_id: int) -> str:
         return _reject(file_id, exc.code, exc.reason, plain_copy.path)
 
 
-def _reject(file_id: int, code: str, reason: str, plain_path: str | None = None) -> str:
+def _reject(
+    file_id: int, code: str, reason: str, plain_path: str | None = None, ack_text: str | None = None
+) -> str:
     with transaction(context.current().sessions) as session:
         row = session.get(ExchangeFile, file_id)
         if row.status != "received":
             return row.status
         row.status, row.detail, row.plain_path = "rejected", f"{code} {reason}", plain_path or row.plain_path
-        _owe_ack(row, "REJECTED", code, reason)
+        _owe_ack(row, "REJECTED", code, ack_text or reason)
         log.warning("%s: %s rejected %s %s", row.partner, row.name, code, reason)
         return row.status
 
