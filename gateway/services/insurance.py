@@ -385,8 +385,19 @@ def check_volunteer(session: Session, volunteer_no: str) -> list[InsuranceClaim]
     return [r for r in rows if r.flagged]
 
 
+# In-process TTL cache of the questions asked (the answers themselves are in the table).
+# Keyed by the runtime too, so that two runtimes in one process never share it.
 _cache: dict[tuple[str, str, str], float] = {}
 _cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _key(rt, kind: str, value: str) -> tuple[str, str, str]:
+    return (f"{id(rt)}:{rt.settings.database_url}", kind, value)
 
 
 def _fresh(key: tuple[str, str, str], max_age: float) -> bool:
@@ -412,20 +423,19 @@ def lookup_claims(
     if (volunteer_no is None) == (claim_no is None):
         raise ValueError("give exactly one of volunteer_no, claim_no")
     rt = context.current()
-    db = rt.settings.database_url
     own = client is None
     try:
-        if claim_no is not None and not _fresh((db, "claim", claim_no), max_age):
+        if claim_no is not None and not _fresh(_key(rt, "claim", claim_no), max_age):
             _check_not_stopped()
             client = client or default_client()
             found = _query(client, claim_no=claim_no)
             with transaction(rt.sessions) as session:
                 store_claims(session, found)
-            _remember((db, "claim", claim_no))
+            _remember(_key(rt, "claim", claim_no))
             for c in found:  # the limit rule needs every claim of the volunteer
                 _refresh_volunteer(rt, client, c.volunteer_no, max_age)
         if volunteer_no is not None:
-            if not _fresh((db, "volunteer", volunteer_no), max_age):
+            if not _fresh(_key(rt, "volunteer", volunteer_no), max_age):
                 _check_not_stopped()
                 client = client or default_client()
             _refresh_volunteer(rt, client, volunteer_no, max_age)
@@ -450,7 +460,7 @@ def _query(client: InsurerPartner, **filters: Any) -> list[Claim]:
 
 
 def _refresh_volunteer(rt, client: InsurerPartner | None, volunteer_no: str, max_age: float) -> None:
-    key = (rt.settings.database_url, "volunteer", volunteer_no)
+    key = _key(rt, "volunteer", volunteer_no)
     if _fresh(key, max_age) or client is None:
         return
     found = _query(client, volunteer_no=volunteer_no)
