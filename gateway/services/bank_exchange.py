@@ -146,8 +146,10 @@ class CardOrderBuilder:
         return working_calendar(session).is_working(business_date)
 
     def collect(self, session: Session, business_date: date) -> Batch:
-        retry_refused = _first_of_day(session, self.file_type, business_date)
         batch = Batch()
+        if not self.due_on(session, business_date):
+            return batch  # CARDORDER goes on working days only, even with orders pending
+        retry_refused = _first_of_day(session, self.file_type, business_date)
         for order in session.scalars(
             select(Order).where(Order.status == OrderStatus.PENDING).order_by(Order.id)
         ):
@@ -385,7 +387,7 @@ def _attempt(
         problem = ("HELD_BEHIND", f"held behind event #{blocker.id} of this card")
     if problem is None:
         try:
-            cards.apply_event(
+            applied = cards.apply_event(
                 session,
                 card,
                 ev.event,
@@ -397,9 +399,28 @@ def _attempt(
             )
         except LifecycleError as exc:
             problem = (exc.code, str(exc))
+        else:
+            _alert_notes(session, card, applied.notes)
     if problem is not None:
         return Outcome("refused", *problem), card
     return Outcome("applied"), card
+
+
+#: Notes of apply_event that are the rule working as meant (no operator needed).
+_EXPECTED_NOTES = ("NOT_REGISTERED", "RENEW_EXISTS")
+
+
+def _alert_notes(session: Session, card: Card, notes: list[str]) -> None:
+    """E.g. an EXPIRING that could not order its renewal (CREDIT_CUT_CLOSED): operators
+    must see it."""
+    from gateway.services.exchange import raise_alert
+
+    for note in notes:
+        if not note.startswith(_EXPECTED_NOTES):
+            raise_alert(
+                session, "card_event_note", PARTNER, f"card {card.card_id or card.id}: {note}",
+                subject=f"note:{card.id}:{note.split(':')[0]}",
+            )  # fmt: skip
 
 
 def _held_with_event_id(session: Session, ev: BankEvent) -> bool:

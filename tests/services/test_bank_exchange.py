@@ -137,8 +137,10 @@ def test_cardorder_carries_pending_orders_with_decrypted_fields_and_photo(db) ->
     assert order.status == OrderStatus.SENT and order.sent_file == file.name
 
 
-def test_cardorder_is_due_on_working_days_only(db) -> None:
+def test_cardorder_goes_on_working_days_only_cardreq_every_day(db) -> None:
+    official(db)
     assert ORDERS.due_on(db, MONDAY) and not ORDERS.due_on(db, SATURDAY)
+    assert ORDERS.collect(db, MONDAY).records and ORDERS.collect(db, SATURDAY).records == []
     assert REQUESTS.due_on(db, SATURDAY)
 
 
@@ -421,3 +423,24 @@ def test_cancel_order_answered_by_produced_is_closed_too_late(db) -> None:
     put_in_file(db, REQUESTS, MONDAY, datetime(2026, 12, 7, 1, tzinfo=UTC))
     feed(db, RESULTS, result(order, "PRODUCED", MONDAY))
     assert req.status == RequestStatus.TOO_LATE and order.card.state == S.PRODUCED
+
+
+def test_expiring_that_cannot_renew_is_shown_to_operators(db) -> None:
+    from gateway.models.exchange import Alert
+
+    v, order, card = made(db, carrier="CREDIT")
+    feed(db, RESULTS, result(order, "NOTIFIED", FRIDAY))
+    feed(db, STATUSES, status(TOKEN, v.volunteer_no, "CUT_CLOSED", at(SATURDAY, 1)))
+    debit = cs.place_order(db, v, source=cs.EventSource(actor="op"), carrier="DEBIT", by_operator=True,
+                           reason="credit card cut, debit agreed")  # fmt: skip
+    feed(
+        db,
+        RESULTS,
+        result(debit, "PRODUCED", MONDAY, card_id=TOKEN2),
+        result(debit, "NOTIFIED", MONDAY, card_id=TOKEN2),
+    )
+    feed(db, STATUSES, status(TOKEN2, v.volunteer_no, "COLLECTED", at(MONDAY, 15)))
+    feed(db, STATUSES, status(TOKEN2, v.volunteer_no, "EXPIRING", at(MONDAY, 16)))
+    alerts = db.scalars(select(Alert).where(Alert.kind == "card_event_note")).all()
+    assert len(alerts) == 1 and "CREDIT_CUT_CLOSED" in alerts[0].message and TOKEN2 in alerts[0].message
+    assert not held(db)
