@@ -32,4 +32,7 @@ class UtcDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The gateway's clock (``gateway.timeutil``): the demo can move it."""
+    from gateway.timeutil import utcnow as clock
+
+    return clock()
