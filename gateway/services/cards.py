@@ -252,11 +252,33 @@ def place_order(
     else:
         raise Conflict("ORDER_TYPE", "order type must be NEW or RENEW", "order_type")
 
+    order = _build_order(
+        session, volunteer, order_type=order_type, carrier=carrier, branch_code=branch_code,
+        reason=reason, source=source, now=now, replaces=replaces,
+    )  # fmt: skip
+    session.flush()
+    return order
+
+
+def _build_order(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    order_type: str,
+    carrier: str,
+    branch_code: str,
+    reason: str | None,
+    source: EventSource,
+    now: datetime,
+    replaces: Card | None = None,
+) -> Order:
+    """The order, its ORDERED card with four OFF functions, and the CREATED event, linked by
+    relationships so that many can be written in one flush."""
     kind = ids.ORDER_NEW if order_type == OrderType.NEW else ids.ORDER_RENEW
     order = Order(
         order_id=ids.new_id(kind, now),
         order_type=order_type,
-        volunteer_id=volunteer.id,
+        volunteer=volunteer,
         carrier=carrier,
         branch_code=branch_code,
         status=OrderStatus.PENDING,
@@ -265,29 +287,56 @@ def place_order(
         created_at=now,
         due_provisional=False,
     )
-    session.add(order)
-    session.flush()
-    card = _new_card(
-        session, volunteer, carrier=carrier, branch_code=branch_code, state=CardState.ORDERED, order=order
+    card = Card(
+        volunteer=volunteer,
+        order=order,
+        carrier=carrier,
+        branch_code=branch_code,
+        state=CardState.ORDERED,
+        notified_inferred=False,
+        replaces=replaces,
     )
-    if replaces is not None:
-        card.replaces_pk = replaces.id
-    _append(
-        session,
-        card,
-        E.CREATED,
-        event_time=now,
-        event_date=None,
-        source=source,
-        from_state=None,
-        to_state=CardState.ORDERED,
-        payload={
-            "order_id": order.order_id,
-            "order_type": order_type,
-            **({"reason": reason} if reason else {}),
-        },
-    )
+    card.functions = [CardFunction(function=f, state=FunctionState.OFF) for f in Function]
+    payload = {"order_id": order.order_id, "order_type": order_type, **({"reason": reason} if reason else {})}
+    card.events.append(
+        CardEvent(
+            event=E.CREATED, event_time=now, event_date=beijing_date(now), applied_at=utcnow(),
+            from_state=None, to_state=CardState.ORDERED, source_file=source.source_file,
+            source_line=source.source_line, request_id=source.request_id, actor=source.actor,
+            inferred=False, payload=payload,
+        )
+    )  # fmt: skip
+    session.add_all([order, card])
     return order
+
+
+def place_first_orders(
+    session: Session, volunteers: list[Volunteer], *, source: EventSource, now: datetime | None = None
+) -> list[Order]:
+    """NEW orders (PENDING) for registered volunteers who have never had a card, written in
+    one flush (the bulk import). The caller guarantees "never had a card", which makes the
+    ordering rules of ``place_order`` hold trivially."""
+    now = now or utcnow()
+    orders = []
+    for v in volunteers:
+        if v.status != VolunteerStatus.OFFICIAL or not v.carrier or not v.branch_code:
+            raise Conflict(
+                "NOT_REGISTERED", "only a registered volunteer with a carrier and branch gets an order"
+            )
+        orders.append(
+            _build_order(
+                session,
+                v,
+                order_type=OrderType.NEW,
+                carrier=v.carrier,
+                branch_code=v.branch_code,
+                reason=None,
+                source=source,
+                now=now,
+            )  # fmt: skip
+        )
+    session.flush()
+    return orders
 
 
 def open_renewal(session: Session, card: Card) -> Order | None:

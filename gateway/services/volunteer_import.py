@@ -153,10 +153,16 @@ def parse_row(
     return Row(line, no, since, values, minutes["training_hours"], minutes["service_hours"]), []
 
 
+CHUNK = 500
+
+
 def import_csv(
     session: Session, path: Path, *, actor: str = "import", now: datetime | None = None
 ) -> ImportReport:
-    """Import the file in the caller's transaction; the report lists what happened."""
+    """Import the file in the caller's transaction; the report lists what happened.
+
+    Rows are checked one by one, then applied in chunks of ``CHUNK``: one query finds the
+    chunk's existing volunteers, one flush writes its new ones."""
     now = now or utcnow()
     today = vs.business_date(now)
     report = ImportReport(file=path.name)
@@ -168,158 +174,181 @@ def import_csv(
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise Invalid("HEADER", f"{path.name}:1:header:missing columns {','.join(missing)}", "file")
-    branches = vs.open_branches(session)
-    seen_no: dict[str, int] = {}
-    seen_id: dict[str, int] = {}
+    ctx = _Context(session, path.name, actor, now, today, vs.open_branches(session), report)
+    chunk: list[tuple[Row, str]] = []
     for raw in reader:
         line = reader.line_num
         report.rows += 1
         if None in raw:  # more cells than header columns
             report.errors.append(RowError(line, "record", "more fields than the header"))
             continue
-        row, errs = parse_row(raw, line, path.parent, today, branches)
+        row, errs = parse_row(raw, line, path.parent, today, ctx.branches)
         if row is None:
             report.errors.extend(errs)
             continue
-        h = vs.id_hash(row.values["id_type"], row.values["id_number"])
-        if row.volunteer_no and row.volunteer_no in seen_no:
-            report.errors.append(
-                RowError(line, "volunteer_no", f"duplicate of line {seen_no[row.volunteer_no]}")
-            )
-            continue
-        if h in seen_id:
-            report.errors.append(RowError(line, "id_number", f"duplicate of line {seen_id[h]}"))
-            continue
-        outcome = _apply_row(session, row, h, path.name, actor, now, report, branches)
-        if outcome is not None:
-            report.errors.append(outcome)
-            continue
-        if row.volunteer_no:
-            seen_no[row.volunteer_no] = line
-        seen_id[h] = line
+        chunk.append((row, vs.id_hash(row.values["id_type"], row.values["id_number"])))
+        if len(chunk) >= CHUNK:
+            ctx.apply(chunk)
+            chunk = []
+    if chunk:
+        ctx.apply(chunk)
+    report.errors.sort(key=lambda e: e.line)
     session.flush()
     return report
 
 
-def _apply_row(
-    session: Session,
-    row: Row,
-    h: str,
-    file_name: str,
-    actor: str,
-    now: datetime,
-    report: ImportReport,
-    branches: set[str],
-) -> RowError | None:
-    v = None
-    if row.volunteer_no:
-        v = session.scalar(select(Volunteer).where(Volunteer.volunteer_no == row.volunteer_no))
-        if v is not None and v.id_hash != h:
-            return RowError(row.line, "volunteer_no", "already belongs to another ID")
-    if v is None:
-        others = session.scalars(
-            select(Volunteer).where(Volunteer.id_hash == h, Volunteer.status != VolunteerStatus.DEREGISTERED)
-        ).all()
-        for other in others:
-            if other.status == VolunteerStatus.APPLICANT:
-                v = other  # the applicant was approved on the old platform, or is the same applicant
-            elif other.volunteer_no != row.volunteer_no:
-                return RowError(row.line, "id_number", "already registered under another volunteer_no")
-    created = v is None
-    if created:
-        v = Volunteer(
-            provisional_no=vs.new_provisional_no(),
-            status=VolunteerStatus.APPLICANT,
-            id_hash=h,
-            applied_at=now,
-            source=f"import:{file_name}:{row.line}"[:120],
-            **row.values,
+@dataclass
+class _Context:
+    session: Session
+    file_name: str
+    actor: str
+    now: datetime
+    today: date
+    branches: set[str]
+    report: ImportReport
+    seen_no: dict[str, int] = field(default_factory=dict)
+    seen_id: dict[str, int] = field(default_factory=dict)
+
+    def apply(self, chunk: list[tuple[Row, str]]) -> None:
+        s, report = self.session, self.report
+        nos = [r.volunteer_no for r, _ in chunk if r.volunteer_no]
+        hashes = [h for _, h in chunk]
+        by_no = {
+            v.volunteer_no: v for v in s.scalars(select(Volunteer).where(Volunteer.volunteer_no.in_(nos)))
+        }
+        by_hash: dict[str, list[Volunteer]] = {}
+        for v in s.scalars(
+            select(Volunteer)
+            .where(Volunteer.id_hash.in_(hashes), Volunteer.status != VolunteerStatus.DEREGISTERED)
+            .order_by(Volunteer.id)
+        ):
+            by_hash.setdefault(v.id_hash, []).append(v)
+        known_ids = {v.id for v in by_no.values()} | {v.id for vs_ in by_hash.values() for v in vs_}
+        training = {
+            t.volunteer_id: t
+            for t in s.scalars(
+                select(TrainingRecord).where(
+                    TrainingRecord.volunteer_id.in_(known_ids), TrainingRecord.course == IMPORT_COURSE
+                )
+            )
+        }
+        sessions = {
+            x.volunteer_id: x
+            for x in s.scalars(
+                select(ServiceSession).where(
+                    ServiceSession.volunteer_id.in_(known_ids), ServiceSession.kind == SessionKind.IMPORTED
+                )
+            )
+        }
+        with_card = set(
+            s.scalars(select(Card.volunteer_id).where(Card.volunteer_id.in_(known_ids)).distinct())
         )
-        session.add(v)
-        changed = True
-    else:
+
+        applied: list[tuple[Row, Volunteer, bool, bool]] = []
+        for row, h in chunk:
+            if row.volunteer_no and row.volunteer_no in self.seen_no:
+                dup = self.seen_no[row.volunteer_no]
+                report.errors.append(RowError(row.line, "volunteer_no", f"duplicate of line {dup}"))
+                continue
+            if h in self.seen_id:
+                report.errors.append(RowError(row.line, "id_number", f"duplicate of line {self.seen_id[h]}"))
+                continue
+            v = by_no.get(row.volunteer_no) if row.volunteer_no else None
+            if v is not None and v.id_hash != h:
+                report.errors.append(RowError(row.line, "volunteer_no", "already belongs to another ID"))
+                continue
+            if v is None:
+                clash = False
+                for other in by_hash.get(h, []):
+                    if other.status == VolunteerStatus.APPLICANT:
+                        v = other  # the same applicant, or approved on the old platform since
+                    elif other.volunteer_no != row.volunteer_no:
+                        clash = True
+                if clash:
+                    report.errors.append(
+                        RowError(row.line, "id_number", "already registered under another volunteer_no")
+                    )
+                    continue
+            created = v is None
+            changed = created
+            if created:
+                v = Volunteer(
+                    provisional_no=vs.new_provisional_no(), status=VolunteerStatus.APPLICANT, id_hash=h,
+                    applied_at=self.now, source=f"import:{self.file_name}:{row.line}"[:120], **row.values,
+                )  # fmt: skip
+                s.add(v)
+                if row.volunteer_no:
+                    by_no[row.volunteer_no] = v
+                by_hash.setdefault(h, []).append(v)
+            else:
+                for key, value in row.values.items():
+                    if getattr(v, key) != value:
+                        setattr(v, key, value)
+                        changed = True
+            if row.volunteer_no and v.volunteer_no is None:
+                v.volunteer_no, v.status = row.volunteer_no, VolunteerStatus.OFFICIAL
+                v.official_since, changed = row.official_since, True
+            elif row.volunteer_no and v.official_since != row.official_since:
+                v.official_since, changed = row.official_since, True
+            if row.volunteer_no:
+                self.seen_no[row.volunteer_no] = row.line
+            self.seen_id[h] = row.line
+            applied.append((row, v, created, changed))
+        s.flush()  # new volunteers get their ids in one batch
+
+        due: list[Volunteer] = []
+        for row, v, created, changed in applied:
+            changed |= self._set_minutes(v, row, training.get(v.id), sessions.get(v.id))
+            if created:
+                report.created += 1
+            elif changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+            if v.status == VolunteerStatus.OFFICIAL and v.id not in with_card:
+                problems = elig.card_order_problems(_candidate(v), self.today, self.branches)
+                if problems:
+                    report.not_ordered.append((row.line, v.volunteer_no or "", problems))
+                else:
+                    due.append(v)
+                    with_card.add(v.id)
+        card_service.place_first_orders(
+            s, due, source=card_service.EventSource(actor=self.actor), now=self.now
+        )
+        report.orders += len(due)
+        s.flush()
+
+    def _set_minutes(
+        self, v: Volunteer, row: Row, tr: TrainingRecord | None, ss: ServiceSession | None
+    ) -> bool:
+        """The old platform's totals, as one imported training record and one imported session."""
         changed = False
-        for key, value in row.values.items():
-            if getattr(v, key) != value:
-                setattr(v, key, value)
-                changed = True
-    if row.volunteer_no and v.volunteer_no is None:
-        v.volunteer_no, v.status, v.official_since = (
-            row.volunteer_no,
-            VolunteerStatus.OFFICIAL,
-            row.official_since,
-        )
-        changed = True
-    elif row.volunteer_no and v.official_since != row.official_since:
-        v.official_since, changed = row.official_since, True
-    session.flush()
-    changed |= _set_imported_minutes(session, v, row, file_name)
-    if created:
-        report.created += 1
-    elif changed:
-        report.updated += 1
-    else:
-        report.unchanged += 1
-    if v.status == VolunteerStatus.OFFICIAL:
-        _order_if_due(session, v, row.line, actor, now, report, branches)
-    return None
-
-
-def _set_imported_minutes(session: Session, v: Volunteer, row: Row, file_name: str) -> bool:
-    """The old platform's totals, as one imported training record and one imported session."""
-    changed = False
-    tr = session.scalar(
-        select(TrainingRecord).where(
-            TrainingRecord.volunteer_id == v.id, TrainingRecord.course == IMPORT_COURSE
-        )
-    )
-    if tr is None and row.training_minutes:
-        session.add(
-            TrainingRecord(
-                volunteer_id=v.id,
-                course=IMPORT_COURSE,
-                minutes=row.training_minutes,
-                source=f"import:{file_name}:{row.line}"[:120],
+        src = f"import:{self.file_name}:{row.line}"[:120]
+        if tr is None and row.training_minutes:
+            self.session.add(
+                TrainingRecord(
+                    volunteer_id=v.id, course=IMPORT_COURSE, minutes=row.training_minutes, source=src
+                )
             )
-        )
-        changed = True
-    elif tr is not None and tr.minutes != row.training_minutes:
-        tr.minutes, changed = row.training_minutes, True
-    ss = session.scalar(
-        select(ServiceSession).where(
-            ServiceSession.volunteer_id == v.id, ServiceSession.kind == SessionKind.IMPORTED
-        )
-    )
-    if ss is None and row.service_minutes:
-        session.add(
-            ServiceSession(
-                volunteer_id=v.id,
-                kind=SessionKind.IMPORTED,
-                minutes=row.service_minutes,
-                activity="imported service hours",
-                source=f"import:{file_name}:{row.line}"[:120],
-            )
-        )
-        changed = True
-    elif ss is not None and ss.minutes != row.service_minutes:
-        ss.minutes, changed = row.service_minutes, True
-    return changed
+            changed = True
+        elif tr is not None and tr.minutes != row.training_minutes:
+            tr.minutes, changed = row.training_minutes, True
+        if ss is None and row.service_minutes:
+            self.session.add(
+                ServiceSession(volunteer_id=v.id, kind=SessionKind.IMPORTED, minutes=row.service_minutes,
+                               activity="imported service hours", source=src)
+            )  # fmt: skip
+            changed = True
+        elif ss is not None and ss.minutes != row.service_minutes:
+            ss.minutes, changed = row.service_minutes, True
+        return changed
 
 
-def _order_if_due(
-    session: Session,
-    v: Volunteer,
-    line: int,
-    actor: str,
-    now: datetime,
-    report: ImportReport,
-    branches: set[str],
-) -> None:
-    if session.scalar(select(Card.id).where(Card.volunteer_id == v.id).limit(1)) is not None:
-        return  # already has (or had) a card: re-import orders nothing
-    problems = elig.card_order_problems(vs.candidate(session, v), vs.business_date(now), branches)
-    if problems:
-        report.not_ordered.append((line, v.volunteer_no or "", problems))
-        return
-    card_service.place_order(session, v, source=card_service.EventSource(actor=actor), now=now)
-    report.orders += 1
+def _candidate(v: Volunteer) -> elig.Candidate:
+    """The card-order view of an imported volunteer (hours do not matter for an order)."""
+    return elig.Candidate(
+        name=v.name, id_type=v.id_type, id_number=v.id_number, gender=v.gender, birth_date=v.birth_date,
+        mobile=v.mobile, address=v.address, emergency_name=v.emergency_name, emergency_mobile=v.emergency_mobile,
+        guardian_name=v.guardian_name, guardian_mobile=v.guardian_mobile, photo=v.photo, carrier=v.carrier,
+        branch_code=v.branch_code,
+    )  # fmt: skip
