@@ -94,6 +94,56 @@ def discard(held_id: int, note: str) -> None:
 COMMANDS = [held, release, discard]
 
 
+@click.group("transit")
+def transit_group() -> None:
+    """Shenzhen Tong requests that need an operator."""
+
+
+@transit_group.command("requests")
+@click.option("--unanswered-days", default=2, show_default=True, help="List SENT requests older than this.")
+def transit_requests(unanswered_days: int) -> None:
+    """FAILED and REJECTED requests, and requests unanswered for too long (to chase)."""
+    from datetime import timedelta
+
+    from gateway.services import transit as ts
+    from gateway.timeutil import utcnow
+
+    with transaction(context.current().sessions) as session:
+        rows = ts.needing_operator(session) + ts.unanswered(
+            session, utcnow() - timedelta(days=unanswered_days)
+        )
+        if not rows:
+            click.echo("nothing to do")
+        for r in rows:
+            sent = r.sent_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d") if r.sent_at else "-"
+            why = " ".join(x for x in (r.reason_code or "", r.note or "") if x)
+            click.echo(
+                f"{r.request_id:<20} {r.action:<7} card {r.card_id} volunteer {r.volunteer_no} "
+                f"{r.status:<8} sent {sent} {why}".rstrip()
+            )
+
+
+@transit_group.command("retry")
+@click.argument("request_id")
+@click.option("--note", required=True, help="Why it is raised again (recorded).")
+def transit_retry(request_id: str, note: str) -> None:
+    """Raise a FAILED/REJECTED request again: the next TRANSITREQ carries a new request id."""
+    from gateway.services import transit as ts
+
+    with transaction(context.current().sessions) as session:
+        try:
+            new = ts.retry(session, request_id, actor=_actor(), note=note)
+        except DomainError as exc:
+            session.rollback()
+            _fail(exc)
+        if new is None:
+            click.echo(f"{request_id}: nothing to send (the card no longer needs it)")
+        else:
+            click.echo(
+                f"{request_id}: raised again as {new.request_id} ({new.action}), in the next TRANSITREQ"
+            )
+
+
 def _cards_group() -> click.Group | None:
     try:
         module = importlib.import_module("gateway.cli.cards")
@@ -111,8 +161,8 @@ if _group is None:
         """Cards: events held for an operator."""
 
     _group = _own_group
-    cli: list[click.Command] = [_group]
+    cli: list[click.Command] = [_group, transit_group]
 else:
-    cli = []  # the foundation's group is registered already; our commands join it
+    cli = [transit_group]  # the foundation's cards group is registered already; ours join it
 for _command in COMMANDS:
     _group.add_command(_command)

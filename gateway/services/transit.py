@@ -238,6 +238,15 @@ def retry(session: Session, request_id: str, *, actor: str, note: str) -> Transi
         raise NotFound("TRANSIT_REQUEST_NOT_FOUND", "no such transit request", "request_id")
     if req.status not in S.NEEDS_OPERATOR:
         raise Conflict("NOT_FAILED", "only a FAILED or REJECTED request can be raised again", "request_id")
+    again = session.scalar(
+        select(TransitRequest).where(
+            TransitRequest.card_pk == req.card_pk,
+            TransitRequest.action == req.action,
+            TransitRequest.status.in_(sorted(S.OPEN)),
+        )
+    )
+    if again is not None:
+        raise Conflict("ALREADY_RAISED", f"{req.action} for this card is already open as {again.request_id}")
     f = _transit_fn(req.card)
     _set(f, FunctionState.ON_DUE if req.action == A.ENABLE else FunctionState.OFF_DUE, "OPERATOR")
     req.note = (f"{req.note or ''} | raised again by {actor}: {note}").strip(" |")[:300]
