@@ -10,7 +10,7 @@ Inbound duplicates follow partners/README.md "Transport, SFTP" from the receivin
 name already received is skipped; a new name whose bytes or header match a received file
 is acknowledged ``REJECTED``/``E06`` and not applied. SVA's ACKs for our files are
 recorded; a file SVA rejected whole (anything but ``E06``) is sent again, unchanged, in
-the next SEQ, and nothing SVA accepted is ever sent again.
+the next SEQ (at most ``MAX_RESENDS`` times), and nothing SVA accepted is ever sent again.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sandbox.clock import at
 from sandbox.wire import Outbox, Party, Received, SvaCerts, inbox_files, receive
 
 log = logging.getLogger(__name__)
+MAX_RESENDS = 2  # a file SVA rejects whole is sent again at most this many times
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS received (
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS received (
 CREATE INDEX IF NOT EXISTS received_sha ON received (sha256);
 CREATE TABLE IF NOT EXISTS sent (
     name TEXT PRIMARY KEY, file_type TEXT NOT NULL, business_date TEXT NOT NULL, seq INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, plain BLOB NOT NULL, ack_status TEXT, ack_code TEXT, resent_as TEXT);
+    sha256 TEXT NOT NULL, plain BLOB NOT NULL, ack_status TEXT, ack_code TEXT, resent_as TEXT,
+    generation INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS closed (day TEXT PRIMARY KEY);
 """
 
@@ -159,7 +161,7 @@ class Office:
     def _apply_ack(self, r: Received, day: date) -> None:
         for _, rec in r.records:
             row = self.db.execute(
-                "SELECT sha256, resent_as FROM sent WHERE name = ?", (rec["original_file_name"],)
+                "SELECT sha256, resent_as, generation FROM sent WHERE name = ?", (rec["original_file_name"],)
             ).fetchone()
             if row is None:
                 log.warning("%s: ACK for a file we never sent: %s", self.partner, rec["original_file_name"])
@@ -168,10 +170,19 @@ class Office:
                 "UPDATE sent SET ack_status = ?, ack_code = ? WHERE name = ?",
                 (rec["status"], rec["error_code"], rec["original_file_name"]),
             )
+            if rec["sha256"] != row[0]:
+                log.warning(
+                    "%s: ACK for %s names other bytes than we sent", self.partner, rec["original_file_name"]
+                )
             if rec["status"] == "REJECTED" and rec["error_code"] != "E06" and row[1] is None:
-                self._resend(rec["original_file_name"], day)
+                if row[2] < MAX_RESENDS:
+                    self._resend(rec["original_file_name"], day, row[2] + 1)
+                else:  # a partner stops and calls after a few tries; so does the sandbox
+                    log.warning(
+                        "%s: %s rejected again; not resent any more", self.partner, rec["original_file_name"]
+                    )
 
-    def _resend(self, name: str, day: date) -> None:
+    def _resend(self, name: str, day: date, generation: int) -> None:
         """A file SVA rejected whole was never received: the same records, next SEQ."""
         file_type, bdate_s, plain = self.db.execute(
             "SELECT file_type, business_date, plain FROM sent WHERE name = ?", (name,)
@@ -186,7 +197,7 @@ class Office:
         new_plain = b"|".join(fields) + b"\r\n" + rest
         new_name = self.out.name(file_type, bdate, seq)
         sha = self.out.upload(new_name, new_plain)
-        self._record_sent(new_name, file_type, bdate, seq, sha, new_plain)
+        self._record_sent(new_name, file_type, bdate, seq, sha, new_plain, generation)
         self.db.execute("UPDATE sent SET resent_as = ? WHERE name = ?", (new_name, name))
         log.info("%s: %s rejected by SVA, sent again as %s", self.partner, name, new_name)
 
@@ -204,10 +215,13 @@ class Office:
         self._record_sent(name, file_type, day, int(name.rsplit("_", 1)[1][:3]), sha, plain)
         return name
 
-    def _record_sent(self, name: str, file_type: str, day: date, seq: int, sha: str, plain: bytes) -> None:
+    def _record_sent(
+        self, name: str, file_type: str, day: date, seq: int, sha: str, plain: bytes, generation: int = 0
+    ) -> None:
         self.db.execute(
-            "INSERT INTO sent (name, file_type, business_date, seq, sha256, plain) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, file_type, day.isoformat(), seq, sha, zlib.compress(plain, 1)),
+            "INSERT INTO sent (name, file_type, business_date, seq, sha256, plain, generation)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, file_type, day.isoformat(), seq, sha, zlib.compress(plain, 1), generation),
         )
 
     def sent_files(self) -> list[tuple[str, str | None, str | None]]:

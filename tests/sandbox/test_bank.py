@@ -245,6 +245,22 @@ def test_a_bank_file_sva_rejects_is_sent_again_in_the_next_seq_and_an_accepted_o
     assert acks(world, "BOCSZ") == {}  # an ACK is never acknowledged
     sent = dict((n, s) for n, s, _ in world.bank.sent_files())
     assert sent[status.name] == "REJECTED" and sent[swipe.name] == "ACCEPTED"
+    again = outbox(world, "BOCSZ", "CARDSTATUS")[1]
+    assert again.records == status.records and again.header.seq == 2
+
+    # rejected again and again: the bank tries twice more at most, then stops
+    for n, d in ((2, d1 + timedelta(days=2)), (3, d1 + timedelta(days=3))):
+        name = f"CARDSTATUS_BOCSZ_20261130_{n:03d}.txt.p7m"
+        digest = hashlib.sha256((world.root / "BOCSZ/outbox" / name).read_bytes()).hexdigest()
+        rejected = {"original_file_name": name, "sha256": digest, "status": "REJECTED", "error_code": "E04",
+                    "error_text": "control sum"}  # fmt: skip
+        put(world, "BOCSZ", *plain_file("ACK", "BOCSZ", d, [rejected]))
+        world.run_day(d)
+    assert [g.header.seq for g in outbox(world, "BOCSZ", "CARDSTATUS") if g.header.business_date == D0] == [
+        1,
+        2,
+        3,
+    ]
 
 
 def test_same_seed_same_files(tmp_path):
