@@ -18,6 +18,7 @@ BLUEPRINTS = [
     "volunteers",
     "cards",
     "exchanges",
+    "care",
 ]
 
 API_TITLE = "svcard-gateway API"

@@ -14,11 +14,9 @@ from gateway.api.blueprint import ApiBlueprint
 from gateway.api.pagination import page_list, page_query
 from gateway.api.problems import Problem, validation_problem
 from gateway.api.unit import db
-from gateway.domain.calendar import AT_RISK_DAYS
 from gateway.domain.lifecycle import CardState
 from gateway.models import Card, Order, Volunteer
-from gateway.models.cards import OrderStatus
-from gateway.services import calendar as calendar_svc
+from gateway.services import card_queries
 from gateway.services import cards as card_svc
 from gateway.services import volunteers as volunteer_svc
 from gateway.timeutil import beijing_today, utcnow
@@ -87,19 +85,13 @@ def get_card(card_pk: int) -> Any:
 @blp.response(200, CardPageSchema)
 def at_risk_cards(page: dict[str, Any]) -> Any:
     """Cards waiting at the branch within 30 days of their pickup deadline, soonest first."""
-    from datetime import timedelta
-
     today = beijing_today()
-    stmt = (
-        select(Card)
-        .options(*_LOAD)
-        .where(
-            Card.state == CardState.NOTIFIED,
-            Card.pickup_deadline >= today,
-            Card.pickup_deadline <= today + timedelta(days=AT_RISK_DAYS),
-        )
-    )
-    cards = [views.card_summary(c, today) for c in db().scalars(stmt)]
+    risky = card_queries.at_risk_cards(db(), today)
+    tokens = [r.card_id for r in risky if r.card_id]
+    by_token = {
+        c.card_id: c for c in db().scalars(select(Card).options(*_LOAD).where(Card.card_id.in_(tokens)))
+    }
+    cards = [views.card_summary(by_token[r.card_id], today) for r in risky if r.card_id in by_token]
     return page_list(cards, page, lambda c: [c["pickup_deadline"], c["id"]])
 
 
@@ -108,25 +100,26 @@ def at_risk_cards(page: dict[str, Any]) -> Any:
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, OverdueOrderPageSchema)
 def overdue_orders(args: dict[str, Any], page: dict[str, Any]) -> Any:
-    """Orders whose bank result is late (or, with due_within, due within N working days), soonest due first."""
+    """Orders whose PRODUCED or NOTIFIED result is late, soonest due first; with
+    ``due_within=N`` also those due within N working days (bank.md "Service levels")."""
     today = beijing_today()
-    horizon = today
+    awaited = [(o, True) for o in card_queries.overdue_orders(db(), today)]
     if args["due_within"]:
-        horizon = calendar_svc.working_calendar(db()).add_working_days(today, args["due_within"]).day
-    stmt = (
-        select(Order)
-        .options(selectinload(Order.volunteer))
-        .where(Order.status.in_(sorted(OrderStatus.OPEN)), Order.day0.is_not(None))
-    )
-    items = []
-    for o in db().scalars(stmt):
-        milestone, due = (
-            ("PRODUCED", o.produced_due) if o.produced_on is None else ("NOTIFIED", o.notified_due)
-        )
-        if due is None or (o.notified_on is not None) or due > horizon:
-            continue
-        items.append({"order": views.order(o), "milestone": milestone, "due": due, "late": due < today})
-    return page_list(items, page, lambda i: [i["due"], i["order"]["order_id"]])
+        awaited += [(o, False) for o in card_queries.due_soon_orders(db(), today, args["due_within"])]
+    ids = {a.order_id for a, _ in awaited}
+    stmt = select(Order).options(selectinload(Order.volunteer)).where(Order.order_id.in_(ids))
+    orders = {o.order_id: o for o in db().scalars(stmt)}
+    items = [
+        {
+            "order": views.order(orders[a.order_id]),
+            "milestone": a.result,
+            "due": a.due,
+            "late": late,
+            "card_state": a.state,
+        }
+        for a, late in awaited
+    ]
+    return page_list(items, page, lambda i: [i["due"], i["order"]["order_id"], i["milestone"]])
 
 
 @blp.route(

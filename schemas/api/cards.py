@@ -119,6 +119,7 @@ class OverdueOrderSchema(Schema):
     )
     due = fields.Date(required=True)
     late = fields.Boolean(required=True, metadata={"description": "false: due within the next working days"})
+    card_state = fields.String(required=True, metadata={"description": "the state of the order's card"})
 
 
 class CardListArgsSchema(Schema):

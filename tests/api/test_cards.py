@@ -69,11 +69,15 @@ def test_card_history_lists_and_watchlists(client, tokens, cards) -> None:
     risky = client.get("/api/cards/at-risk", headers=bearer(tokens["platform"])).get_json()["items"]
     assert [c["id"] for c in risky] == [cards["waiting"]]
     overdue = client.get("/api/cards/overdue-orders", headers=op).get_json()["items"]
-    assert [(o["milestone"], o["late"]) for o in overdue] == [("PRODUCED", True)]
-    assert (
-        overdue[0]["order"]["order_id"]
-        == client.get(f"/api/cards/{cards['late']}", headers=op).get_json()["order_id"]
-    )
+    # ACKed 60 days ago and not produced: both results are late (15th and 20th working day).
+    assert [(o["milestone"], o["late"], o["card_state"]) for o in overdue] == [
+        ("PRODUCED", True, "ORDERED"),
+        ("NOTIFIED", True, "ORDERED"),
+    ]
+    late_order = client.get(f"/api/cards/{cards['late']}", headers=op).get_json()["order_id"]
+    assert {o["order"]["order_id"] for o in overdue} == {late_order}
+    soon = client.get("/api/cards/overdue-orders?due_within=2", headers=op).get_json()["items"]
+    assert soon[:2] == overdue and all(not o["late"] for o in soon[2:])
 
 
 def test_loss_report_and_order_cancellation(client, tokens, platform, cards) -> None:

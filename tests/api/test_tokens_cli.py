@@ -3,12 +3,14 @@ hash, and stops working when revoked."""
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
 from tests.api.conftest import bearer
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_create_list_revoke(app, client) -> None:
     from gateway.cli import svcard
 
