@@ -155,7 +155,9 @@ class Reader:
         self._receiver = receiver
         self._branches = branches
         self._fast = fast
-        # CARDORDER packages check each record's photo (schemas.package).
+        # CARDORDER packages check each record's photo (schemas.package): called for
+        # every D line of the right shape with its typed record, or, for a record with
+        # errors, with ``{"order_id": <its text>}``; returns a reason or None.
         self.photo_check = photo_check
         self._blocks = self._decode_blocks()
         self._rest: list[tuple[int, list[str]]] = []
@@ -350,10 +352,8 @@ class Reader:
                 if money is not None and _INT_RE.fullmatch(raw[money]):
                     control += int(raw[money])
                 data, problems = validator.check_fields(raw)
-                if data is not None and photo_check is not None:
-                    problem = photo_check(data)
-                    if problem:
-                        problems = [("photo", problem)]
+                if photo_check is not None:
+                    problems = self._with_photo(photo_check, data, raw, problems)
                 if problems:
                     yield from self._bad(lineno, problems)
                 else:
@@ -368,6 +368,27 @@ class Reader:
             summary.count, summary.control_sum, summary.good_records = count, control, good
             self.summary = summary
         return None
+
+    def _with_photo(
+        self,
+        photo_check: Any,
+        data: dict[str, Any] | None,
+        raw: list[str],
+        problems: list[tuple[str, str]],
+    ) -> list[tuple[str, str]]:
+        """``problems`` plus the package's photo check, in field order. A record with
+        other errors is checked too (its photo is still one a record names)."""
+        if any(f == "photo" for f, _ in problems):
+            return problems
+        rt = self.record_type
+        assert rt is not None
+        problem = photo_check(data if data is not None else {"order_id": raw[0]})
+        if not problem:
+            return problems
+        order = rt.field_names
+        after = [p for p in problems if p[0] in order and order.index(p[0]) > order.index("photo")]
+        before = [p for p in problems if p not in after]
+        return [*before, ("photo", problem), *after]
 
     def _bad(self, lineno: int, problems: list[tuple[str, str]]) -> Iterator[RecordError]:
         summary = self._summary

@@ -133,3 +133,22 @@ def test_writer_refuses_a_record_without_usable_photo():
     assert [(r.index, r.field, r.reason) for r in result.refused] == [(0, "photo", "not a JPEG")]
     items, exc = _read(out.getvalue())
     assert exc is None and [i.data for i in items] == [records[1]]
+
+
+def test_record_with_another_error_keeps_its_photo_named_and_is_partial():
+    """A bad mobile is a record error; its photo is still one a record names (not E04),
+    and a bad record without its photo gets both errors."""
+    records = list(sample_records("CARDORDER", 3, seed=5, business_date=D))
+    data = _package(3)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        text = zf.read(TEXT).decode("gb18030")
+    text = text.replace(records[0]["mobile"], "12345", 1).replace(records[1]["mobile"], "23456", 1)
+    bad = _rebuild(data, replace={TEXT: text.encode("gb18030")}, drop={records[1]["photo"]})
+    items, exc = _read(bad)
+    assert exc is None
+    assert [str(i) for i in items if isinstance(i, RecordError)] == [
+        "line:2:mobile:not a mainland mobile number",
+        "line:3:mobile:not a mainland mobile number",
+        "line:3:photo:missing from package",
+    ]
+    assert [i.data for i in items if isinstance(i, Record)] == [records[2]]
