@@ -28,6 +28,7 @@ from gateway.services import cards as card_service
 from gateway.services.cards import EventSource
 from gateway.settings import BUSINESS_TZ
 from keys.pii import lookup_hash
+from schemas import rules
 
 FIRST_OFFICIAL_NO = 1_000_000_001
 
@@ -337,6 +338,22 @@ def set_photo(session: Session, number: str, photo: bytes, *, actor: str) -> Vol
     if reason:
         raise NotEligible([Problem("photo", "PHOTO", reason)], "invalid photo")
     v.photo = photo
+    session.flush()
+    return v
+
+
+def set_guardian(session: Session, number: str, *, name: str, mobile: str, actor: str) -> Volunteer:
+    """Record the guardian (needed under 14). ``NOT_ELIGIBLE`` for a bad name or mobile."""
+    v = get_volunteer(session, number)
+    _require_active(v)
+    problems = []
+    if not name or len(name) > elig.LENGTHS["guardian_name"]:
+        problems.append(Problem("guardian_name", "FIELD_LENGTH", "must be 1 to 30 characters"))
+    if not rules.is_mobile(mobile):
+        problems.append(Problem("guardian_mobile", "MOBILE", "not a mainland mobile number"))
+    if problems:
+        raise NotEligible(problems, "invalid guardian")
+    v.guardian_name, v.guardian_mobile = name, mobile
     session.flush()
     return v
 

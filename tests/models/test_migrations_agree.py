@@ -35,3 +35,19 @@ def test_foundation_tables_exist_and_branches_are_seeded(runtime, session) -> No
     } <= tables
     codes = session.scalars(select(Branch.code).order_by(Branch.code)).all()
     assert codes[0] == "44001" and len(codes) == 10
+
+
+def test_migration_branches_match_the_shipped_branches_csv() -> None:
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "gateway"
+    spec = importlib.util.spec_from_file_location(
+        "m0001", root / "migrations" / "versions" / "0001_foundation.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with (root / "data" / "branches.csv").open(encoding="utf-8") as fh:
+        shipped = [(r["branch_code"], r["name"], r["district"]) for r in csv.DictReader(fh)]
+    assert module.BRANCHES == shipped

@@ -144,3 +144,17 @@ def test_unknown_volunteer_is_a_coded_not_found(db) -> None:
     with pytest.raises(vs.NotFound) as info:
         vs.get_volunteer(db, "9999999999")
     assert info.value.code == "VOLUNTEER_NOT_FOUND" and info.value.http_status == 404
+
+
+def test_guardian_recorded_for_a_volunteer_under_14(db) -> None:
+    v = vs.create_application(db, application(born=date(2014, 6, 1)), actor="t", now=NOW)
+    vs.record_training(db, v.provisional_no, course="basic", minutes=120, actor="t")
+    vs.check_in(db, v.provisional_no, at=datetime(2026, 11, 1, 1, tzinfo=UTC), actor="t")
+    vs.check_out(db, v.provisional_no, at=datetime(2026, 11, 1, 11, tzinfo=UTC), actor="t")
+    with pytest.raises(NotEligible) as info:
+        vs.approve(db, v.provisional_no, actor="t", now=NOW)
+    assert [p.rule for p in info.value.problems] == ["GUARDIAN"]
+    with pytest.raises(NotEligible):
+        vs.set_guardian(db, v.provisional_no, name="王芳", mobile="1234", actor="t")
+    vs.set_guardian(db, v.provisional_no, name="王芳", mobile="13700000000", actor="t")
+    assert vs.approve(db, v.provisional_no, actor="t", now=NOW).status == "OFFICIAL"
