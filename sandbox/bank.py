@@ -126,6 +126,7 @@ class BankOffice(Office):
     ) -> None:
         super().__init__(folder, me, sva, seed=seed)
         self.rates = rates or BankRates()
+        self._add_missing_columns("swipes", {"dup": "INTEGER DEFAULT 0"})
 
     def rng(self, *what: object) -> random.Random:
         return random.Random("/".join(str(w) for w in (self.seed, *what)))

@@ -66,7 +66,15 @@ class Office:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(_SCHEMA + self.schema)
+        self._add_missing_columns("sent", {"generation": "INTEGER NOT NULL DEFAULT 0"})
         self.db.commit()
+
+    def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        """A sandbox folder made by an older version keeps working (columns added since)."""
+        have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         self.db.close()
