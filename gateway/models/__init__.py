@@ -5,6 +5,7 @@ from gateway.models.api import ApiToken, AuditEntry, IdempotencyRecord
 from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
+from gateway.models.donations import DonationDay, DonationPeriod, DonationReceipt, Swipe, SwipeDuplicate
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.models.health import HealthRequest
 from gateway.models.insurance import ClaimSweep, InsuranceClaim
@@ -12,6 +13,11 @@ from gateway.models.transit import TransitRequest
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
 __all__ = [
+    "DonationDay",
+    "DonationPeriod",
+    "DonationReceipt",
+    "Swipe",
+    "SwipeDuplicate",
     "Alert",
     "ExchangeFile",
     "FileApplication",
