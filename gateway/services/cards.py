@@ -339,6 +339,40 @@ def place_first_orders(
     return orders
 
 
+def mark_sent(session: Session, orders: list[Order], *, file_name: str, at: datetime) -> None:
+    """The bank adapter uploaded ``orders`` in ``file_name`` (awaiting the bank's ACK)."""
+    for order in orders:
+        if order.status not in (OrderStatus.PENDING, OrderStatus.SENT):
+            raise Conflict("ORDER_NOT_PENDING", f"order {order.order_id} is {order.status}", "order_id")
+        order.status, order.sent_file = OrderStatus.SENT, file_name[:80]
+        if order.sent_at is None:
+            order.sent_at = at
+    session.flush()
+
+
+def mark_record_error(session: Session, order: Order, *, error: str) -> None:
+    """The bank's PARTIAL ACK listed the order as a record error (``line:n:field:reason``):
+    closed as rejected for now, no service level, no CANCEL_ORDER needed; the card stays
+    ORDERED so that an operator can correct the data and ``requeue_order`` it (same
+    order_id, next SEQ) or cancel it (withdrawn)."""
+    order.status, order.record_error = OrderStatus.RECORD_ERROR, error[:200]
+    _close_requests(session, order=order, status=RequestStatus.WITHDRAWN, outcome="order was a record error",
+                    at=utcnow(), request_type=RequestType.CANCEL_ORDER)  # fmt: skip
+    session.flush()
+
+
+def requeue_order(session: Session, order: Order, *, actor: str) -> None:
+    """After an operator corrected the volunteer's data: send the order again (same id)."""
+    if (
+        order.status != OrderStatus.RECORD_ERROR
+        or order.card is None
+        or order.card.state != CardState.ORDERED
+    ):
+        raise Conflict("ORDER_NOT_REQUEUABLE", "only an order refused as a record error can be sent again")
+    order.status = OrderStatus.PENDING
+    session.flush()
+
+
 def open_renewal(session: Session, card: Card) -> Order | None:
     """The card's open RENEW order (its card not dead), if any."""
     return session.scalar(

@@ -249,3 +249,15 @@ def test_a_second_new_order_is_refused_while_a_card_lives(db) -> None:
         vs.order_new_card(db, v.volunteer_no, actor="op")
     assert info.value.code == "HAS_LIVE_CARD"
     assert db.scalar(select(Order.id).where(Order.volunteer_id == v.id).offset(1)) is None
+
+
+def test_order_on_the_wire_sent_record_error_requeued(db) -> None:
+    order = first_card(official(db)).order
+    cs.mark_sent(db, [order], file_name="CARDORDER_SVA_20261128_001.zip.p7m", at=NOW)
+    assert order.status == OrderStatus.SENT and order.sent_at == NOW
+    cs.mark_record_error(db, order, error="line:2:mobile:not a mainland mobile")
+    assert order.status == OrderStatus.RECORD_ERROR and order.card.state == S.ORDERED and order.day0 is None
+    cs.requeue_order(db, order, actor="op")
+    assert order.status == OrderStatus.PENDING
+    with pytest.raises(Conflict):
+        cs.requeue_order(db, order, actor="op")
