@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.models.base import Base
@@ -35,7 +35,18 @@ class HealthStatus:
 
 class HealthRequest(Base):
     __tablename__ = "health_requests"
-    __table_args__ = (Index("ix_health_requests_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_health_requests_status_next", "status", "next_attempt_at"),
+        # At most one open request per volunteer (SZHC holds one health card per person):
+        # two workers planning at once cannot both queue one.
+        Index(
+            "uq_health_requests_one_open",
+            "volunteer_id",
+            unique=True,
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(32), unique=True)  # 1-32 of A-Za-z0-9-

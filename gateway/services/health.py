@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from adapters.health.client import EnrollResult, HealthCardPartner, HealthCardStatus, SuspendResult
@@ -70,6 +70,7 @@ BACKOFF_CAP = 3600.0
 #: A claimed request is not picked up by another worker for this long (a crashed
 #: worker's claim expires and the request is sent again, with the same id).
 CLAIM_LEASE = timedelta(minutes=10)
+PLAN_LOCK_KEY = 0x53_5A_48_43  # "SZHC": PostgreSQL advisory lock serialising plan_requests
 
 
 # --------------------------------------------------------------------- planning
@@ -236,6 +237,10 @@ def plan_volunteer(session: Session, v: Volunteer, *, actor: str = "system") -> 
 def plan_requests(session: Session, *, actor: str = "system") -> list[HealthRequest]:
     """Create the requests due now for every volunteer with a HEALTH function ON_DUE or
     OFF_DUE; idempotent (a second call creates nothing). Returns the new requests."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Workers plan one at a time (the unique index would refuse a second open request
+        # anyway; the lock spares the losing worker its rollback). Released at commit.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
     volunteer_ids = session.scalars(
         select(Card.volunteer_id)
         .join(CardFunction, CardFunction.card_pk == Card.id)
@@ -455,6 +460,9 @@ def _deliver(
                     req.next_attempt_at = None
                     if left.pk == call.pk:
                         req.last_error = f"{exc.code}: {exc}"[:300]
+                    else:  # claimed but never sent: not an attempt
+                        req.attempts -= 1
+                        req.first_sent_at = req.first_sent_at if req.attempts else None
                 raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
             report.sent.append(Sent(call.request_id, call.action, call.card_id, "STOPPED", str(exc)))
             report.stopped = f"security fault: {exc}"
@@ -544,6 +552,13 @@ def retry(session: Session, request_id: str, *, actor: str, note: str) -> Health
         raise Conflict(
             "NOT_FAILED", "only a FAILED, CLIENT_FAULT or ERROR request can be raised again", "request_id"
         )
+    open_one = session.scalar(
+        select(HealthRequest.request_id).where(
+            HealthRequest.volunteer_id == req.volunteer_id, HealthRequest.status == S.PENDING
+        )
+    )
+    if open_one is not None:
+        raise Conflict("OPEN_REQUEST", f"request {open_one} of this volunteer is still open", "request_id")
     stamp = f"raised again by {actor}: {note}"
     if req.status == S.ERROR:
         req.status, req.closed_at, req.next_attempt_at = S.PENDING, None, None

@@ -48,6 +48,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("request_id", name=op.f("uq_health_requests_request_id")),
     )
     op.create_index("ix_health_requests_status_next", "health_requests", ["status", "next_attempt_at"])
+    op.create_index(
+        "uq_health_requests_one_open",
+        "health_requests",
+        ["volunteer_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'PENDING'"),
+        postgresql_where=sa.text("status = 'PENDING'"),
+    )
     op.create_index(op.f("ix_health_requests_card_pk"), "health_requests", ["card_pk"])
     op.create_index(op.f("ix_health_requests_volunteer_id"), "health_requests", ["volunteer_id"])
 
