@@ -98,10 +98,13 @@ _LOADERS: list[Callable[[], None]] = []
 
 def channel(partner: str) -> Channel:
     """The partner's channel, with every registered builder and handler loaded."""
+    from gateway.settings import SFTP_PARTNERS
+
     _load_all()
-    if partner not in CHANNELS:
-        raise KeyError(f"{partner}: no file channel (SFTP partners are BOCSZ, SZT, SZVF)")
-    return CHANNELS[partner]
+    if partner not in SFTP_PARTNERS:
+        raise KeyError(f"{partner}: no file channel (SFTP partners are {', '.join(SFTP_PARTNERS)})")
+    # A partner with nothing registered still has a channel: its ACKs are the engine's own.
+    return CHANNELS.setdefault(partner, Channel(partner))
 
 
 def register(partner: str, *, outbound=(), inbound=(), inbound_order: tuple[str, ...] = ()) -> Channel:

@@ -1,0 +1,487 @@
+"""The demo: a month of the programme, end to end, on embedded defaults.
+
+Everything goes through the production code paths: the gateway's jobs and adapters talk
+SFTP and SOAP to the sandbox partners (real servers on loopback ports), files are sealed
+with real keys both ways, inbound files are applied by the exchange engine. What is
+simulated is only time: the gateway's clock (``gateway.timeutil.travel_to``) and the
+partners' business dates move day by day, in the order of the specs' schedule:
+
+    00:30 the platform: applications, approvals, service sessions, opt-ins, a loss, a
+          deregistration
+    01:00 CARDORDER (working days) and CARDREQ to the bank
+    02:00 TRANSITREQ to Shenzhen Tong
+    03:00 the insured roster to the insurer; on the 3rd, DONATIONEXP to the fund
+    05:00 the bank and the fund close the previous day (CARDRESULT, CARDSTATUS, SWIPE, ...)
+    06:15 fetch and apply the bank's files, ACK them
+    06:30 Shenzhen Tong answers the 02:00 requests;   07:15 fetch TRANSITACK
+    07:30 daily sweeps;   08:00/09:00 the missing-file watch
+    09:00 health-card queue, claim sweep;   10:00 fetch the fund's files
+
+The demo keeps its state in its own folder (``var/demo``), rebuilt on each run, so it
+never touches a real database.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from gateway import context, migrate
+from gateway import settings as settings_mod
+from gateway.db import transaction
+from gateway.settings import BUSINESS_TZ, SFTP_PARTNERS
+from gateway.timeutil import reset_clock, travel_to
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoOptions:
+    volunteers: int = 300
+    seed: int = 20261128
+    start: date | None = None  # default: the 10th of last month (Beijing)
+    days: int = 31
+    demo_dir: Path = Path("var/demo")
+    identity_cache: Path | None = Path("var/cache/sandbox-identities")
+    quiet: bool = False
+
+
+def default_start(today: date) -> date:
+    """The 10th of last month: the month's 3rd (DONATIONEXP) and the fund's booking day
+    (the 8th) both fall inside the simulated month."""
+    first = today.replace(day=1)
+    prev = (first - timedelta(days=1)).replace(day=10)
+    return prev
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BUSINESS_TZ).astimezone(UTC)
+
+
+class Demo:
+    """One run of the demo. ``run()`` prints progress and returns the summary lines."""
+
+    def __init__(self, options: DemoOptions, echo: Echo = print) -> None:
+        self.o = options
+        self.echo = echo
+        self.rng = random.Random(options.seed)
+        self.world = None
+        self.rt: context.Runtime | None = None
+        self.started = time.monotonic()
+        self.moved: Counter[str] = Counter()
+        self.events: list[str] = []
+
+    # ------------------------------------------------------------------ setting up
+
+    def _logging(self, root: Path) -> None:
+        """The demo's console shows progress; the gateway's full log goes to a file."""
+        import logging
+
+        from gateway.logs import PiiMaskFilter
+
+        handler = logging.FileHandler(root / "demo.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(PiiMaskFilter())
+        top = logging.getLogger()
+        for h in list(top.handlers):
+            top.removeHandler(h)
+        top.addHandler(handler)
+        top.setLevel(logging.INFO)
+
+    def setup(self) -> None:
+        from gateway.services import calendar as cal_service
+        from gateway.services import sample
+        from gateway.services.volunteer_import import import_csv
+        from keys.keystore import Keystore
+
+        root = self.o.demo_dir.resolve()
+        if root.exists():
+            if not (root / ".svcard-demo").exists():
+                raise SystemExit(f"{root} exists and is not a demo folder: refusing to delete it")
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        (root / ".svcard-demo").write_text("made by svcard demo; deleted by the next run\n")
+        self._logging(root)
+        base = settings_mod.load(var_dir=root)
+        rt = context.build(
+            replace(
+                base,
+                database_url=f"sqlite:///{root / 'svcard.db'}",
+                keys_dir=root / "keys",
+                spool_dir=root / "spool",
+                redis_url=None,
+            )
+        )
+        context.install(rt)
+        migrate.upgrade(rt.engine)
+        ks = Keystore(rt.settings.keys_dir, rt.settings.key_passphrase)
+        ks.init()
+        self.say(f"gateway: database and keys in {root}")
+        with transaction(rt.sessions) as session:
+            cal_service.seed_from_holidays(session)
+        csv_path = sample.generate(root / "import", self.o.volunteers, seed=self.o.seed, bad_rows=3)
+        travel_to(at(self.start, 0, 10))
+        with transaction(rt.sessions) as session:
+            report = import_csv(session, csv_path, actor="demo")
+        self.say(
+            f"platform: {self.o.volunteers} volunteers imported ({len(report.errors)} rows refused "
+            f"with line and column), NEW card orders pending"
+        )
+        for err in report.errors[:3]:
+            self.say(f"  refused {err}")
+        self.world = self._start_world(ks, root)
+        # Point the gateway at the sandbox partners: their URLs and credentials are settings.
+        env = self.world.gateway_env()
+        s = rt.settings
+        s = replace(
+            s,
+            partner_urls={
+                **s.partner_urls,
+                **{p: env[f"SVCARD_PARTNER_{p}_URL"] for p in settings_mod.PARTNER_IDS},
+            },
+            partner_usernames={p: env[f"SVCARD_PARTNER_{p}_USERNAME"] for p in settings_mod.SOAP_PARTNERS},
+            partner_passwords={p: env[f"SVCARD_PARTNER_{p}_PASSWORD"] for p in settings_mod.SOAP_PARTNERS},
+            retry_base_delay=0.2,
+        )
+        rt.engine.dispose()
+        self.rt = context.build(s)
+        context.install(self.rt)
+
+    def _start_world(self, ks, root: Path):
+        from sandbox.world import World
+
+        world = World.create(
+            root / "sandbox",
+            sva_sign_cert_pem=ks.export_cert("sign"),
+            sva_decrypt_cert_pem=ks.export_cert("decrypt"),
+            sva_ssh_public_line=ks.ssh_public_line(),
+            seed=self.o.seed,
+            identity_cache=self.o.identity_cache,
+        )
+        world.start()
+        for e in world.endpoints():
+            ks.trust(e.partner, e.cert_path.read_bytes())
+            if e.known_hosts_path is not None:
+                ks.trust_host(e.partner, e.known_hosts_path.read_text())
+        ports = sorted({e.url.rsplit(":", 1)[-1].split("/")[0] for e in world.endpoints()})
+        self.say(
+            f"sandbox: 5 partners on 127.0.0.1 (ports {', '.join(ports)}); their certificates and "
+            f"host keys pinned in our keystore"
+        )
+        return world
+
+    def say(self, line: str) -> None:
+        if not self.o.quiet:
+            self.echo(line)
+
+    @property
+    def start(self) -> date:
+        return self.o.start or default_start(datetime.now(BUSINESS_TZ).date())
+
+    # ------------------------------------------------------------------ the month
+
+    def run(self) -> list[str]:
+        self.setup()
+        try:
+            for n in range(self.o.days):
+                self.day(self.start + timedelta(days=n))
+            return self.summary()
+        finally:
+            self.world.close()
+            reset_clock()
+
+    def day(self, d: date) -> None:
+        from jobs import exchange as ex
+        from jobs import sweeps
+
+        before = dict(self.moved)
+        travel_to(at(d, 0, 30))
+        self.platform(d)
+        travel_to(at(d, 1))
+        self._sent(ex.send_scheduled("BOCSZ", d.isoformat()))
+        travel_to(at(d, 2))
+        self._sent(ex.send_scheduled("SZT", d.isoformat()))
+        travel_to(at(d, 3))
+        self.roster(d)
+        if d.day == 3:
+            self.donation_expectations(d)
+        travel_to(at(d, 5))
+        self.world.bank.run_day(d - timedelta(days=1))
+        self.world.fund.run_day(d - timedelta(days=1))
+        travel_to(at(d, 6, 15))
+        self._cycle(ex.fetch_and_process("BOCSZ", d.isoformat()))
+        travel_to(at(d, 6, 30))
+        self.world.transit.run_day(d)
+        travel_to(at(d, 7, 15))
+        self._cycle(ex.fetch_and_process("SZT", d.isoformat()))
+        travel_to(at(d, 7, 30))
+        sweeps.daily(d.isoformat())
+        travel_to(at(d, 8))
+        ex.check_expected("BOCSZ", d.isoformat())
+        travel_to(at(d, 9))
+        ex.check_expected("SZT", d.isoformat())
+        self.health_and_claims(d)
+        travel_to(at(d, 10))
+        self._cycle(ex.fetch_and_process("SZVF", d.isoformat()))
+        self.progress(d, before)
+
+    def _sent(self, names: list[str]) -> None:
+        for n in names:
+            self.moved[f"sent {n.split('_')[0]}"] += 1
+
+    def _cycle(self, report) -> None:
+        for name in report.fetched:
+            self.moved[f"received {name.split('_')[0]}"] += 1
+        for _name, status in report.processed:
+            self.moved[f"applied {status}"] += 1
+        self.moved["duplicates"] += len(report.duplicates)
+        self.moved["acks sent"] += len(report.acks)
+
+    def progress(self, d: date, before: dict[str, int]) -> None:
+        from gateway.models import Card
+
+        with transaction(self.rt.sessions) as session:
+            states = dict(
+                session.execute(select(Card.state, func.count()).group_by(Card.state)).tuples().all()
+            )
+        moved = {k: v - before.get(k, 0) for k, v in self.moved.items() if v - before.get(k, 0)}
+        files = ", ".join(f"{k} {v}" for k, v in sorted(moved.items()) if k.startswith(("sent", "received")))
+        cards = " ".join(f"{k.lower()}:{v}" for k, v in sorted(states.items()))
+        self.say(f"{d:%Y-%m-%d} {d:%a}  {files or 'no files'} | cards {cards}")
+        for e in self.events:
+            self.say(f"           {e}")
+        self.events.clear()
+
+    # ------------------------------------------------------------------ the platform
+
+    def platform(self, d: date) -> None:
+        """What volunteers and the platform do on day ``d`` (through the same services the
+        HTTP API uses)."""
+        from gateway.domain.errors import DomainError
+        from gateway.models import Card, Volunteer
+        from gateway.services import volunteers as vs
+
+        n = (d - self.start).days
+        with transaction(self.rt.sessions) as session:
+            official = session.scalars(
+                select(Volunteer.volunteer_no)
+                .where(Volunteer.volunteer_no.is_not(None), Volunteer.deregistered_at.is_(None))
+                .order_by(Volunteer.id)
+            ).all()
+            # service sessions: they prove insurance cover later
+            for no in self.rng.sample(official, k=min(len(official), 6)):
+                try:
+                    vs.check_in(session, no, at=at(d, 9), activity="community service", actor="platform")
+                    vs.check_out(session, no, at=at(d, 12), actor="platform")
+                except DomainError as exc:  # a refused step is shown; the day goes on
+                    self.events.append(f"platform: session for {no} refused: {exc}")
+            in_use = session.execute(
+                select(Volunteer.volunteer_no, Card.card_id)
+                .join(Card, Card.volunteer_id == Volunteer.id)
+                .where(Card.state == "IN_USE", Volunteer.deregistered_at.is_(None))
+                .order_by(Card.id)
+            ).all()
+            if n % 7 == 4 and in_use:
+                no, card_id = in_use[self.rng.randrange(len(in_use))]
+                vs.report_loss(
+                    session,
+                    no,
+                    at=at(d, 0, 30),
+                    actor="platform",
+                    card_id=card_id,
+                    reason="lost on the metro",
+                )
+                self.events.append(f"platform: {no} reports card lost (LOSS_REPORT queued for the bank)")
+            if n % 5 == 2 and in_use:
+                no, _ = in_use[self.rng.randrange(len(in_use))]
+                v = vs.get_volunteer(session, no)
+                vs.set_opt_ins(session, no, transit=not v.opt_transit, actor="platform")
+                self.events.append(
+                    f"platform: {no} opts {'in to' if not v.opt_transit else 'out of'} transit"
+                )
+            if n == 12 and official:
+                no = official[-1]
+                vs.deregister(session, no, at=at(d, 0, 30), actor="platform", reason="moved away")
+                self.events.append(
+                    f"platform: {no} deregisters (health card, insurance and donation credit end)"
+                )
+
+    # ------------------------------------------------------------------ SOAP partners
+
+    def roster(self, d: date) -> None:
+        from gateway.services import insurance
+
+        report = insurance.send_roster(d)
+        self.moved["sent INSROSTER"] += 1
+        if report.status != "accepted":
+            self.events.append(
+                f"insurer: roster {report.name} answered {report.status} {report.ack_code or ''}"
+            )
+
+    def health_and_claims(self, d: date) -> None:
+        from gateway.services import health, insurance
+
+        with transaction(self.rt.sessions) as session:
+            health.plan_requests(session, actor="demo")
+        result = health.sync()
+        self.moved["health calls"] += len(getattr(result, "sent", []) or [])
+        if d.day in (1, 15):
+            self.claims()
+        insurance.sweep_claims(today=d)
+
+    def claims(self) -> None:
+        """Volunteers file accident claims with the insurer (the sandbox builds them from
+        the sessions we recorded, some breaking the cover rules on purpose)."""
+        from gateway.models import ServiceSession, Volunteer
+        from sandbox.insurer_claims import seed_claims
+
+        with transaction(self.rt.sessions) as session:
+            rows = session.execute(
+                select(Volunteer.volunteer_no, ServiceSession.check_in, ServiceSession.check_out)
+                .join(ServiceSession, ServiceSession.volunteer_id == Volunteer.id)
+                .where(Volunteer.volunteer_no.is_not(None), ServiceSession.check_out.is_not(None))
+            ).all()
+        sessions: dict[str, list] = {}
+        for no, cin, cout in rows:
+            sessions.setdefault(no, []).append((cin, cout))
+        chosen = dict(sorted(sessions.items())[:12])
+        if chosen and self.world.soap is not None:
+            new = seed_claims(self.o.seed, chosen)
+            self.world.soap.insurer.add_claims(new)
+            self.events.append(f"insurer: {len(new)} claims filed by {len(chosen)} volunteers")
+
+    def donation_expectations(self, d: date) -> None:
+        from jobs import exchange as ex
+
+        sent = ex.send_scheduled("SZVF", d.isoformat())
+        if sent:
+            self._sent(sent)
+            return
+        try:
+            from gateway.services import fund_exchange
+        except ImportError:
+            return
+        early = getattr(fund_exchange, "send_early", None)
+        if early is not None:
+            period = (d.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
+            name = early(
+                period,
+                actor="demo-operator",
+                reason="go-live month: SWIPE files exist only from the start of the service",
+            )
+            if name:
+                self._sent([name])
+                self.events.append(
+                    f"operator: DONATIONEXP {period} sent early (recorded reason: go-live month)"
+                )
+
+    # ------------------------------------------------------------------ the summary
+
+    def summary(self) -> list[str]:
+        from gateway.models import Alert, ExchangeFile, HeldEvent
+        from gateway.services import card_queries
+
+        last = self.start + timedelta(days=self.o.days - 1)
+        out = [
+            "",
+            f"== summary: {self.start:%Y-%m-%d} to {last:%Y-%m-%d}, "
+            f"{time.monotonic() - self.started:.0f} s ==",
+        ]
+        with transaction(self.rt.sessions) as session:
+            p = card_queries.pipeline(session)
+            out.append("card pipeline: " + ", ".join(f"{k.lower()} {v}" for k, v in p.cards.items() if v))
+            out.append("orders: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(p.orders.items())))
+            late = card_queries.overdue_orders(session, last)
+            soon = card_queries.due_soon_orders(session, last)
+            risk = card_queries.at_risk_cards(session, last)
+            out.append(
+                f"overdue orders: {len(late)}; due within two working days: {len(soon)}; "
+                f"cards at risk of cut-and-close: {len(risk)}"
+            )
+            held = session.scalar(
+                select(func.count()).select_from(HeldEvent).where(HeldEvent.status == "HELD")
+            )
+            out.append(f"bank events held for an operator: {held}")
+            out.append("files exchanged:")
+            rows = session.execute(
+                select(
+                    ExchangeFile.partner,
+                    ExchangeFile.direction,
+                    ExchangeFile.file_type,
+                    ExchangeFile.status,
+                    func.count(),
+                ).group_by(
+                    ExchangeFile.partner, ExchangeFile.direction, ExchangeFile.file_type, ExchangeFile.status
+                )
+            ).all()
+            by_partner: dict[str, list[str]] = {}
+            for partner, direction, ftype, status, n in rows:
+                arrow = "->" if direction == "out" else "<-"
+                by_partner.setdefault(partner, []).append(f"{arrow} {ftype} {status} {n}")
+            for partner in sorted(by_partner):
+                out.append(f"  {partner:<6} " + "; ".join(sorted(by_partner[partner])))
+            errors = (
+                session.execute(
+                    select(ExchangeFile.name).where(ExchangeFile.status.in_(("partial", "rejected")))
+                )
+                .scalars()
+                .all()
+            )
+            out.append(
+                f"files with record errors or refused: {len(errors)}"
+                + (f" (e.g. {errors[0]})" if errors else "")
+            )
+            alerts = session.execute(
+                select(Alert.kind, func.count()).where(Alert.resolved_at.is_(None)).group_by(Alert.kind)
+            ).all()
+            out.append("open alerts: " + (", ".join(f"{k} {n}" for k, n in alerts) or "none"))
+        out += self._partners_summary(last)
+        return out
+
+    def _partners_summary(self, last: date) -> list[str]:
+        out = []
+        try:
+            from gateway.services import insurance
+
+            with transaction(self.rt.sessions) as session:
+                flagged = insurance.flagged_claims(session)
+                total = insurance.stored_claim_count(session)
+            out.append(f"insurance: {total} claims looked up, {len(flagged)} flagged against the cover")
+            for c in flagged[:4]:
+                out.append(f"  {insurance.format_claim(c)}")
+        except Exception as exc:  # noqa: BLE001 - the summary reports what it could not read
+            out.append(f"insurance: summary unavailable ({exc})")
+        try:
+            from gateway.services import health
+
+            with transaction(self.rt.sessions) as session:
+                pend = health.pending(session)
+            out.append(f"health cards: {len(pend)} requests pending")
+        except Exception as exc:  # noqa: BLE001
+            out.append(f"health cards: summary unavailable ({exc})")
+        try:
+            from gateway.services import reconciliation
+
+            period = (last.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
+            with transaction(self.rt.sessions) as session:
+                rep = reconciliation.report(session, period)
+            out.append(f"donations {period}: " + rep.one_line())
+        except Exception as exc:  # noqa: BLE001
+            out.append(f"donations: summary unavailable ({exc})")
+        out.append(
+            f"to look around: SVCARD_VAR_DIR={self.o.demo_dir} svcard exchange files | cards pipeline | "
+            "exchange alerts"
+        )
+        return out
+
+
+def sftp_partners() -> tuple[str, ...]:
+    return SFTP_PARTNERS
