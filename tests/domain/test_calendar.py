@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.domain import calendar as c
 from gateway.domain.errors import Invalid
@@ -99,3 +101,17 @@ def test_calendar_file_parses_and_reports_every_problem_by_line_and_column() -> 
 def test_calendar_file_round_trip(cal2026) -> None:
     rows = c.holidays_schedule(2026)
     assert c.parse_calendar_csv(c.format_calendar_csv(rows), 2026) == rows
+
+
+@given(
+    start=st.dates(min_value=date(2025, 6, 1), max_value=date(2027, 6, 30)),
+    n=st.integers(min_value=1, max_value=25),
+)
+@settings(max_examples=200, deadline=None)
+def test_nth_working_day_is_working_and_has_n_working_days_before_it(start, n) -> None:
+    cal = c.WorkingCalendar({y: {r.day: r.working for r in c.holidays_schedule(y)} for y in (2025, 2026)})
+    due = cal.add_working_days(start, n)
+    days = [start + timedelta(days=i) for i in range(1, (due.day - start).days + 1)]
+    assert cal.is_working(due.day)
+    assert sum(cal.is_working(d) for d in days) == n
+    assert due.provisional == any(d.year == 2027 for d in days)
