@@ -82,6 +82,7 @@ class BankRates:
     wrong_figure_rate: float = 0.001  # bank's donation_fen wrong
     duplicate_txn_rate: float = 0.001  # a txn_id sent again
     orphan_reversal_rate: float = 0.001  # a reversal of a purchase that never was
+    result_resend_rate: float = 0.0  # days whose CARDRESULT is sent twice (bank.md allows resent results)
 
 
 _SCHEMA = """
@@ -468,6 +469,8 @@ class BankOffice(Office):
             for r in rows
         ]  # fmt: skip
         name = self.send("CARDRESULT", day, records, created)
+        if records and self.rng("resend", day).random() < self.rates.result_resend_rate:
+            self.send("CARDRESULT", day, records, created + timedelta(minutes=5))  # identical results
         self.db.executemany("UPDATE results SET sent_in = ? WHERE id = ?", [(name, r[0]) for r in rows])
 
     def _send_events(self, day: date, created: datetime) -> None:

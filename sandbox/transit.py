@@ -6,7 +6,8 @@ request exactly once, in the TRANSITACK written every day (empty when nothing wa
 enabled), ``FAILED``/``T02`` when the card is already in that state, ``T01`` for a card
 SZT does not know, ``T03`` (card blocked) at ``TransitRates.blocked_rate``. A request that
 was a record error in our ACK gets no answer; a ``request_id`` seen before is not answered
-twice.
+twice. At ``resend_rate`` a day's answer file is sent again, unchanged but for its SEQ
+(the spec allows it: a resent answer changes nothing).
 
 Which cards SZT knows: ``knows_card`` (the world wires the sandbox bank's ``card_known``,
 so SZT knows the cards the bank made); without it, every well-formed card id.
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS transit_cards (card_id TEXT PRIMARY KEY, enabled INTE
 @dataclass(frozen=True)
 class TransitRates:
     blocked_rate: float = 0.01  # requests answered FAILED/T03
+    resend_rate: float = 0.0  # days whose answer file is sent twice (transit.md: "may resend an answer file")
 
 
 class TransitOffice(Office):
@@ -106,6 +108,8 @@ class TransitOffice(Office):
             for r in rows
         ]
         name = self.send("TRANSITACK", day, records, at(day + timedelta(days=1), 6, 45))
+        if records and random.Random(f"{self.seed}/resend/{day}").random() < self.rates.resend_rate:
+            self.send("TRANSITACK", day, records, at(day + timedelta(days=1), 6, 50))
         self.db.executemany(
             "UPDATE requests SET sent_in = ? WHERE request_id = ?", [(name, r[0]) for r in rows]
         )

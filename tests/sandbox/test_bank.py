@@ -181,6 +181,10 @@ def test_refused_files_are_acknowledged_with_their_code_and_nothing_applied(tmp_
         "CARDREQ_SVA_20261130_006.txt.p7m",
         (world.root / "BOCSZ/inbox" / (good_name + ".p7m")).read_bytes(),
     )
+    bad_bytes_name, text = raw_lines_file(
+        "CARDREQ", "BOCSZ", D0, ["D|Q1|LOSS_REPORT|K7Q2M9X4B1C8D3E5||2019000001|20261129120000|lost"], seq=7
+    )
+    put(world, "BOCSZ", bad_bytes_name, text.replace(b"lost", b"lo\xff"))  # E03: not GB18030
     _run(world, D0, D0 + timedelta(days=5))
 
     got = {n: (a["status"], a["error_code"]) for n, a in acks(world, "BOCSZ").items()}
@@ -191,10 +195,11 @@ def test_refused_files_are_acknowledged_with_their_code_and_nothing_applied(tmp_
         wrong_name + ".p7m": ("REJECTED", "E05"),
         good_name + ".p7m": ("ACCEPTED", None),
         "CARDREQ_SVA_20261130_006.txt.p7m": ("REJECTED", "E06"),
+        bad_bytes_name + ".p7m": ("REJECTED", "E03"),
     }
     assert records(world, "BOCSZ", "CARDRESULT") == []  # the order was never received
     world.run_day(D0 + timedelta(days=6))
-    assert len(acks(world, "BOCSZ")) == 6  # each file acknowledged once
+    assert len(acks(world, "BOCSZ")) == 7  # each file acknowledged once
 
 
 def test_not_collected_cards_are_reminded_and_cut_after_six_months_and_cards_expire(tmp_path):

@@ -76,3 +76,12 @@ def test_a_record_error_is_acknowledged_and_never_answered(tmp_path):
     assert [(r["request_id"], r["reason_code"]) for r in records(world, "SZT", "TRANSITACK")] == [
         ("TR1", "T03")
     ]
+
+
+def test_an_answer_file_may_be_sent_twice_with_the_same_answers(tmp_path):
+    world = make_world(tmp_path, transit=TransitRates(blocked_rate=0.0, resend_rate=1.0))
+    world.transit.knows_card = None
+    put(world, "SZT", *plain_file("TRANSITREQ", "SZT", D, [_req("TR9", "ENABLE", "K7Q2M9X4B1C8D3E5")]))
+    world.transit.run_day(D)
+    first, second = outbox(world, "SZT", "TRANSITACK")
+    assert (first.header.seq, second.header.seq) == (1, 2) and first.records == second.records
