@@ -100,8 +100,9 @@ def at_risk_cards(page: dict[str, Any]) -> Any:
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, OverdueOrderPageSchema)
 def overdue_orders(args: dict[str, Any], page: dict[str, Any]) -> Any:
-    """Orders whose PRODUCED or NOTIFIED result is late, soonest due first; with
-    ``due_within=N`` also those due within N working days (bank.md "Service levels")."""
+    """Orders whose PRODUCED or NOTIFIED result is late, soonest due first.
+
+    With ``due_within=N``, also those due within N working days (bank.md "Service levels")."""
     today = beijing_today()
     awaited = [(o, True) for o in card_queries.overdue_orders(db(), today)]
     if args["due_within"]:
