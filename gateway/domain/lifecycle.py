@@ -109,7 +109,6 @@ TRANSITIONS: dict[CardState, dict[CardEventType, CardState]] = {
         E.REJECTED: S.REJECTED,
         E.ORDER_CANCELLED: S.CANCELLED,
         E.ORDER_WITHDRAWN: S.CANCELLED,
-        E.LOSS_REQUESTED: S.ORDERED,
     },
     S.ACCEPTED: {
         E.PRODUCED: S.PRODUCED,

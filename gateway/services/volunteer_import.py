@@ -125,8 +125,10 @@ def parse_row(
         bad("branch_code", f"{p.rule} {p.message}")
     photo = None
     if g["photo"]:
-        path = (base / g["photo"]).resolve()
-        if not path.is_file():
+        path = base / g["photo"]
+        if Path(g["photo"]).is_absolute():
+            bad("photo", "must be a path relative to the CSV file")
+        elif not path.is_file():
             bad("photo", "file not found")
         else:
             photo = path.read_bytes()

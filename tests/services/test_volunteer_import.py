@@ -54,13 +54,14 @@ def test_bad_rows_reported_by_line_and_column_good_rows_imported(db, sample_dir)
     rows[2]["opt_health"] = "yes"
     rows[5]["branch_code"] = "44099"  # line 7
     rows[6]["photo"] = "photos/missing.jpg"  # line 8
+    rows[7]["photo"] = str(sample_dir / rows[7]["photo"])  # line 9: absolute
     report = import_csv(db, write(sample_dir / "bad.csv", rows), now=NOW)
     assert {(e.line, e.column) for e in report.errors} == {
-        (2, "mobile"), (4, "birth_date"), (4, "opt_health"), (7, "branch_code"), (8, "photo")
+        (2, "mobile"), (4, "birth_date"), (4, "opt_health"), (7, "branch_code"), (8, "photo"), (9, "photo")
     }  # fmt: skip
     assert "line:2:mobile:MOBILE not a mainland mobile number" in map(str, report.errors)
-    assert report.skipped_lines == [2, 4, 7, 8]
-    assert report.created == 12 and db.scalar(select(func.count()).select_from(Volunteer)) == 12
+    assert report.skipped_lines == [2, 4, 7, 8, 9]
+    assert report.created == 11 and db.scalar(select(func.count()).select_from(Volunteer)) == 11
     assert all(r["mobile"] not in str(e) for e in report.errors for r in rows)  # no value in a report
 
 
@@ -78,9 +79,12 @@ def test_official_volunteers_with_complete_data_get_a_new_order(db, sample_dir) 
 def test_reimporting_the_same_file_changes_nothing(db, sample_dir) -> None:
     import_csv(db, sample_dir / "volunteers.csv", now=NOW)
     before = counts(db)
+    stamps = db.execute(select(Volunteer.id, Volunteer.updated_at).order_by(Volunteer.id)).all()
     again = import_csv(db, sample_dir / "volunteers.csv", now=NOW)
     assert (again.created, again.updated, again.unchanged, again.orders) == (0, 0, 16, 0)
     assert counts(db) == before
+    db.expire_all()
+    assert db.execute(select(Volunteer.id, Volunteer.updated_at).order_by(Volunteer.id)).all() == stamps
 
 
 def test_incomplete_official_is_imported_but_not_ordered(db, sample_dir) -> None:
