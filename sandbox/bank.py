@@ -549,17 +549,23 @@ class BankOffice(Office):
                 mcc = ("5812", "5411", "5999", "4111", "5311")[rng.randrange(5)]
                 lines.append(f"D|{txn}|{card}|{vol}|{when:%Y%m%d%H%M%S}|{kind}|{orig}|{channel}|{mcc}|{fen}")
                 rows.append((txn, card, vol, d, month, kind, fen, dup))
+                if len(rows) >= 100_000:  # bounded memory for a million-record day
+                    self._store_swipes(rows)
                 total += fen
         rng.shuffle(lines)  # "records are in no particular order"
+        self._store_swipes(rows)
+        self.db.executemany(
+            "UPDATE swipes SET reversed = 1 WHERE txn_id = ? AND dup = 0", [(t,) for t in reversed_ids]
+        )
+        self.send_lines("SWIPE", day, lines, total, at(day + timedelta(days=1), 4, 45))
+
+    def _store_swipes(self, rows: list[tuple]) -> None:
         self.db.executemany(
             "INSERT INTO swipes (txn_id, card_id, volunteer_no, day, month, txn_type, bank_fen, dup)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self.db.executemany(
-            "UPDATE swipes SET reversed = 1 WHERE txn_id = ? AND dup = 0", [(t,) for t in reversed_ids]
-        )
-        self.send_lines("SWIPE", day, lines, total, at(day + timedelta(days=1), 4, 45))
+        rows.clear()
 
     def _swipe_counts(self, cards: list[tuple[str, str]], rng: random.Random) -> list[int]:
         if not cards:
