@@ -37,8 +37,8 @@ pytestmark = pytest.mark.integration
 PASSPHRASE = "test-keystore-passphrase"
 D0 = date(2027, 1, 11)  # a Monday
 FAST_BANK = BankRates(
-    r01_identity=0, r02_photo=0, r04_branch=0, r05_credit=0, late_rate=0, audit_days=(1, 1),
-    produce_days=(1, 1), notify_days=(1, 1), collect_rate=1.0, collect_days=(1, 1), loss_rate=0,
+    r01_identity=0, r02_photo=0, r04_branch=0, r05_credit=0, late_rate=0, audit_days=(0, 0),
+    produce_days=(1, 1), notify_days=(0, 0), collect_rate=1.0, collect_days=(1, 1), loss_rate=0,
     damage_rate=0, account_close_rate=0, reissue_rate=0, swipes_per_card_day=0, refund_rate=0,
     reversal_rate=0, wrong_figure_rate=0,
 )  # fmt: skip
