@@ -50,7 +50,8 @@ class DemoOptions:
     start: date | None = None  # default: the 10th of last month (Beijing)
     days: int = 31
     demo_dir: Path = Path("var/demo")
-    identity_cache: Path | None = Path("var/cache/sandbox-identities")
+    # RSA-3072 partner identities are slow to make: kept beside the demo folder, reused.
+    identity_cache: Path | None = None
     quiet: bool = False
 
 
@@ -164,7 +165,7 @@ class Demo:
             sva_decrypt_cert_pem=ks.export_cert("decrypt"),
             sva_ssh_public_line=ks.ssh_public_line(),
             seed=self.o.seed,
-            identity_cache=self.o.identity_cache,
+            identity_cache=self.o.identity_cache or root.parent / "cache" / "sandbox-identities",
         )
         world.start()
         for e in world.endpoints():

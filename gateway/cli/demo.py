@@ -1,61 +1,90 @@
-"""`svcard demo`: the first demo — database, keys, calendar, a generated sample of
-volunteers imported, and the card pipeline printed. Running it again changes nothing
-(the import is idempotent). Other areas extend it with the partners' exchanges."""
+"""`svcard demo`: a month of the programme, end to end, in one command (gateway.simulation).
+
+It needs no configuration: SQLite, inline jobs and the sandbox partners, all under
+``var/demo`` (rebuilt on every run). With ``--serve`` the API then stays up on a loopback
+port, on the demo's database, with a printed operator token.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import click
 
-from gateway import context, migrate
-from gateway.cli.volunteers import print_report
-from gateway.db import transaction
-from gateway.services import calendar as cal_service
-from gateway.services import sample
-from gateway.services.volunteer_import import import_csv
 
-
-def prepare_database(rt: context.Runtime) -> None:
-    if rt.settings.database_url.startswith("sqlite"):
-        rt.settings.var_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(rt.engine)
-    click.echo(f"database: migrated ({rt.engine.url.render_as_string(hide_password=True)})")
-
-
-def prepare_keys(rt: context.Runtime) -> None:
-    """Create our keystore when a keystore module exists and it is not there yet."""
+def _date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    if len(value) != 8 or not value.isdigit():
+        raise click.BadParameter("expected YYYYMMDD")
     try:
-        from keys.keystore import Keystore
-    except ImportError:
-        click.echo("keys: no keystore module yet, skipped")
-        return
-    ks = Keystore(rt.settings.keys_dir, rt.settings.key_passphrase)
-    if (rt.settings.keys_dir / "sign").exists():
-        click.echo(f"keys: keystore present in {rt.settings.keys_dir}")
-        return
-    ks.init()
-    click.echo(f"keys: keystore created in {rt.settings.keys_dir}")
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise click.BadParameter("not a real date") from None
 
 
 @click.command("demo")
-@click.option("--count", default=300, show_default=True, help="Sample volunteers to generate.")
-@click.option("--seed", default=None, type=int, help="Sample seed (default SVCARD_SANDBOX_SEED).")
-def cli(count: int, seed: int | None) -> None:
-    """Create the database, import a generated sample of volunteers, print the card pipeline."""
-    rt = context.current()
-    prepare_database(rt)
-    prepare_keys(rt)
-    with transaction(rt.sessions) as session:
-        seeded = cal_service.seed_from_holidays(session)
-    click.echo("calendar: seeded " + (", ".join(map(str, seeded)) if seeded else "nothing new"))
-    directory = rt.settings.var_dir / "demo"
-    csv_path = sample.generate(
-        directory, count, seed=rt.settings.sandbox_seed if seed is None else seed, bad_rows=3
-    )
-    click.echo(f"sample: {count} volunteers with JPEG photos in {directory}")
-    with transaction(rt.sessions) as session:
-        report = import_csv(session, csv_path, actor="demo")
-    print_report(report)
-    click.echo("")
-    from gateway.cli.cards import pipeline
+@click.option(
+    "--volunteers",
+    default=300,
+    show_default=True,
+    type=click.IntRange(10, 20000),
+    help="Synthetic volunteers (with photos) to load.",
+)
+@click.option("--days", default=31, show_default=True, type=click.IntRange(1, 120), help="Days to simulate.")
+@click.option(
+    "--start", default=None, callback=_date, help="First day, YYYYMMDD (default: the 10th of last month)."
+)
+@click.option("--seed", default=20261128, show_default=True, type=int, help="Seed of every random choice.")
+@click.option(
+    "--dir",
+    "demo_dir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The demo's own folder (deleted and rebuilt).",
+)
+@click.option("--serve", is_flag=True, help="Keep the API running on the demo's database afterwards.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+def cli(
+    volunteers: int, days: int, start: date | None, seed: int, demo_dir: Path, serve: bool, port: int
+) -> None:
+    """Run a simulated month through the real jobs and adapters against the sandbox partners."""
+    from gateway.simulation import Demo, DemoOptions
 
-    click.get_current_context().invoke(pipeline)
+    demo = Demo(
+        DemoOptions(volunteers=volunteers, seed=seed, start=start, days=days, demo_dir=demo_dir),
+        echo=click.echo,
+    )
+    for line in demo.run():
+        click.echo(line)
+    if serve:
+        _serve(demo, port)
+
+
+def _serve(demo, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from gateway import context
+    from gateway.api.tokens import create_token
+    from gateway.app import create_app
+    from gateway.db import transaction
+
+    s = demo.rt.settings
+    app = create_app(
+        {
+            "var_dir": s.var_dir,
+            "database_url": s.database_url,
+            "keys_dir": s.keys_dir,
+            "spool_dir": s.spool_dir,
+        }
+    )
+    with transaction(context.current().sessions) as session:
+        _row, token = create_token(session, name="demo-operator", role="operator")
+    click.echo("")
+    click.echo(f"API: http://127.0.0.1:{port}/api/docs  (OpenAPI: /api/openapi.json)")
+    click.echo(f"operator token (shown once): {token}")
+    click.echo(f'try: curl -H "Authorization: Bearer {token}" http://127.0.0.1:{port}/api/cards?limit=5')
+    click.echo("Ctrl-C stops.")
+    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)

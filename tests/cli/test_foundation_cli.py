@@ -4,13 +4,10 @@ cards show/pipeline/overdue/at-risk, calendar show/load, demo."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from gateway import context
-from gateway import settings as settings_mod
 from gateway.cli import svcard
 from gateway.services import sample
 
@@ -73,23 +70,3 @@ def test_overdue_and_at_risk_commands_answer_for_a_business_date(run) -> None:
     assert "no order due" in run("cards", "due-soon", "--business-date", "20261128").output
     bad = run("cards", "overdue", "--business-date", "2026-11-28")
     assert bad.exit_code == 2 and "YYYYMMDD" in bad.output
-
-
-def test_demo_creates_imports_and_prints_the_pipeline(tmp_path: Path) -> None:
-    s = settings_mod.load(
-        environ={}, var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'demo.db'}"
-    )
-    rt = context.build(s)
-    context.install(rt)
-    try:
-        runner = CliRunner()
-        first = runner.invoke(svcard, ["demo", "--count", "12"], catch_exceptions=False)
-        assert first.exit_code == 0, first.output
-        assert "calendar: seeded" in first.output and "12 rows" in first.output
-        assert "cards: " in first.output and "ORDERED" in first.output
-        assert (tmp_path / "var" / "demo" / "volunteers.csv").exists()
-        again = runner.invoke(svcard, ["demo", "--count", "12"], catch_exceptions=False)
-        assert "0 created, 0 updated" in again.output
-    finally:
-        context.install(None)
-        rt.engine.dispose()

@@ -1,0 +1,51 @@
+"""`svcard demo`, as a newcomer runs it: a short month (a few days, a few volunteers) end to
+end through the real jobs, SFTP and SOAP servers on loopback and real envelopes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SVCARD_")}
+    svcard = Path(sys.executable).with_name("svcard")
+    proc = subprocess.run(
+        [
+            str(svcard),
+            "demo",
+            "--volunteers",
+            "15",
+            "--days",
+            "4",
+            "--start",
+            "20261102",
+            "--dir",
+            str(tmp_path / "var" / "demo"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    # the sample's deliberately bad rows are refused with line and column
+    assert "refused line:" in out
+    # one progress line per simulated day
+    for day in ("2026-11-02 Mon", "2026-11-03 Tue", "2026-11-04 Wed", "2026-11-05 Thu"):
+        assert day in out
+    summary = out[out.index("== summary") :]
+    assert "card pipeline:" in summary
+    # the bank acknowledged our card orders, and we applied the bank's results
+    assert "-> CARDORDER accepted" in summary and "<- CARDRESULT processed" in summary
+    assert "SZT" in summary and "-> TRANSITREQ" in summary
+    assert "BOCINS -> INSROSTER accepted" in summary
+    # the demo's full log went to a file, with PII masked, not to the console
+    log = (tmp_path / "var" / "demo" / "demo.log").read_text()
+    assert "svcard" in log or "applied" in log
