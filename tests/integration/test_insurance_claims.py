@@ -4,6 +4,7 @@ the insurer states them and checked against the cover (gateway.domain.cover)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from gateway import settings as settings_mod
 from gateway.cli.insurance import cli as insurance_cli
 from gateway.db import transaction
-from gateway.models import InsuranceClaim
+from gateway.models import Alert, InsuranceClaim
 from gateway.services import insurance
 from gateway.services import volunteers as vs
 from sandbox.insurer_claims import (
@@ -169,3 +170,24 @@ def test_claims_of_an_unknown_volunteer_are_not_covered(runtime, world):
     [view] = insurance.lookup_claims(claim_no="CL9999999999")
     assert set(view.flag_codes) == {"NOT_IN_SESSION", "NOT_REGISTERED"}
     assert timedelta(0) == view.incident_time - datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def test_security_fault_stops_calls_to_the_insurer_until_resumed(runtime, world):
+    sandbox, numbers = world
+    good = runtime.settings.partner_passwords["BOCINS"]
+    runtime.settings = dataclasses.replace(
+        runtime.settings, partner_passwords={**runtime.settings.partner_passwords, "BOCINS": "wrong"}
+    )
+    report = insurance.sweep_claims(today=date(2026, 12, 10))
+    assert report.error.startswith("SOAP_SECURITY")
+    with transaction(runtime.sessions) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == "SOAP_SECURITY")).all()
+        assert alert.partner == "BOCINS" and alert.resolved_at is None
+    runtime.settings = dataclasses.replace(
+        runtime.settings, partner_passwords={**runtime.settings.partner_passwords, "BOCINS": good}
+    )
+    with pytest.raises(insurance.InsurerStopped):
+        insurance.lookup_claims(volunteer_no=numbers[0])
+    assert sandbox.insurer.calls["QueryClaims"] == 0
+    assert CliRunner().invoke(insurance_cli, ["resume"]).exit_code == 0
+    assert insurance.lookup_claims(volunteer_no=numbers[0])
