@@ -48,7 +48,7 @@ ID_KIND = {A.ENABLE: "E", A.DISABLE: "D"}
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    status: str  # applied | resent | differs | unknown
+    status: str  # applied | resent | differs | unknown | unexpected
     request: TransitRequest | None = None
 
 
@@ -209,6 +209,8 @@ def apply_answer(
     if req.result is not None:
         same = (req.result, req.reason_code, req.transit_account_no) == (result, reason_code, account_no)
         return AnswerOutcome("resent" if same else "differs", req)
+    if req.status != S.SENT:
+        return AnswerOutcome("unexpected", req)  # never sent, cancelled or a record error
     if req.action == A.DISABLE:
         account_no = None  # only an OK ENABLE carries an account (transit.md)
     req.result, req.reason_code, req.transit_account_no = result, reason_code, account_no

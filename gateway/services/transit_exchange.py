@@ -113,6 +113,12 @@ class TransitAckHandler:
                     f"{where}: answer for request {ans.request_id}, which SVA never sent",
                     subject=f"{file.name}:{rec.line}",
                 )  # fmt: skip
+            elif out.status == "unexpected":
+                raise_alert(
+                    session, "transit_answer_unexpected", PARTNER,
+                    f"{where}: answer for request {ans.request_id}, which is {out.request.status}; ignored",
+                    subject=f"{file.name}:{rec.line}",
+                )  # fmt: skip
             elif out.status == "differs":
                 raise_alert(
                     session, "transit_answer_differs", PARTNER,

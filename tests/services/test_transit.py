@@ -220,3 +220,13 @@ def _with_items(db, file, reqs):
         db.add(OutboundItem(file_id=row.id, line=i, kind="transit_request", ref=r.request_id))
     db.flush()
     return row
+
+
+def test_an_answer_for_a_request_never_sent_changes_nothing(db) -> None:
+    from gateway.models.exchange import Alert
+
+    v, card = collected(db, opt_transit=True)
+    (req,) = ts.sync_requests(db)  # derived, not yet sent
+    answer(db, req, account="310012345678")
+    assert req.status == "PENDING" and req.result is None and transit(card) == "ON_DUE"
+    assert db.scalars(select(Alert).where(Alert.kind == "transit_answer_unexpected")).all()
