@@ -444,3 +444,27 @@ def test_expiring_that_cannot_renew_is_shown_to_operators(db) -> None:
     alerts = db.scalars(select(Alert).where(Alert.kind == "card_event_note")).all()
     assert len(alerts) == 1 and "CREDIT_CUT_CLOSED" in alerts[0].message and TOKEN2 in alerts[0].message
     assert not held(db)
+
+
+def test_rejected_result_closes_the_order_with_its_reason(db) -> None:
+    v = official(db)
+    order = first_card(v).order
+    feed(db, RESULTS, result(order, "REJECTED", FRIDAY, reason_code="R02", reason_text="照片模糊"))
+    assert order.card.state == S.REJECTED and order.status == OrderStatus.CLOSED
+    assert (order.reject_code, order.reject_text) == ("R02", "照片模糊")
+
+
+def test_a_record_for_another_volunteer_or_a_token_already_used_is_held(db) -> None:
+    a, order_a, card_a = made(db)
+    b = official(db, born=date(1993, 7, 8))
+    order_b = first_card(b).order
+    wrong_vno = result(order_b, "ACCEPTED", FRIDAY, volunteer_no=a.volunteer_no)
+    token_taken = result(order_b, "PRODUCED", MONDAY, card_id=TOKEN)  # TOKEN is a's card
+    feed(db, RESULTS, wrong_vno)
+    feed(db, RESULTS, token_taken)
+    first, second = held(db)
+    assert first.reason_code == "VOLUNTEER_MISMATCH" and second.reason_code == "HELD_BEHIND"
+    bx.discard(db, first.id, actor="op", note="bank mixed up two volunteers")
+    (still,) = held(db)
+    assert still.reason_code == "CARD_ID_IN_USE" and order_b.card.state == S.ORDERED
+    assert card_a.card_id == TOKEN and order_b.card.card_id is None
