@@ -36,6 +36,8 @@ def register_api(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         # The JSON API answers UTF-8 as is (names are Chinese).
         JSON_AS_ASCII=False,
+        # The largest body is a photo as base64 (at most 2.8 MB): refuse more with a 413.
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api = core.SvcardApi(app, spec_kwargs={"info": {"description": "See /api/docs and docs/api.md."}})

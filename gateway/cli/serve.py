@@ -6,6 +6,14 @@ Production runs ``wsgi:app`` under a real WSGI server; this is not one.
 from __future__ import annotations
 
 import click
+from flask import Flask
+
+
+def serve_forever(app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve ``app`` until interrupted (the demo's ``--serve`` calls this too)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("serve")
@@ -13,10 +21,8 @@ import click
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def cli(host: str, port: int) -> None:
     """Serve the HTTP API (docs at /api/docs) until interrupted."""
-    from werkzeug.serving import run_simple
-
     from gateway.app import create_app
 
     app = create_app()
     click.echo(f"svcard API on http://{host}:{port}/api/docs (Ctrl-C stops)", err=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    serve_forever(app, host, port)

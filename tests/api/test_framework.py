@@ -138,3 +138,12 @@ def test_audit_log_refuses_update_and_delete_in_the_database(app, tokens) -> Non
             conn.execute(text(stmt))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT reason FROM api_audit_log")).scalar_one() == "test"
+
+
+@SQLITE_ONLY
+def test_oversized_body_is_a_413_problem(client, tokens) -> None:
+    big = "A" * (5 * 1024 * 1024)
+    r = client.put(
+        "/api/volunteers/P000000000001/photo", json={"jpeg_base64": big}, headers=bearer(tokens["platform"])
+    )
+    assert r.status_code == 413 and r.mimetype == PROBLEM

@@ -143,3 +143,25 @@ def test_choices_sessions_and_deregistration(client, tokens, platform) -> None:
     assert card["state"] == "CANCELLED"
     twice = platform.post(f"/api/volunteers/{n}/deregister", {})
     assert twice.status_code == 409 and twice.get_json()["type"].endswith("/deregistered")
+
+
+def test_a_lost_idempotency_race_leaves_no_work_behind(client, tokens, platform, monkeypatch) -> None:
+    """Two first attempts with one key: both run, only one commits. Simulated by hiding the
+    stored answer from the second attempt's look-up, as if the first had not committed yet."""
+    from gateway.api import idempotency
+
+    first = platform.post("/api/volunteers", application_body(), key="race")
+    assert first.status_code == 201
+    real_find, calls = idempotency.find, []
+
+    def late_find(session, token_id, key):
+        calls.append(key)
+        return None if len(calls) == 1 else real_find(session, token_id, key)
+
+    monkeypatch.setattr(idempotency, "find", late_find)
+    second = platform.post("/api/volunteers", application_body(), key="race")
+    # The second attempt created a volunteer, then lost on the (token, key) constraint: its
+    # whole transaction rolled back, and it answers as a repeat with another body would.
+    assert second.status_code == 422 and second.get_json()["type"].endswith("/idempotency-key-reused")
+    listed = client.get("/api/volunteers", headers=bearer(tokens["operator"])).get_json()["items"]
+    assert [v["number"] for v in listed] == [first.get_json()["number"]]
