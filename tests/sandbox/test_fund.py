@@ -57,3 +57,19 @@ def test_short_over_missing_and_split_bookings_add_up_per_volunteer(tmp_path):
     assert missing and short and over and several
     assert any(r["amount_fen"] < 0 for r in donation.records)  # a negative correction
     assert 100 < len(set(transfer) - missing - short - over) < 200
+
+
+def test_in_the_world_the_fund_books_what_the_sandbox_bank_swiped(tmp_path):
+    from tests.sandbox.world_kit import QUIET_BANK, order_line, order_package
+
+    world = make_world(
+        tmp_path, bank=QUIET_BANK, fund=FundRates(short_rate=0, over_rate=0, missing_rate=0, split_rate=0)
+    )
+    d0 = date(2026, 12, 14)
+    put(world, "BOCSZ", *order_package(d0, [order_line("F1", "2019005001"), order_line("F2", "2019005002")]))
+    for d in days(d0, date(2027, 2, 8)):
+        world.run_day(d)
+    january = world.bank.monthly_transfer("202701")
+    assert set(january) == {"2019005001", "2019005002"} and all(v > 0 for v in january.values())
+    booked = [g for g in outbox(world, "SZVF", "DONATION") if g.header.business_date == date(2027, 2, 8)]
+    assert {r["volunteer_no"]: r["amount_fen"] for r in booked[0].records} == january
