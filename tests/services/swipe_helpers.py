@@ -1,0 +1,82 @@
+"""Hand-made SWIPE records and the volunteers and cards they name, for the donation tests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from gateway.domain import donations as rule
+from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate
+from gateway.services import swipes
+from schemas.reader import Record
+from tests.services.foundation_helpers import first_card, official
+
+_file_ids = iter(range(1000, 10**6))
+
+
+def person(db, card_id: str, deregistered_at: datetime | None = None):
+    """An official volunteer whose card has the bank token ``card_id``."""
+    v = official(db)
+    first_card(v).card_id = card_id
+    v.deregistered_at = deregistered_at
+    db.flush()
+    return v
+
+
+def swipe(
+    txn_id: str,
+    volunteer_no: str,
+    at: datetime,
+    kind: str = "PURCHASE",
+    orig: str | None = None,
+    card_id: str = "CARD000000000001",
+    fen: int | None = None,
+) -> dict:
+    """One SWIPE record; ``at`` is Beijing wall time (as in the file)."""
+    default = {"PURCHASE": 10, "REFUND": 0, "REVERSAL": -10}[kind]
+    return {
+        "txn_id": txn_id,
+        "card_id": card_id,
+        "volunteer_no": volunteer_no,
+        "txn_time": at,
+        "txn_type": kind,
+        "orig_txn_id": orig,
+        "channel": "POS",
+        "mcc": "5812",
+        "donation_fen": default if fen is None else fen,
+    }
+
+
+def apply(db, day: date, records: list[dict]) -> swipes.SwipeSummary:
+    """Apply one day's file (records in the given line order, header at line 1)."""
+    recs = (Record(i, "SWIPE", r) for i, r in enumerate(records, start=2))
+    return swipes.apply_swipes(db, next(_file_ids), day, recs)
+
+
+def stored(db, txn_id: str) -> Swipe:
+    return db.scalars(select(Swipe).where(Swipe.txn_id == txn_id)).one()
+
+
+def flags(db, txn_id: str) -> set[str]:
+    return set(rule.flag_names(stored(db, txn_id).flags))
+
+
+def duplicates(db, txn_id: str) -> list[SwipeDuplicate]:
+    return list(db.scalars(select(SwipeDuplicate).where(SwipeDuplicate.txn_id == txn_id)))
+
+
+def day_totals(db, volunteer_no: str) -> dict[date, tuple[int, int, int, int]]:
+    """day -> (purchases, reversals, computed_fen, bank_fen) of one beneficiary."""
+    rows = db.scalars(select(DonationDay).where(DonationDay.volunteer_no == volunteer_no))
+    return {d.day: (d.purchases, d.reversals, d.computed_fen, d.bank_fen) for d in rows}
+
+
+def at(day: date, hh: int = 10, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, ss)
+
+
+def utc_of(local: datetime):
+    from datetime import UTC
+
+    return (local - timedelta(hours=8)).replace(tzinfo=UTC)
