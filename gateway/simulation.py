@@ -387,7 +387,7 @@ class Demo:
     # ------------------------------------------------------------------ the summary
 
     def summary(self) -> list[str]:
-        from gateway.models import Alert, ExchangeFile, HeldEvent
+        from gateway.models import Alert, CardFunction, ExchangeFile, HeldEvent
         from gateway.services import card_queries
 
         last = self.start + timedelta(days=self.o.days - 1)
@@ -407,6 +407,14 @@ class Demo:
                 f"overdue orders: {len(late)}; due within two working days: {len(soon)}; "
                 f"cards at risk of cut-and-close: {len(risk)}"
             )
+            fns = session.execute(
+                select(CardFunction.function, CardFunction.state, func.count())
+                .where(CardFunction.function.in_(("TRANSIT", "HEALTH")))
+                .group_by(CardFunction.function, CardFunction.state)
+            ).all()
+            for fn in ("TRANSIT", "HEALTH"):
+                parts = ", ".join(f"{s.lower()} {n}" for f, s, n in sorted(fns) if f == fn and n)
+                out.append(f"{fn.lower()} function on cards: {parts or 'none'}")
             held = session.scalar(
                 select(func.count()).select_from(HeldEvent).where(HeldEvent.status == "HELD")
             )
