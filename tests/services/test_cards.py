@@ -261,3 +261,34 @@ def test_order_on_the_wire_sent_record_error_requeued(db) -> None:
     assert order.status == OrderStatus.PENDING
     with pytest.raises(Conflict):
         cs.requeue_order(db, order, actor="op")
+
+
+def test_bank_accepted_completes_an_inferred_accepted(db) -> None:
+    card = first_card(official(db))
+    drive(db, card, E.PRODUCED)
+    applied = cs.apply_event(db, card, E.ACCEPTED, event_time=NOW - timedelta(days=3), source=SRC)
+    assert applied.completed and card.state == S.PRODUCED
+    assert card.order.accepted_on == (NOW - timedelta(days=3)).date()
+    with pytest.raises(LifecycleError):  # a second ACCEPTED is no completion: the exchange compares or holds
+        cs.apply_event(db, card, E.ACCEPTED, event_time=NOW, source=SRC)
+    assert cs.recorded_result(db, card, "ACCEPTED").id == applied.events[0].id
+
+
+def test_rejection_closes_the_order_with_its_reason(db) -> None:
+    v = official(db)
+    card = first_card(v)
+    cs.apply_event(db, card, E.REJECTED, event_time=NOW, source=SRC,
+                   payload={"reason_code": "R02", "reason_text": "photo unusable"})  # fmt: skip
+    assert card.state == S.REJECTED and card.order.status == OrderStatus.CLOSED
+    assert (card.order.reject_code, card.order.reject_text) == ("R02", "photo unusable")
+    again = vs.order_new_card(db, v.volunteer_no, actor="op", reason="new photo")  # the operator orders again
+    assert again.card.state == S.ORDERED and again.order_id != card.order.order_id
+
+
+def test_debit_cut_closed_may_be_reissued(db) -> None:
+    card = first_card(official(db))
+    drive(db, card, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.CUT_CLOSED)
+    applied = cs.apply_event(
+        db, card, E.REISSUED, event_time=NOW, source=SRC, payload={"new_card_id": "CARD000000000003"}
+    )
+    assert card.state == S.REISSUED and applied.new_card.state == S.NOTIFIED
