@@ -47,10 +47,15 @@ class Party:
 
 @dataclass(frozen=True)
 class SvaCerts:
-    """SVA's two certificates: ``sign`` (pinned for SVA's files), ``decrypt`` (sealed to)."""
+    """SVA's two certificates: ``sign`` (pinned for SVA's files), ``decrypt`` (sealed to).
+
+    ``previous_sign``: signing certificates SVA used before a rotation, still accepted
+    until they expire (partners/README.md: old and new are both accepted meanwhile).
+    """
 
     sign: x509.Certificate
     decrypt: x509.Certificate
+    previous_sign: tuple[x509.Certificate, ...] = ()
 
 
 @dataclass
@@ -104,7 +109,7 @@ def receive(
     got = Received(name=name, sha256=hashlib.sha256(raw).hexdigest())
     try:
         try:
-            plain = open_envelope(raw, [(me.cert, me.key)], [sva.sign], now)
+            plain = open_envelope(raw, [(me.cert, me.key)], [sva.sign, *sva.previous_sign], now)
         except EnvelopeError as exc:
             raise Refused(exc.code, exc.reason) from None
         _read(got, plain, me.partner)

@@ -38,7 +38,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from keys.identity import cert_pem, key_pem, load_key_pem, make_identity
+from keys.identity import cert_pem, fingerprint, key_pem, load_key_pem, make_identity, validity_problem
 from sandbox.bank import BankOffice, BankRates
 from sandbox.fund import FundOffice, FundRates
 from sandbox.insurer_roster import RosterDesk
@@ -143,6 +143,7 @@ class World:
         ``identity_cache``, copied from there) are kept: making RSA-3072 keys is slow."""
         root = Path(root).resolve()
         (root / "sva").mkdir(parents=True, exist_ok=True)
+        _keep_previous_sign(root / "sva", sva_sign_cert_pem)
         (root / "sva" / "sign.crt.pem").write_bytes(sva_sign_cert_pem)
         (root / "sva" / "decrypt.crt.pem").write_bytes(sva_decrypt_cert_pem)
         (root / "sva" / "ssh.pub").write_text(sva_ssh_public_line.strip() + "\n")
@@ -177,6 +178,10 @@ class World:
             raise FileNotFoundError(f"{root} is not a sandbox world (no world.json): create it first")
         sva = SvaCerts(
             sign=x509.load_pem_x509_certificate((root / "sva" / "sign.crt.pem").read_bytes()),
+            previous_sign=tuple(
+                x509.load_pem_x509_certificate(p.read_bytes())
+                for p in sorted((root / "sva" / "previous").glob("*.crt.pem"))
+            ),
             decrypt=x509.load_pem_x509_certificate((root / "sva" / "decrypt.crt.pem").read_bytes()),
         )
         identities = {
@@ -413,6 +418,21 @@ def _ensure_identities(folder: Path, cache: Path | None) -> None:
                 shutil.copyfile(crt, cache / f"{p}.crt.pem")
                 shutil.copyfile(key, cache / f"{p}.key.pem")
         key.chmod(0o600)
+
+
+def _keep_previous_sign(folder: Path, new_pem: bytes) -> None:
+    """When SVA's signing certificate changes, keep the old one (still accepted until it
+    expires, as partners/README.md says of a rotation) in ``sva/previous/``; drop expired ones."""
+    current = folder / "sign.crt.pem"
+    previous = folder / "previous"
+    if current.exists() and current.read_bytes() != new_pem:
+        old = x509.load_pem_x509_certificate(current.read_bytes())
+        previous.mkdir(exist_ok=True)
+        (previous / f"{fingerprint(old)}.crt.pem").write_bytes(current.read_bytes())
+    for p in previous.glob("*.crt.pem") if previous.exists() else ():
+        cert = x509.load_pem_x509_certificate(p.read_bytes())
+        if validity_problem(cert) and validity_problem(cert).startswith("expired"):
+            p.unlink()
 
 
 def _public_key(line: str) -> paramiko.PKey:

@@ -11,7 +11,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import load_pem_x509_certificate
 
-from keys.identity import check_profile
+from keys.identity import cert_pem, check_profile
+from sandbox.world import World
 from tests.sandbox.world_kit import QUIET_BANK, make_world, plain_file, records, sva
 
 D = date(2027, 1, 12)
@@ -81,3 +82,25 @@ def test_world_serves_each_partner_and_exports_what_a_gateway_needs(tmp_path):
         assert (again.sftp.port, again.soap.health_server.port) == ports
         assert again.identities["BOCSZ"].cert == world.identities["BOCSZ"].cert
         assert again.host_key.get_base64() == world.host_key.get_base64()
+
+
+def test_after_sva_rotates_its_signing_key_both_old_and_new_are_accepted(tmp_path):
+    from keys.identity import make_identity
+    from tests.sandbox.world_kit import acks, identity_cache, put
+
+    s = sva()
+    first = make_world(tmp_path / "w")
+    first.close()
+    new_sign = make_identity("SVA sign rotated")
+    world = World.create(
+        tmp_path / "w", sva_sign_cert_pem=cert_pem(new_sign[0]), sva_decrypt_cert_pem=cert_pem(s.decrypt[0]),
+        sva_ssh_public_line=s.ssh_public_line, identity_cache=identity_cache(),
+    )  # fmt: skip
+    old_name, old_plain = plain_file("TRANSITREQ", "SZT", D, [], seq=1)
+    new_name, new_plain = plain_file("TRANSITREQ", "SZT", D, [], seq=2)
+    put(world, "SZT", old_name, old_plain, signer=s.sign)
+    put(world, "SZT", new_name, new_plain, signer=new_sign)
+    world.transit.run_day(D)
+    got = {n: a["status"] for n, a in acks(world, "SZT").items()}
+    assert got == {old_name + ".p7m": "ACCEPTED", new_name + ".p7m": "ACCEPTED"}
+    world.close()
