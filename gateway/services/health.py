@@ -358,14 +358,21 @@ def stopped_by(session: Session) -> Alert | None:
     )
 
 
+def _due_filter(now: datetime):
+    return (HealthRequest.status == S.PENDING) & (
+        HealthRequest.next_attempt_at.is_(None) | (HealthRequest.next_attempt_at <= now)
+    )
+
+
+def _due(session: Session, now: datetime) -> bool:
+    return session.scalar(select(HealthRequest.id).where(_due_filter(now)).limit(1)) is not None
+
+
 def _claim(session: Session, now: datetime, limit: int) -> list[_Call]:
     """The due requests, oldest first, marked as attempted (with a lease)."""
     query = (
         select(HealthRequest)
-        .where(
-            HealthRequest.status == S.PENDING,
-            (HealthRequest.next_attempt_at.is_(None)) | (HealthRequest.next_attempt_at <= now),
-        )
+        .where(_due_filter(now))
         .order_by(HealthRequest.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -424,23 +431,23 @@ def sync(
     rt = context.current()
     report = SyncReport()
     own_client = client is None
-    for _round in range(3):
-        at = now or utcnow()
-        with transaction(rt.sessions) as session:
-            report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
-            alert = stopped_by(session)
-            if alert is not None:
-                report.stopped = f"security fault: {alert.message} (resolve with `svcard health resume`)"
+    try:
+        for _round in range(3):
+            at = now or utcnow()
+            with transaction(rt.sessions) as session:
+                report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
+                alert = stopped_by(session)
+                if alert is not None:
+                    report.stopped = f"security fault: {alert.message} (resolve with `svcard health resume`)"
+                    break
+                if client is None and _due(session, at):
+                    client = default_client()  # a configuration error leaves nothing claimed
+                calls = _claim(session, at, limit) if client is not None else []
+            if not calls or not _deliver(rt, client, calls, at, backoff_base, report):
                 break
-            calls = _claim(session, at, limit)
-        if not calls:
-            break
-        if client is None:
-            client = default_client()
-        if not _deliver(rt, client, calls, at, backoff_base, report):
-            break
-    if own_client and client is not None:
-        client.close()  # type: ignore[attr-defined]
+    finally:
+        if own_client and client is not None:
+            client.close()  # type: ignore[attr-defined]
     with transaction(rt.sessions) as session:
         report.pending = len(pending(session))
     return report
