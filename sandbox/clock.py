@@ -1,22 +1,44 @@
 """The sandbox partners' calendar and simulated clock.
 
-The sandbox keeps a deliberately simple notion of working day: Monday to Friday. The real
-PRC schedule (holidays and make-up days) is the gateway's business (a table operators
-load); a partner's test system that ignores holidays is still a fair partner, and it keeps
-the sandbox independent of the gateway's calendar code (docs/decisions.md, "Sandbox").
+Working days follow the PRC State Council schedule where it has been published, read from
+the public ``holidays`` package (weekday public holidays are off, make-up working days
+(调休) on weekends are on); for a year whose schedule the package does not have yet, only
+Saturdays and Sundays are off — what partners/README.md says of a year not yet loaded.
+This is the partners' own reading of public data, not the gateway's calendar code (which
+the sandbox must not share; docs/decisions.md, "Sandbox").
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, time, timedelta, timezone
+
+import holidays
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+@functools.cache
+def _schedule(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(weekday days off, weekend working days) of ``year``; both empty when unpublished.
+
+    The package extrapolates festivals for years not yet published but lists make-up days
+    only for published ones: no make-up day means no published schedule.
+    """
+    cn = holidays.China(years=year)
+    makeup = frozenset(d for d in cn.weekend_workdays if d.year == year)
+    if not makeup:
+        return frozenset(), frozenset()
+    return frozenset(d for d in cn if d.year == year and d.weekday() < 5), makeup
+
+
 def is_working_day(d: date) -> bool:
-    """Monday to Friday."""
-    return d.weekday() < 5
+    """A working day by the published schedule of its year, else Monday to Friday."""
+    off, makeup = _schedule(d.year)
+    if d in makeup:
+        return True
+    return d.weekday() < 5 and d not in off
 
 
 def add_working_days(d: date, n: int) -> date:
