@@ -13,7 +13,7 @@ Each business date ``d`` (``run_day(d)``; see :mod:`sandbox.office`):
   ``REJECTED``/``R07`` if the card is not yet produced, otherwise nothing (the card goes on).
 * **close**: the planned events of the day happen (audit results, production, notice,
   collection, reminders, cut-and-close, losses, reissues, expiry, account closures), and
-  the day's files are written: CARDRESULT on working days (Mon–Fri), CARDSTATUS and SWIPE
+  the day's files are written: CARDRESULT on working days (:mod:`sandbox.clock`), CARDSTATUS and SWIPE
   (the day's transactions of collected live cards) every day.
 
 Every random choice is drawn from a generator seeded by (seed, what, id), so a run is
@@ -322,8 +322,9 @@ class BankOffice(Office):
         if card["state"] == "MADE":
             self._waiting(card["card_id"], day)
 
-    def _waiting(self, card_id: str, since: date) -> None:
-        """The card waits at the branch from ``since``: plan collection or the deadline."""
+    def _waiting(self, card_id: str, since: date, min_days: int = 0) -> None:
+        """The card waits at the branch from ``since``: plan collection (``min_days`` at the
+        earliest) or the reminder and the cut at the deadline."""
         self.db.execute(
             "UPDATE cards SET state = 'WAITING', waiting_since = ? WHERE card_id = ?",
             (since.isoformat(), card_id),
@@ -333,7 +334,8 @@ class BankOffice(Office):
         reminder = deadline - timedelta(days=30)
         collect = None
         if rng.random() < rates.collect_rate:
-            collect = min(since + timedelta(days=rng.randint(*rates.collect_days)), deadline)
+            wait = max(min_days, rng.randint(*rates.collect_days))
+            collect = min(since + timedelta(days=wait), deadline)
             self._plan(collect, "COLLECT", card_id)
         if collect is None or collect > reminder:
             self._plan(reminder, "REMIND", card_id)
@@ -389,17 +391,20 @@ class BankOffice(Office):
         if card is not None and card["state"] != "DEAD":
             self._death(card, "EXPIRED", at(day, 0, 5), "SYSTEM", "card expired")
 
-    def _do_reissue(self, card_id: str, _arg: str, day: date) -> None:
+    def _do_reissue(self, card_id: str, dead_at: str, day: date) -> None:
         old = self._card(card_id)
         if old is None:
             return
-        o = {**old, "order_id": old["order_id"]}
-        new_id, pan, expiry = self._new_card(f"reissue-{card_id}", o, day)
+        # after the loss or damage in time, even on the same day; inside the business date
+        when = min(
+            max(at(day, 15), datetime.fromisoformat(dead_at) + timedelta(minutes=10)), at(day, 23, 59, 59)
+        )
+        new_id, pan, expiry = self._new_card(f"reissue-{card_id}", old, day)
         self._event(
-            old, "REISSUED", at(day, 15, 0), "BRANCH" if old["carrier"] == "DEBIT" else "HOTLINE",
+            old, "REISSUED", when, "BRANCH" if old["carrier"] == "DEBIT" else "HOTLINE",
             "replacement card", new=(new_id, pan, expiry),
         )  # fmt: skip
-        self._waiting(new_id, day)
+        self._waiting(new_id, day, min_days=1)  # collected on a later day than the REISSUED event
 
     def _death(self, card: dict, event: str, when: datetime, channel: str, detail: str) -> None:
         self.db.execute(
@@ -410,7 +415,12 @@ class BankOffice(Office):
         if event in ("LOST_REPORTED", "DAMAGED_REPORTED"):
             rng = self.rng("reissue", card["card_id"])
             if rng.random() < self.rates.reissue_rate:
-                self._plan(when.date() + timedelta(days=rng.randint(0, 5)), "REISSUE", card["card_id"])
+                self._plan(
+                    when.date() + timedelta(days=rng.randint(0, 5)),
+                    "REISSUE",
+                    card["card_id"],
+                    when.isoformat(),
+                )
 
     # ================================================================ records
 

@@ -162,8 +162,8 @@ class Office:
         if r.file_type == "ACK" and r.applied:
             self._apply_ack(r, day)
             return None  # an ACK is never acknowledged
-        if r.file_type == "ACK":
-            return None
+        if r.file_type == "ACK" or r.name.startswith("ACK_"):
+            return None  # not even a broken one: an ACK is never acknowledged
         return r
 
     def _apply_ack(self, r: Received, day: date) -> None:

@@ -69,6 +69,9 @@ def test_lost_cards_are_reissued_and_the_new_card_is_collected_later(tmp_path):
     assert reissued[:2] == ("REISSUED", old) and reissued[2] != old
     assert collected_new == ("COLLECTED", reissued[2], None)
     assert lost_new[:2] == ("LOST_REPORTED", reissued[2]) and reissued_new[0] == "REISSUED"
+    status = records(world, "BOCSZ", "CARDSTATUS")
+    times = [e["event_time"] for e in status]
+    assert times == sorted(times)  # events come in time order, the REISSUED after its loss
     swipes = records(world, "BOCSZ", "SWIPE")
     lost_day = next(
         e["event_time"].date() for e in records(world, "BOCSZ", "CARDSTATUS") if e["event"] == "LOST_REPORTED"
