@@ -185,7 +185,9 @@ def test_refused_files_are_acknowledged_with_their_code_and_nothing_applied(tmp_
         "CARDREQ", "BOCSZ", D0, ["D|Q1|LOSS_REPORT|K7Q2M9X4B1C8D3E5||2019000001|20261129120000|lost"], seq=7
     )
     put(world, "BOCSZ", bad_bytes_name, text.replace(b"lost", b"lo\xff"))  # E03: not GB18030
-    put_raw(world, "BOCSZ", "ACK_SVA_20261130_001.txt.p7m", b"\x30\x03junk")  # a broken ACK: never acknowledged
+    put_raw(
+        world, "BOCSZ", "ACK_SVA_20261130_001.txt.p7m", b"\x30\x03junk"
+    )  # a broken ACK: never acknowledged
     _run(world, D0, D0 + timedelta(days=5))
 
     got = {n: (a["status"], a["error_code"]) for n, a in acks(world, "BOCSZ").items()}
