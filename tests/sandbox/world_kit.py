@@ -5,8 +5,10 @@ hand (sealing files for a partner, opening what a partner wrote) with ``keys`` a
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -45,7 +47,10 @@ def sva() -> Sva:
 
 @functools.cache
 def identity_cache() -> Path:
-    return Path(tempfile.mkdtemp(prefix="svcard-sandbox-ids-"))
+    """Partner identities shared by every world of the test session (removed at exit)."""
+    path = Path(tempfile.mkdtemp(prefix="svcard-sandbox-ids-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def make_world(
