@@ -334,3 +334,28 @@ def test_security_fault_stops_the_queue_and_raises_an_alert(runtime, sandbox):
     assert CliRunner().invoke(health_cli, ["resume"]).exit_code == 0
     report = health.sync()
     assert report.stopped is None and [r.status for r in requests(runtime)] == ["DONE", "DONE"]
+
+
+def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(runtime, sandbox):
+    from tests.integration.test_soap_faults import HOSTILE, Evil
+
+    vno, card = collected(runtime)
+    with Evil(200, HOSTILE["internal entity"].encode()) as evil:
+        user, password = sandbox.credentials["SZHC"]
+        hostile = HealthCardClient(SoapEndpoint(evil.url, user, password, timeout=2), sleep=lambda _s: None)
+        try:
+            health.sync(hostile)
+        finally:
+            hostile.close()
+        assert evil.hits == 1  # refused, not retried
+    [req] = requests(runtime)
+    assert req.status == "ERROR" and req.last_error.startswith("SOAP_UNSAFE_XML")
+    assert health_fn(runtime, card) == ("ON_DUE", None, None)  # nothing taken from that answer
+    with transaction(runtime.sessions) as s:
+        assert (
+            health.retry(s, req.request_id, actor="op", note="partner fixed its proxy").request_id
+            == req.request_id
+        )
+    health.sync()
+    [req] = requests(runtime)
+    assert req.status == "DONE" and sandbox.health.applied[req.request_id] == 1
