@@ -18,6 +18,7 @@ from gateway.models import ExchangeFile, Volunteer
 from gateway.services import archive, insurance
 from gateway.services import volunteers as vs
 from gateway.settings import BUSINESS_TZ
+from jobs.insurance import send_roster as send_roster_job
 from keys.identity import cert_pem, make_identity
 from keys.keystore import Keystore
 from sandbox.insurer_roster import RosterDesk
@@ -137,8 +138,9 @@ def test_roster_is_accepted_by_the_insurer_with_every_official_volunteer_and_cov
     archive.read_plain(runtime.settings, row.plain_path, plain)
     assert plain.getvalue().startswith(b"H|INSROSTER|1.0|SVA|BOCINS|")
     # the day is done: a second run sends nothing
-    again = insurance.send_roster()
-    assert (again.uploaded, again.name) == (False, name) and sandbox.insurer.calls["UploadRoster"] == 1
+    again = send_roster_job()  # the scheduled job
+    assert again[0].startswith(f"{name}  2 record(s)  accepted") and "nothing sent" in again[-1]
+    assert sandbox.insurer.calls["UploadRoster"] == 1
 
 
 def test_after_partial_the_corrected_snapshot_takes_the_next_seq(runtime, sandbox, desk):
