@@ -522,6 +522,11 @@ def pending(session: Session) -> list[HealthRequest]:
     )
 
 
+def history(session: Session, volunteer_id: int) -> list[HealthRequest]:
+    """Every request of one volunteer, oldest first (what SZHC was asked, and answered)."""
+    return _history(session, volunteer_id)
+
+
 def needing_operator(session: Session) -> list[HealthRequest]:
     """FAILED, CLIENT_FAULT and ERROR requests not yet raised again."""
     return list(

@@ -443,12 +443,19 @@ def lookup_claims(
         if own and client is not None:
             client.close()  # type: ignore[attr-defined]
     with transaction(rt.sessions) as session:
-        query = select(InsuranceClaim).order_by(InsuranceClaim.incident_time, InsuranceClaim.claim_no)
-        if claim_no is not None:
-            query = query.where(InsuranceClaim.claim_no == claim_no)
-        else:
-            query = query.where(InsuranceClaim.volunteer_no == volunteer_no)
-        return [_view(r) for r in session.scalars(query)]
+        return stored_claims(session, volunteer_no=volunteer_no, claim_no=claim_no)
+
+
+def stored_claims(
+    session: Session, *, volunteer_no: str | None = None, claim_no: str | None = None
+) -> list[ClaimView]:
+    """The claims as last fetched, with SVA's verdict, without asking the insurer."""
+    query = select(InsuranceClaim).order_by(InsuranceClaim.incident_time, InsuranceClaim.claim_no)
+    if claim_no is not None:
+        query = query.where(InsuranceClaim.claim_no == claim_no)
+    if volunteer_no is not None:
+        query = query.where(InsuranceClaim.volunteer_no == volunteer_no)
+    return [_view(r) for r in session.scalars(query)]
 
 
 def _query(client: InsurerPartner, **filters: Any) -> list[Claim]:

@@ -49,6 +49,8 @@ def test_a_stale_answer_never_overwrites_a_newer_claim(db) -> None:
     assert insurance.store_claims(db, [older]) == set()
     row = db.scalar(select(InsuranceClaim).where(InsuranceClaim.claim_no == "CLX1"))
     assert (row.status, row.paid_fen, row.volunteer_id) == ("PAID", 20_000, v.id)
+    [view] = insurance.stored_claims(db, volunteer_no=v.volunteer_no)
+    assert (view.claim_no, view.status, view.paid_fen) == ("CLX1", "PAID", 20_000)
 
 
 def test_cover_uses_the_volunteers_sessions_and_registration(db) -> None:
