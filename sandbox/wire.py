@@ -7,8 +7,8 @@ the records that passed with their physical line numbers. ``Outbox.write`` rende
 seals for SVA and uploads one of the partner's files (``<name>.part`` then rename), with
 the next SEQ of its type and business date.
 
-Field rules come from ``schemas.recordtypes`` (the specs' tables); the envelope from
-``keys.envelope``. Nothing of the gateway is imported.
+Files are read and written with the ``schemas`` codec (the specs' field tables), the
+envelope with ``keys.envelope``. Nothing of the gateway is imported.
 """
 
 from __future__ import annotations
@@ -72,7 +72,6 @@ class Received:
     seq: int | None = None
     records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
-    photos: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def applied(self) -> bool:
@@ -115,7 +114,7 @@ def receive(
         _read(got, plain, me.partner)
     except Refused as exc:
         got.status, got.code, got.text = "REJECTED", exc.code, exc.reason
-        got.records, got.photos = [], {}
+        got.records = []
         return got
     if got.errors:
         got.status, got.code, got.text = "PARTIAL", "E07", error_text(got.errors)
