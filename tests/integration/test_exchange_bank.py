@@ -116,8 +116,8 @@ def setup(request, tmp_path, db_url, keystore):
 
 
 class _SwipeConsumer:
-    """Until the SWIPE handler (issue 8) is registered: read SWIPE files and do nothing,
-    so that the sandbox bank is not answered E04 (and does not resend them every day)."""
+    """SWIPE files (issue 8, tested there) are read and set aside here, so that these tests
+    depend only on the exchanges they are about."""
 
     file_type = "SWIPE"
 
@@ -129,9 +129,7 @@ class _SwipeConsumer:
 def _stub_swipes(monkeypatch) -> None:
     from gateway.services.channels import channel
 
-    bank = channel("BOCSZ")
-    if "SWIPE" not in bank.inbound:
-        monkeypatch.setitem(bank.inbound, "SWIPE", _SwipeConsumer())
+    monkeypatch.setitem(channel("BOCSZ").inbound, "SWIPE", _SwipeConsumer())
 
 
 def _day(n: int) -> date:
