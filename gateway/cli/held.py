@@ -91,7 +91,23 @@ def discard(held_id: int, note: str) -> None:
     _resolve("discard", held_id, note)
 
 
-COMMANDS = [held, release, discard]
+@click.command("resend-order")
+@click.argument("order_id")
+def resend_order(order_id: str) -> None:
+    """Send ORDER_ID again (same id) in the next CARDORDER, after an operator corrected the
+    record the bank listed as a record error (or our writer refused)."""
+    from gateway.services import bank_exchange as bx
+
+    with transaction(context.current().sessions) as session:
+        try:
+            order = bx.resend_order(session, order_id, actor=_actor())
+        except DomainError as exc:
+            session.rollback()
+            _fail(exc)
+        click.echo(f"{order.order_id}: PENDING, goes in the next CARDORDER")
+
+
+COMMANDS = [held, release, discard, resend_order]
 
 
 @click.group("transit")

@@ -80,3 +80,24 @@ def test_operator_lists_releases_and_discards_held_events(runtime) -> None:
         "DISCARDED",
         "not our card",
     )
+
+
+def test_operator_sends_a_corrected_record_error_again(runtime) -> None:
+    from gateway.cli import svcard
+    from gateway.models.cards import OrderStatus
+
+    with transaction(runtime.sessions) as s:
+        order = first_card(official(s)).order
+        order.status, order.record_error = (
+            OrderStatus.RECORD_ERROR,
+            "line:2:mobile:not a mainland mobile number",
+        )
+        oid = order.order_id
+    runner = CliRunner()
+    done = runner.invoke(svcard, ["cards", "resend-order", oid])
+    assert done.exit_code == 0 and "PENDING" in done.stdout
+    with transaction(runtime.sessions) as s:
+        order = bx.cards.order_by_id(s, oid)
+        assert order.status == OrderStatus.PENDING and order.record_error is None
+        assert oid in [r["order_id"] for r in bx.CardOrderBuilder().collect(s, date(2026, 12, 7)).records]
+    assert runner.invoke(svcard, ["cards", "resend-order", "N0NE"]).exit_code == 1
