@@ -139,6 +139,12 @@ def roster_records(session: Session, business_date: date) -> Iterator[dict[str, 
         }
 
 
+def _noting(records: Iterator[dict[str, Any]], numbers: list[str]) -> Iterator[dict[str, Any]]:
+    for record in records:
+        numbers.append(record["volunteer_no"])
+        yield record
+
+
 @dataclass
 class RosterReport:
     file_id: int
@@ -188,12 +194,12 @@ def _prepare_roster(day: date) -> tuple[int, list[str], bool]:
                 return last.id, [], False
             seq = (last.seq or 0) + 1 if last is not None else 1
             created = utcnow().astimezone(BUSINESS_TZ)
-            records = list(roster_records(session, day))
+            numbers: list[str] = []  # record index -> volunteer number (records are streamed)
             plain, result = writer.write_bytes(
-                FILE_TYPE, records, sender=OUR_ID, receiver=PARTNER, business_date=day, seq=seq,
+                FILE_TYPE, _noting(roster_records(session, day), numbers), sender=OUR_ID, receiver=PARTNER, business_date=day, seq=seq,
                 created_time=created,
             )  # fmt: skip
-            refused = [f"{records[r.index]['volunteer_no']}: {r.field}: {r.reason}" for r in result.refused]
+            refused = [f"{numbers[r.index]}: {r.field}: {r.reason}" for r in result.refused]
             name = writer.file_name(FILE_TYPE, OUR_ID, day, seq) + ".p7m"
             sealed = keystore().seal(plain, to=PARTNER)
             spool = rt.settings.spool_dir / "out" / PARTNER
@@ -220,13 +226,23 @@ def _prepare_roster(day: date) -> tuple[int, list[str], bool]:
     raise RuntimeError(f"INSROSTER {day}: could not claim a SEQ")
 
 
+def _refusals(detail: str | None) -> str:
+    """The "refused by our writer: ..." part of a roster row's detail, kept across updates."""
+    mark = "refused by our writer"
+    if not detail or mark not in detail:
+        return ""
+    return detail[detail.index(mark) :].split("; not answered", 1)[0]
+
+
 def _record_answer(session: Session, row: ExchangeFile, answer: RosterAnswer) -> None:
     row.status = {"ACCEPTED": "accepted", "PARTIAL": "partial", "REJECTED": "rejected"}.get(
         answer.result, "rejected"
     )
     row.ack_status, row.ack_code, row.ack_text = answer.result, answer.error_code, answer.error_text
     row.sent_at = row.sent_at or utcnow()
-    row.detail = f"rosterId {answer.roster_id}" if answer.roster_id else row.detail
+    refused = _refusals(row.detail)
+    if answer.roster_id:  # "rosterId R...; refused by our writer: ..." (refusals kept)
+        row.detail = "; ".join(x for x in (f"rosterId {answer.roster_id}", refused) if x)[:2000]
     row.record_errors.clear()
     for m in _ENTRY.finditer(answer.error_text or ""):
         row.record_errors.append(
@@ -247,7 +263,8 @@ def send_roster(business_date: date | None = None, *, client: InsurerPartner | N
         report = RosterReport(row.id, row.name, row.seq or 0, row.record_count or 0, row.status,
                               row.ack_code, row.ack_text, refused=refused)  # fmt: skip
         if row.status != "prepared":
-            report.roster_id = (row.detail or "").removeprefix("rosterId ") or None
+            head = (row.detail or "").split(";", 1)[0]
+            report.roster_id = head.removeprefix("rosterId ") if head.startswith("rosterId ") else None
             return report
         content = archive.raw_path(rt.settings, row.raw_path).read_bytes()
     own = client is None
@@ -258,7 +275,8 @@ def send_roster(business_date: date | None = None, *, client: InsurerPartner | N
         report.error = f"{exc.code}: {exc}"
         with transaction(rt.sessions) as session:
             row = session.get(ExchangeFile, file_id)
-            row.detail = f"not answered, sent again under the same name next run: {report.error}"[:2000]
+            why = f"not answered, sent again under the same name next run: {report.error}"
+            row.detail = "; ".join(x for x in (_refusals(row.detail), why) if x)[:2000]
             if not isinstance(exc, RetryableError | SecurityFault):
                 raise_alert(
                     session, ROSTER_ALERT, PARTNER, f"{report.name}: {report.error}"[:500], report.name

@@ -169,3 +169,19 @@ def test_unanswered_roster_goes_again_under_the_same_name(runtime, sandbox, desk
     assert (up.name, up.status) == (down.name, "accepted")
     [row] = roster_rows(runtime)
     assert row.status == "accepted" and sandbox.insurer.applied[row.name] == 1
+
+
+def test_a_record_our_writer_refuses_is_named_and_the_others_go(runtime, sandbox, desk):
+    who = volunteers(runtime)
+    bad = next(no for no, role in who.items() if role == "stays")
+    with transaction(runtime.sessions) as s:
+        s.scalar(select(Volunteer).where(Volunteer.volunteer_no == bad)).name = (
+            "名" * 31
+        )  # over 30 characters
+    report = insurance.send_roster()
+    assert report.status == "accepted" and report.records == 1
+    assert len(report.refused) == 1 and report.refused[0].startswith(f"{bad}: name: ")
+    assert "名" not in report.refused[0]  # the value itself is never repeated
+    [row] = roster_rows(runtime)
+    assert row.detail.startswith(f"rosterId {report.roster_id}; refused by our writer: {bad}: name: ")
+    assert insurance.send_roster().roster_id == report.roster_id  # answered: read back, not sent
