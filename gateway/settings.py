@@ -141,22 +141,46 @@ class Spec:
 
 
 SPECS: list[Spec] = [
-    Spec("ENV", _choice("development", "production"), "development",
-         "development generates missing dev secrets under var/; production requires them"),
+    Spec(
+        "ENV",
+        _choice("development", "production"),
+        "development",
+        "development generates missing dev secrets under var/; production requires them",
+    ),
     Spec("VAR_DIR", _path, "var", "where development state lives (database, keys, spool, archive)"),
     Spec("DATABASE_URL", _db_url, None, "SQLAlchemy URL; default a SQLite file var/svcard.db"),
     Spec("REDIS_URL", _redis_url, "", "Redis for RQ; unset = jobs run inline, in process"),
     Spec("KEYS_DIR", _path, None, "the keystore folder; default var/keys"),
     Spec("SPOOL_DIR", _path, None, "downloads and archive of exchanged files; default var/spool"),
     Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
-    Spec("DATA_KEY_PREVIOUS", _data_keys, "",
-         "retired PII keys still readable during a rotation, comma-separated base64", secret=True),
-    Spec("LOOKUP_KEY", _data_key, None,
-         "key of the PII look-up hashes, base64 of 32 bytes (HMAC-SHA256)", secret=True),
-    Spec("ARCHIVE_KEY", _data_key, None,
-         "key of the exchange archive (plain copies of every file), base64 of 32 bytes", secret=True),
-    Spec("ARCHIVE_KEY_PREVIOUS", _data_keys, "",
-         "retired archive keys, still used to read older archived files", secret=True),
+    Spec(
+        "DATA_KEY_PREVIOUS",
+        _data_keys,
+        "",
+        "retired PII keys still readable during a rotation, comma-separated base64",
+        secret=True,
+    ),
+    Spec(
+        "LOOKUP_KEY",
+        _data_key,
+        None,
+        "key of the PII look-up hashes, base64 of 32 bytes (HMAC-SHA256)",
+        secret=True,
+    ),
+    Spec(
+        "ARCHIVE_KEY",
+        _data_key,
+        None,
+        "key of the exchange archive (plain copies of every file), base64 of 32 bytes",
+        secret=True,
+    ),
+    Spec(
+        "ARCHIVE_KEY_PREVIOUS",
+        _data_keys,
+        "",
+        "retired archive keys, still used to read older archived files",
+        secret=True,
+    ),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Spec("SFTP_TIMEOUT", _float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
@@ -166,8 +190,12 @@ SPECS: list[Spec] = [
     Spec("RETRY_BASE_DELAY", _float_range(0, 60), "1", "first backoff delay, seconds (doubles)"),
     Spec("SANDBOX_SEED", _int_range(0, 2**31), "20261128", "seed of the sandbox partners' choices"),
     Spec("SANDBOX_DIR", _path, None, "folder of `svcard sandbox serve`'s world; default var/sandbox"),
-    Spec("SANDBOX_INTERVAL", _float_range(0.1, 86400), "10",
-         "seconds between two rounds of `svcard sandbox serve` (read inboxes, close past days)"),
+    Spec(
+        "SANDBOX_INTERVAL",
+        _float_range(0.1, 86400),
+        "10",
+        "seconds between two rounds of `svcard sandbox serve` (read inboxes, close past days)",
+    ),
 ]
 # The sandbox partners' behaviour (docs/sandbox.md): name -> (default, doc). Rates are
 # probabilities; they map onto sandbox.bank.BankRates, TransitRates and FundRates.
@@ -184,24 +212,34 @@ SANDBOX_RATES: dict[str, tuple[str, str]] = {
     "SANDBOX_REISSUE_RATE": ("0.6", "sandbox bank: lost or damaged cards reissued"),
     "SANDBOX_SWIPES_PER_CARD_DAY": ("1.5", "sandbox bank: mean transactions of a collected card a day"),
     "SANDBOX_SWIPE_TOTAL": ("0", "sandbox bank: if above 0, exactly this many SWIPE records a day"),
-    "SANDBOX_SWIPE_ANOMALY_RATE": ("0.001",
-                                   "sandbox bank: each of wrong figure, duplicate txn_id, reversal of nothing"),
+    "SANDBOX_SWIPE_ANOMALY_RATE": (
+        "0.001",
+        "sandbox bank: each of wrong figure, duplicate txn_id, reversal of nothing",
+    ),
     "SANDBOX_TRANSIT_BLOCKED_RATE": ("0.01", "sandbox Shenzhen Tong: requests answered T03 (card blocked)"),
     "SANDBOX_FUND_SHORT_RATE": ("0.02", "sandbox fund: volunteers booked short"),
     "SANDBOX_FUND_OVER_RATE": ("0.01", "sandbox fund: volunteers booked over"),
     "SANDBOX_FUND_MISSING_RATE": ("0.01", "sandbox fund: volunteers not booked at all"),
 }
 for _name, (_default, _doc) in SANDBOX_RATES.items():
-    _parse = _int_range(0, 10_000_000) if _name == "SANDBOX_SWIPE_TOTAL" else (
-        _float_range(0, 1000) if _name == "SANDBOX_SWIPES_PER_CARD_DAY" else _float_range(0, 1))
+    _parse = (
+        _int_range(0, 10_000_000)
+        if _name == "SANDBOX_SWIPE_TOTAL"
+        else (_float_range(0, 1000) if _name == "SANDBOX_SWIPES_PER_CARD_DAY" else _float_range(0, 1))
+    )
     SPECS.append(Spec(_name, _parse, _default, _doc))
 for _pid in PARTNER_IDS:
-    SPECS.append(Spec(f"PARTNER_{_pid}_URL", _optional_url, "",
-                      f"{_pid} endpoint (sftp://USER@HOST:PORT/PATH or http(s):// for SOAP)"))
+    SPECS.append(
+        Spec(
+            f"PARTNER_{_pid}_URL",
+            _optional_url,
+            "",
+            f"{_pid} endpoint (sftp://USER@HOST:PORT/PATH or http(s):// for SOAP)",
+        )
+    )
 for _pid in SOAP_PARTNERS:
     SPECS.append(Spec(f"PARTNER_{_pid}_USERNAME", _str, "", f"{_pid} WS-Security user name"))
-    SPECS.append(Spec(f"PARTNER_{_pid}_PASSWORD", _str, "", f"{_pid} WS-Security password",
-                      secret=True))
+    SPECS.append(Spec(f"PARTNER_{_pid}_PASSWORD", _str, "", f"{_pid} WS-Security password", secret=True))
 SPECS_BY_NAME = {s.name: s for s in SPECS}
 
 
@@ -267,8 +305,9 @@ def _effective_value(s: Settings, name: str) -> Any:
         return s.sandbox_rates[name]
     if name.startswith("PARTNER_"):
         pid, _, kind = name[len("PARTNER_") :].rpartition("_")
-        return {"URL": s.partner_urls, "USERNAME": s.partner_usernames,
-                "PASSWORD": s.partner_passwords}[kind].get(pid)
+        return {"URL": s.partner_urls, "USERNAME": s.partner_usernames, "PASSWORD": s.partner_passwords}[
+            kind
+        ].get(pid)
     return getattr(s, name.lower())
 
 
@@ -298,7 +337,7 @@ def _dev_secret(path: Path, make: Callable[[], str]) -> str:
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read every SVCARD_* variable once. ``overrides`` replace fields (tests)."""
     env = os.environ if environ is None else environ
-    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):] not in SPECS_BY_NAME)
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in SPECS_BY_NAME)
     if unknown:
         raise SettingsError(f"{unknown[0]}: unknown setting (typo?); see `svcard config show`")
     v = {s.name: _read(env, s) for s in SPECS}
@@ -310,23 +349,35 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
     archive_key = v["ARCHIVE_KEY"]
     passphrase = v["KEY_PASSPHRASE"]
     if production:
-        for name, value in (("DATA_KEY", data_key), ("LOOKUP_KEY", lookup_key),
-                            ("ARCHIVE_KEY", archive_key),
-                            ("KEY_PASSPHRASE", passphrase),
-                            ("DATABASE_URL", v["DATABASE_URL"])):
+        for name, value in (
+            ("DATA_KEY", data_key),
+            ("LOOKUP_KEY", lookup_key),
+            ("ARCHIVE_KEY", archive_key),
+            ("KEY_PASSPHRASE", passphrase),
+            ("DATABASE_URL", v["DATABASE_URL"]),
+        ):
             if value is None and name.lower() not in overrides:
                 raise SettingsError(f"{PREFIX}{name}: required when {PREFIX}ENV=production")
     else:
         secrets_dir = var_dir / "secrets"
         if data_key is None and "data_key" not in overrides:
-            data_key = _data_key(_dev_secret(
-                secrets_dir / "data.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+            data_key = _data_key(
+                _dev_secret(
+                    secrets_dir / "data.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+                )
+            )
         if lookup_key is None and "lookup_key" not in overrides:
-            lookup_key = _data_key(_dev_secret(
-                secrets_dir / "lookup.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+            lookup_key = _data_key(
+                _dev_secret(
+                    secrets_dir / "lookup.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+                )
+            )
         if archive_key is None and "archive_key" not in overrides:
-            archive_key = _data_key(_dev_secret(
-                secrets_dir / "archive.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+            archive_key = _data_key(
+                _dev_secret(
+                    secrets_dir / "archive.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+                )
+            )
         if passphrase is None and "key_passphrase" not in overrides:
             passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
         # Previous data keys kept by `svcard keys rotate-data-key --new-dev-key`.

@@ -41,8 +41,12 @@ class FieldCipher:
 
     def encrypt(self, plain: bytes, context: str) -> bytes:
         nonce = os.urandom(12)
-        return MAGIC + self.current_id + nonce + self._aead[self.current_id].encrypt(
-            nonce, plain, context.encode())
+        return (
+            MAGIC
+            + self.current_id
+            + nonce
+            + self._aead[self.current_id].encrypt(nonce, plain, context.encode())
+        )
 
     def decrypt(self, token: bytes, context: str) -> bytes:
         if len(token) < 2 + 4 + 12 + 16 or token[:2] != MAGIC:

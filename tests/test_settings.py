@@ -42,8 +42,9 @@ def test_production_requires_secrets(tmp_path):
 
 
 def test_redacted_hides_secrets(tmp_path):
-    s = settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path),
-                                   "SVCARD_PARTNER_SZHC_PASSWORD": "hunter2-very-secret"})
+    s = settings_mod.load(
+        environ={"SVCARD_VAR_DIR": str(tmp_path), "SVCARD_PARTNER_SZHC_PASSWORD": "hunter2-very-secret"}
+    )
     shown = {name: value for name, value, _ in s.redacted()}
     assert shown["SVCARD_DATA_KEY"] == "***"
     assert shown["SVCARD_PARTNER_SZHC_PASSWORD"] == "***"
