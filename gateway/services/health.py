@@ -69,7 +69,13 @@ BACKOFF_BASE = 60.0
 BACKOFF_CAP = 3600.0
 #: A claimed request is not picked up by another worker for this long (a crashed
 #: worker's claim expires and the request is sent again, with the same id).
-CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_LEASE = timedelta(minutes=30)
+#: Requests claimed per round, and rounds per sync (a night's backlog drains in one run).
+BATCH = 100
+MAX_ROUNDS = 50
+#: After this many retryable failures in a row SZHC is taken to be down: the rest of the
+#: batch waits for the next run instead of each spending its timeouts.
+DOWN_AFTER = 3
 PLAN_LOCK_KEY = 0x53_5A_48_43  # "SZHC": PostgreSQL advisory lock serialising plan_requests
 
 
@@ -422,7 +428,7 @@ def sync(
     client: HealthCardPartner | None = None,
     *,
     now: datetime | None = None,
-    limit: int = 500,
+    limit: int = BATCH,
     backoff_base: float = BACKOFF_BASE,
     actor: str = "system",
 ) -> SyncReport:
@@ -432,7 +438,7 @@ def sync(
     report = SyncReport()
     own_client = client is None
     try:
-        for _round in range(3):
+        for _round in range(MAX_ROUNDS):
             at = now or utcnow()
             with transaction(rt.sessions) as session:
                 report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
@@ -456,21 +462,21 @@ def sync(
 def _deliver(
     rt, client: HealthCardPartner, calls: list[_Call], at: datetime, base: float, report: SyncReport
 ) -> bool:
-    """Send the claimed calls; False when a security fault stopped everything."""
+    """Send the claimed calls; False when the run must stop (security fault, SZHC down)."""
+    failures_in_a_row = 0
     for n, call in enumerate(calls):
+        if failures_in_a_row >= DOWN_AFTER:
+            _release(rt, calls[n:], at + backoff(1, base))
+            report.stopped = f"SZHC looks down ({DOWN_AFTER} retryable failures in a row); the rest waits"
+            return False
         try:
             answer = _send(client, call)
         except SecurityFault as exc:
             with transaction(rt.sessions) as session:
-                for left in calls[n:]:  # the queue stays intact: due again once resumed
-                    req = session.get(HealthRequest, left.pk)
-                    req.next_attempt_at = None
-                    if left.pk == call.pk:
-                        req.last_error = f"{exc.code}: {exc}"[:300]
-                    else:  # claimed but never sent: not an attempt
-                        req.attempts -= 1
-                        req.first_sent_at = req.first_sent_at if req.attempts else None
+                req = session.get(HealthRequest, call.pk)
+                req.next_attempt_at, req.last_error = None, f"{exc.code}: {exc}"[:300]
                 raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
+            _release(rt, calls[n + 1 :], None)  # the queue stays intact: due again once resumed
             report.sent.append(Sent(call.request_id, call.action, call.card_id, "STOPPED", str(exc)))
             report.stopped = f"security fault: {exc}"
             return False
@@ -507,7 +513,21 @@ def _deliver(
                 _close(req, outcome, detail)
                 log.error("SZHC %s %s: %s (operator)", call.action, call.request_id, detail)
         report.sent.append(Sent(call.request_id, call.action, call.card_id, outcome, detail))
+        failures_in_a_row = failures_in_a_row + 1 if outcome == "RETRY" else 0
     return True
+
+
+def _release(rt, calls: list[_Call], next_attempt: datetime | None) -> None:
+    """Give back requests claimed but never sent: not an attempt."""
+    if not calls:
+        return
+    with transaction(rt.sessions) as session:
+        for call in calls:
+            req = session.get(HealthRequest, call.pk)
+            req.attempts -= 1
+            req.next_attempt_at = next_attempt
+            if req.attempts == 0:
+                req.first_sent_at = req.last_sent_at = None
 
 
 # --------------------------------------------------------------------- operators

@@ -250,19 +250,23 @@ def test_old_card_death_without_a_collected_replacement_suspends_then_reissue_re
 
 
 def test_service_down_then_up_delivers_each_request_once(runtime, sandbox):
-    vnos = [collected(runtime)[0] for _ in range(3)]
+    vnos = [collected(runtime)[0] for _ in range(4)]
     sandbox.health.available = False
     report = health.sync()
-    assert report.pending == 3 and {s.outcome for s in report.sent} == {"RETRY"}
-    for r in requests(runtime):
+    # three retryable failures in a row: SZHC is down, the fourth is not even tried
+    assert [s.outcome for s in report.sent] == ["RETRY"] * 3 and "looks down" in report.stopped
+    assert report.pending == 4
+    tried, untried = requests(runtime)[:3], requests(runtime)[3]
+    for r in tried:
         assert r.status == "PENDING" and r.attempts == 1 and "HTTP 503" in r.last_error
         assert r.next_attempt_at > datetime.now(UTC)
+    assert (untried.attempts, untried.last_error) == (0, None) and untried.next_attempt_at > datetime.now(UTC)
     out = CliRunner().invoke(health_cli, ["pending"])
-    assert out.exit_code == 0 and "3 pending request(s)" in out.output and "HTTP 503" in out.output
+    assert out.exit_code == 0 and "4 pending request(s)" in out.output and "HTTP 503" in out.output
     assert health.sync().sent == []  # RETRY_LATER: not before the next attempt time
     sandbox.health.available = True
     report = health.sync(now=datetime.now(UTC) + timedelta(hours=2))
-    assert report.pending == 0
+    assert report.pending == 0 and report.stopped is None
     done = requests(runtime)
     assert [r.volunteer_no for r in done] == vnos and {r.status for r in done} == {"DONE"}
     assert all(sandbox.health.applied[r.request_id] == 1 for r in done)
