@@ -74,6 +74,7 @@ class BankRates:
     account_close_rate: float = 0.005
     incident_days: tuple[int, int] = (10, 120)  # when a loss/damage/closure happens after collection
     reissue_rate: float = 0.6  # lost or damaged cards replaced by a REISSUED card
+    cut_reissue_rate: float = 0.0  # cut-and-closed DEBIT cards reissued on application (never CREDIT)
     validity_months: int = 60  # card expiry: production month + this
     swipes_per_card_day: float = 1.5  # mean transactions a collected card makes a day
     swipe_total: int = 0  # if > 0: exactly this many records a day, spread over live cards
@@ -372,7 +373,12 @@ class BankOffice(Office):
     def _do_cut(self, card_id: str, _arg: str, day: date) -> None:
         card = self._card(card_id)
         if card is not None and card["state"] == "WAITING":
-            self._death(card, "CUT_CLOSED", at(day, 0, 30), "SYSTEM", "not collected by the pickup deadline")
+            when = at(day, 0, 30)
+            self._death(card, "CUT_CLOSED", when, "SYSTEM", "not collected by the pickup deadline")
+            # bank.md: a cut DEBIT card may be reissued at the branch on application; a CREDIT one never
+            rng = self.rng("cut-reissue", card_id)
+            if card["carrier"] == "DEBIT" and rng.random() < self.rates.cut_reissue_rate:
+                self._plan(day + timedelta(days=rng.randint(1, 5)), "REISSUE", card_id, when.isoformat())
 
     def _do_incident(self, card_id: str, event: str, day: date) -> None:
         card = self._card(card_id)

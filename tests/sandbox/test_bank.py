@@ -205,7 +205,9 @@ def test_refused_files_are_acknowledged_with_their_code_and_nothing_applied(tmp_
     assert len(acks(world, "BOCSZ")) == 7  # each file acknowledged once
 
 
-def test_not_collected_cards_are_reminded_and_cut_after_six_months_and_cards_expire(tmp_path):
+def test_not_collected_cards_are_reminded_and_cut_after_six_months_only_debit_reissued_and_cards_expire(
+    tmp_path,
+):
     rates = replace(QUIET_BANK, collect_rate=0.0, validity_months=3, swipes_per_card_day=0)
     world = make_world(tmp_path, bank=rates)
     put(world, "BOCSZ", *order_package(D0, [order_line("N1", "2019000031")]))
@@ -216,16 +218,35 @@ def test_not_collected_cards_are_reminded_and_cut_after_six_months_and_cards_exp
     # after; the card died before its pickup deadline, so it was never reminded nor cut
     end = month_end(int(notified["expiry"][:4]), int(notified["expiry"][4:]))
     assert events == [("EXPIRING", end - timedelta(days=60)), ("EXPIRED", end + timedelta(days=1))]
-    world2 = make_world(tmp_path / "w2", bank=replace(rates, validity_months=60))
-    put(world2, "BOCSZ", *order_package(D0, [order_line("N2", "2019000032")]))
+    world2 = make_world(tmp_path / "w2", bank=replace(rates, validity_months=60, cut_reissue_rate=1.0))
+    put(
+        world2,
+        "BOCSZ",
+        *order_package(
+            D0, [order_line("N2", "2019000032"), order_line("N3", "2019000033", carrier="CREDIT")]
+        ),
+    )
     _run(world2.bank, D0, date(2027, 7, 10))
-    n2 = next(r for r in records(world2, "BOCSZ", "CARDRESULT") if r["result"] == "NOTIFIED")
-    ev2 = {e["event"]: e["event_time"].date() for e in records(world2, "BOCSZ", "CARDSTATUS")}
-    deadline = add_months_clamped(n2["event_date"], 6)
-    assert ev2 == {
-        "PICKUP_REMINDER": deadline - timedelta(days=30),
-        "CUT_CLOSED": deadline + timedelta(days=1),
-    }
+    for oid, carrier in (("N2", "DEBIT"), ("N3", "CREDIT")):
+        n = next(
+            r
+            for r in records(world2, "BOCSZ", "CARDRESULT")
+            if r["result"] == "NOTIFIED" and r["order_id"] == oid
+        )
+        ev = {
+            e["event"]: e["event_time"].date()
+            for e in records(world2, "BOCSZ", "CARDSTATUS")
+            if e["card_id"] == n["card_id"]
+        }
+        deadline = add_months_clamped(n["event_date"], 6)
+        assert ev["PICKUP_REMINDER"] == deadline - timedelta(days=30)
+        assert ev["CUT_CLOSED"] == deadline + timedelta(days=1)
+        if carrier == "DEBIT":  # reissued at the branch on application, a few days later
+            assert (
+                set(ev) == {"PICKUP_REMINDER", "CUT_CLOSED", "REISSUED"} and ev["REISSUED"] > ev["CUT_CLOSED"]
+            )
+        else:  # a cut CREDIT card is never reissued
+            assert set(ev) == {"PICKUP_REMINDER", "CUT_CLOSED"}
     assert notified["event_date"] < date(2027, 1, 1)
 
 
