@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import Alert, ExchangeFile
-from gateway.settings import SFTP_PARTNERS, SettingsError
+from gateway.settings import PARTNER_IDS, SFTP_PARTNERS, SettingsError
 
 
 @click.group("exchange")
@@ -43,7 +43,7 @@ def run(partner: str, business_date: str | None) -> None:
 
 
 @cli.command("files")
-@click.option("--partner", type=click.Choice(SFTP_PARTNERS), default=None)
+@click.option("--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters).")
 @click.option("--status", default=None, help="e.g. rejected, partial, held, sent")
 @click.option("--limit", default=50, show_default=True)
 def files(partner: str | None, status: str | None, limit: int) -> None:
