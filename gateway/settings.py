@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -249,8 +250,8 @@ class Settings:
 
     env: str
     var_dir: Path
-    database_url: str
-    redis_url: str | None
+    database_url: str = field(repr=False)  # may carry the database password
+    redis_url: str | None = field(repr=False)  # may carry the Redis password
     keys_dir: Path
     spool_dir: Path
     data_key: bytes = field(repr=False)
@@ -269,7 +270,7 @@ class Settings:
     sandbox_dir: Path
     sandbox_interval: float
     sandbox_rates: Mapping[str, float]
-    partner_urls: Mapping[str, str | None]
+    partner_urls: Mapping[str, str | None] = field(repr=False)  # a URL may carry a password
     partner_usernames: Mapping[str, str]
     partner_passwords: Mapping[str, str] = field(repr=False)
 
@@ -289,9 +290,18 @@ class Settings:
         rows = []
         for spec in SPECS:
             value = _effective_value(self, spec.name)
-            shown = "***" if spec.secret and value not in ("", None, ()) else _show(value)
+            shown = "***" if spec.secret and value not in ("", None, ()) else _hide_url_password(_show(value))
             rows.append((PREFIX + spec.name, shown, spec.doc))
         return rows
+
+
+# The password of a URL's user-info (``scheme://user:PASSWORD@host``): a production
+# DATABASE_URL or REDIS_URL carries one, and `svcard config show` must not print it.
+_URL_PASSWORD_RE = re.compile(r"(://[^/:@]*:)[^/]*@")
+
+
+def _hide_url_password(text: str) -> str:
+    return _URL_PASSWORD_RE.sub(r"\1***@", text)
 
 
 def _show(value: Any) -> str:

@@ -55,3 +55,27 @@ def test_partner_url_unset_names_the_setting(tmp_path):
     s = settings_mod.load(environ={"SVCARD_VAR_DIR": str(tmp_path)})
     with pytest.raises(SettingsError, match="SVCARD_PARTNER_BOCSZ_URL is not set"):
         s.partner_url("BOCSZ")
+
+
+def test_config_show_and_repr_hide_passwords_inside_urls(tmp_path):
+    # A production DATABASE_URL or REDIS_URL carries its password; `svcard config show`
+    # prints the redacted rows, so the password must not be among them (nor in a repr).
+    s = settings_mod.load(
+        environ={
+            "SVCARD_VAR_DIR": str(tmp_path),
+            "SVCARD_DATABASE_URL": "postgresql://svcard:Pg-s3cret@db.internal:5432/svcard",
+            "SVCARD_REDIS_URL": "redis://:Redis-s3cret@cache.internal:6379/0",
+            "SVCARD_PARTNER_BOCSZ_URL": "sftp://sva:Sftp-s3cret@sftp.bank.example:22/x",
+        }
+    )
+    shown = {name: value for name, value, _ in s.redacted()}
+    assert shown["SVCARD_DATABASE_URL"] == "postgresql+psycopg://svcard:***@db.internal:5432/svcard"
+    assert shown["SVCARD_REDIS_URL"] == "redis://:***@cache.internal:6379/0"
+    assert shown["SVCARD_PARTNER_BOCSZ_URL"] == "sftp://sva:***@sftp.bank.example:22/x"
+    text = " ".join(shown.values()) + repr(s)
+    assert "s3cret" not in text
+    # Without a password nothing is hidden: operators still see where they connect.
+    plain = settings_mod.load(
+        environ={"SVCARD_VAR_DIR": str(tmp_path), "SVCARD_PARTNER_BOCSZ_URL": "sftp://sva@h:22/x"}
+    )
+    assert dict((n, v) for n, v, _ in plain.redacted())["SVCARD_PARTNER_BOCSZ_URL"] == "sftp://sva@h:22/x"
