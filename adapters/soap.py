@@ -195,9 +195,13 @@ class _QuietTransport(Transport):
     """zeep's Transport logs whole envelopes at DEBUG (PII, digests): post without that."""
 
     def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
-        response = self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
-        # SOAP 1.1 answers 200, or 500 with a Fault; anything else is decided on the status
-        # alone, before zeep reads a body that may be an HTML error page.
+        # Never follow a redirect: it would take the request (PII, the WS-Security digest)
+        # to a host or scheme check_url never saw, e.g. plain http:// to a remote host.
+        response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, allow_redirects=False
+        )
+        # SOAP 1.1 answers 200, or 500 with a Fault; anything else (a 3xx included) is
+        # decided on the status alone, before zeep reads a body that may be an HTML page.
         if response.status_code not in (200, 500):
             raise _HttpStatus(response.status_code)
         return response

@@ -158,7 +158,13 @@ def test_message_expired_twice_is_security_fault(service):
 class Evil:
     """An HTTP server that answers every POST with a fixed status and body."""
 
-    def __init__(self, status: int, body: bytes, content_type: str = "text/xml; charset=utf-8") -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/xml; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.hits = 0
         evil = self
 
@@ -169,6 +175,8 @@ class Evil:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -240,6 +248,18 @@ def test_answer_not_matching_the_wsdl_is_protocol_error():
         with pytest.raises(ProtocolError):
             make_client(evil.url).enroll_card(rid(), *PERSON)
         assert evil.hits == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_is_not_followed(status):
+    # A redirect would carry the request (PII, WS-Security digest) to a host and scheme
+    # that check_url never saw: plain http:// to anywhere, or around the pinned certificate.
+    with Evil(200, ANSWER.format(number="440300000000000001").encode()) as elsewhere:
+        with Evil(status, b"", "text/plain", {"Location": elsewhere.url}) as evil:
+            with pytest.raises(ProtocolError, match=f"HTTP {status}"):
+                make_client(evil.url).enroll_card(rid(), *PERSON)
+            assert evil.hits == 1
+        assert elsewhere.hits == 0
 
 
 # -- HTTPS with a pinned certificate --------------------------------------------------------
