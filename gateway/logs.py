@@ -26,11 +26,21 @@ def mask_text(text: str) -> str:
 
 
 class PiiMaskFilter(logging.Filter):
+    """Masks the message, and the traceback and stack printed after it (an exception's
+    text may hold a value that slipped in, and ``log.exception`` prints it)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # The formatter prints exc_text when set, and formats exc_info only when not.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True
 
 
