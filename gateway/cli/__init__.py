@@ -36,6 +36,43 @@ COMMAND_MODULES = [
 ]
 
 
+# Commands whose module is not named after them (a group may also be extended by a second
+# module). Running one command imports only its modules: start-up stays short. Any other
+# name, and --help, load every module.
+COMMAND_HOMES = {
+    "worker": ("jobs",),
+    "cron": ("jobs",),
+    "cards": ("cards", "held"),
+    "transit": ("held",),
+}
+
+
+class LazyGroup(FlaskGroup):
+    """Flask's CLI group, importing a command's module only when the command is used."""
+
+    _loaded: set[str]
+
+    def _load(self, names) -> None:
+        loaded = self.__dict__.setdefault("_loaded", set())
+        for name in names:
+            if name in loaded:
+                continue
+            loaded.add(name)
+            found = importlib.import_module(f"gateway.cli.{name}").cli
+            for command in found if isinstance(found, list) else [found]:
+                if command.name not in self.commands:
+                    self.add_command(command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(COMMAND_MODULES)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str):
+        homes = COMMAND_HOMES.get(name) or ((name,) if name in COMMAND_MODULES else COMMAND_MODULES)
+        self._load(homes)
+        return super().get_command(ctx, name)
+
+
 def _create_app():
     from gateway.app import create_app
 
@@ -43,16 +80,10 @@ def _create_app():
 
 
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_version_option=False, set_debug_flag=False, load_dotenv=False
+    cls=LazyGroup, create_app=_create_app, add_version_option=False, set_debug_flag=False, load_dotenv=False
 )
 def svcard() -> None:
     """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
-
-
-for _name in COMMAND_MODULES:
-    _cli = importlib.import_module(f"gateway.cli.{_name}").cli
-    for _command in _cli if isinstance(_cli, list) else [_cli]:
-        svcard.add_command(_command)
 
 
 def main() -> None:
