@@ -51,7 +51,8 @@ class CycleReport:
 def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
     """Send every outbound file of the partner that is due on the date (even empty)."""
     day = _day(business_date)
-    sent = []
+    # Files of an earlier run whose upload never completed go first (same bytes, same name).
+    sent = [r.name for r in exchange.upload_stranded(partner)]
     for file_type in channel(partner).outbound:
         report = exchange.send(partner, file_type, day)
         if report is not None:
@@ -74,6 +75,9 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     got = exchange.fetch(partner)
     report.held = got.held
     process_pending(partner, report)
+    # An ACK whose upload failed last time goes now: the data files it answers are marked
+    # as acknowledged by it and would never be acknowledged again.
+    report.acks += [r.name for r in exchange.upload_stranded(partner, "ACK")]
     ack = exchange.send_acks(partner, day)
     if ack is not None:
         report.acks.append(ack.name)
@@ -108,6 +112,7 @@ def process_file(file_id: int) -> str:
 
 
 def send_acks(partner: str, business_date: str | None = None) -> str | None:
+    exchange.upload_stranded(partner, "ACK")
     report = exchange.send_acks(partner, _day(business_date))
     return report.name if report else None
 

@@ -250,6 +250,35 @@ def upload(file_id: int) -> bool:
     return True
 
 
+def upload_stranded(partner: str, file_type: str | None = None) -> list[SendReport]:
+    """Upload every outbound file of the partner still ``prepared``, oldest first, whatever
+    its business date (or only those of ``file_type``).
+
+    Such a file claimed its SEQ and its records were marked as in it, but the worker died
+    or the upload failed before the upload was confirmed. ``prepare`` resumes one only for
+    its own date, and an ACK file is never prepared again, so without this a failed 01:00
+    upload (or a failed ACK upload) would leave its records at SVA for ever. The archived
+    bytes go, under the same name: never a second file."""
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        query = select(ExchangeFile.id).where(
+            ExchangeFile.partner == partner,
+            ExchangeFile.direction == "out",
+            ExchangeFile.status == "prepared",
+        )
+        if file_type is not None:
+            query = query.where(ExchangeFile.file_type == file_type)
+        ids = list(session.scalars(query.order_by(ExchangeFile.id)))
+    reports = []
+    for file_id in ids:
+        if upload(file_id):
+            with transaction(rt.sessions) as session:
+                row = session.get(ExchangeFile, file_id)
+                log.warning("%s: %s was prepared but not sent; uploaded now", partner, row.name)
+                reports.append(SendReport(row.id, row.name, row.record_count or 0, uploaded=True))
+    return reports
+
+
 def send(partner: str, file_type: str, business_date: date, *, force: bool = False) -> SendReport | None:
     """Prepare (if due) and upload one outbound file."""
     file_id = prepare(partner, file_type, business_date, force=force)

@@ -372,3 +372,52 @@ def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_ide
             "line:3:card_id:card unknown"
         ]
     assert exchange.send_acks(PARTNER, DAY) is None  # an ACK is never acknowledged
+
+
+def _pending_request(rid: str) -> dict:
+    return {
+        "request_id": rid,
+        "action": "ENABLE",
+        "card_id": "K7Q2M9X4B1C8D3E5",
+        "volunteer_no": "2019004417",
+        "effective_date": DAY,
+    }
+
+
+def test_a_file_prepared_but_never_uploaded_goes_at_the_next_run_whatever_its_date(world):
+    from jobs.exchange import send_scheduled
+
+    w = world
+    w.builder.pending = [_pending_request("TR2027011200001")]
+    fid = exchange.prepare(PARTNER, "TRANSITREQ", DAY)  # the worker died before the upload
+    with transaction(w.rt.sessions) as s:
+        name, sealed = s.get(ExchangeFile, fid).name, s.get(ExchangeFile, fid).raw_path
+    assert not (w.folder / "inbox" / name).exists()
+    # the next day's scheduled run sends the stranded file first, with the same bytes
+    sent = send_scheduled(PARTNER, date(2027, 1, 13).isoformat())
+    assert sent == [name, "TRANSITREQ_SVA_20270113_001.txt.p7m"]
+    assert (w.folder / "inbox" / name).read_bytes() == exchange.archive.raw_path(
+        w.rt.settings, sealed
+    ).read_bytes()
+    with transaction(w.rt.sessions) as s:
+        assert s.get(ExchangeFile, fid).status == "sent"
+
+
+def test_an_ack_whose_upload_failed_is_uploaded_by_the_next_cycle(world, monkeypatch):
+    from jobs.exchange import fetch_and_process
+
+    w = world
+    name = partner_file(w, "TRANSITACK", [ack(w)])
+    real_upload = exchange.upload
+
+    def network_down(file_id):
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(exchange, "upload", network_down)
+    with pytest.raises(OSError):
+        fetch_and_process(PARTNER)
+    assert not list((w.folder / "inbox").glob("ACK_SVA_*"))
+    monkeypatch.setattr(exchange, "upload", real_upload)
+    report = fetch_and_process(PARTNER)  # nothing new to fetch, but the ACK we owe goes
+    assert len(report.acks) == 1
+    assert [a["original_file_name"] for a in our_ack_lines(w, _IDENTITY["id"])] == [name]
