@@ -168,14 +168,14 @@ def import_csv(
     now = now or utcnow()
     today = vs.business_date(now)
     report = ImportReport(file=path.name)
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("NOT_UTF8", f"{path.name}: not UTF-8", "file") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise Invalid("NOT_UTF8", f"{path.name}:{line}:file:bytes not valid UTF-8", "file") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise Invalid("HEADER", f"{path.name}:1:header:missing columns {','.join(missing)}", "file")
+    _check_header(path.name, reader.fieldnames or [])
     ctx = _Context(session, path.name, actor, now, today, vs.open_branches(session), report)
     chunk: list[tuple[Row, str]] = []
     for raw in reader:
@@ -183,6 +183,9 @@ def import_csv(
         report.rows += 1
         if None in raw:  # more cells than header columns
             report.errors.append(RowError(line, "record", "more fields than the header"))
+            continue
+        if None in raw.values():  # fewer cells: one error, not one per missing column
+            report.errors.append(RowError(line, "record", "fewer fields than the header"))
             continue
         row, errs = parse_row(raw, line, path.parent, today, ctx.branches)
         if row is None:
@@ -197,6 +200,24 @@ def import_csv(
     report.errors.sort(key=lambda e: e.line)
     session.flush()
     return report
+
+
+def _check_header(file_name: str, header: list[str]) -> None:
+    """Exactly the documented columns, in any order: a missing one cannot be read, an
+    unknown one would be dropped without a word, and a repeated one would silently keep
+    its last copy's value."""
+    problems = []
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        problems.append(f"missing columns {','.join(missing)}")
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        problems.append(f"unknown columns {','.join(unknown)}")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        problems.append(f"columns given twice {','.join(twice)}")
+    if problems:
+        raise Invalid("HEADER", f"{file_name}:1:header:{'; '.join(problems)}", "file")
 
 
 @dataclass

@@ -126,3 +126,46 @@ def test_missing_columns_refuse_the_file(db, tmp_path) -> None:
     with pytest.raises(Invalid) as info:
         import_csv(db, path, now=NOW)
     assert info.value.code == "HEADER" and "id_type" in info.value.message
+
+
+def test_file_not_utf8_names_the_line(db, tmp_path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes((",".join(COLUMNS) + "\n").encode() + "2000000001,张三\n".encode("gb18030"))
+    with pytest.raises(Invalid) as info:
+        import_csv(db, path, now=NOW)
+    assert info.value.code == "NOT_UTF8" and "x.csv:2:" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "header,reason",
+    [
+        ([*COLUMNS, "notes"], "unknown columns notes"),
+        ([*COLUMNS, "mobile"], "columns given twice mobile"),
+    ],
+)
+def test_unknown_or_repeated_columns_refuse_the_file(db, sample_dir, tmp_path, header, reason) -> None:
+    # An unknown column would be dropped without a word; a repeated one would silently
+    # take the value of its last copy. Either loses data, so the file is refused whole.
+    rows = rows_of(sample_dir / "volunteers.csv")
+    path = tmp_path / "x.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows([[r[c] for c in COLUMNS] + ["extra"] for r in rows])
+    with pytest.raises(Invalid) as info:
+        import_csv(db, path, now=NOW)
+    assert info.value.code == "HEADER" and f"x.csv:1:header:{reason}" in info.value.message
+    assert counts(db)["volunteers"] == 0
+
+
+def test_row_with_fewer_cells_is_one_record_error(db, sample_dir) -> None:
+    rows = rows_of(sample_dir / "volunteers.csv")
+    path = sample_dir / "fewer.csv"  # beside the photos it names
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        w.writerow([rows[0][c] for c in COLUMNS][:5])
+        w.writerows([[r[c] for c in COLUMNS] for r in rows[1:]])
+    report = import_csv(db, path, now=NOW)
+    assert [str(e) for e in report.errors] == ["line:2:record:fewer fields than the header"]
+    assert report.created == len(rows) - 1
