@@ -91,14 +91,14 @@ def after_request(resp: Response) -> Response:
     if resp.status_code >= 400:
         session.rollback()
     try:
-        if idem is not None and resp.status_code < 500:
+        if idem is not None and resp.status_code < 500 and not g.get("svcard_transient"):
             idempotency.record(session, idem[0], idem[1], idem[2], resp)
         session.commit()
     except IntegrityError:
         session.rollback()
         found = idempotency.find(session, idem[0], idem[1]) if idem else None
         if found is None:
-            raise
+            return concurrent_update(None)
         # A concurrent request with the same key committed first: answer as it did.
         try:
             return idempotency.replay(found, idem[2])
@@ -107,9 +107,18 @@ def after_request(resp: Response) -> Response:
     return resp
 
 
+def concurrent_update(_exc: IntegrityError | None) -> Response:
+    """A unique constraint settled a race against this request (e.g. two approvals taking
+    the same number): nothing was kept, and a retry (same key) runs again."""
+    g.svcard_transient = True  # not an answer to keep for the Idempotency-Key
+    return problem_response(409, "concurrent-update", "Concurrent update",
+                            "the request collided with a concurrent change and was undone; retry it")  # fmt: skip
+
+
 def register(app: Flask, api: SvcardApi) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.register_error_handler(Problem, lambda exc: exc.response())
+    app.register_error_handler(IntegrityError, concurrent_update)
     app.before_request(before_request)
     app.after_request(after_request)
     app.teardown_request(unit.close)

@@ -165,3 +165,22 @@ def test_a_lost_idempotency_race_leaves_no_work_behind(client, tokens, platform,
     assert second.status_code == 422 and second.get_json()["type"].endswith("/idempotency-key-reused")
     listed = client.get("/api/volunteers", headers=bearer(tokens["operator"])).get_json()["items"]
     assert [v["number"] for v in listed] == [first.get_json()["number"]]
+
+
+def test_a_constraint_race_is_a_409_and_the_same_key_may_retry(platform, monkeypatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.services import volunteers as svc
+
+    n = platform.post("/api/volunteers", application_body()).get_json()["number"]
+    real = svc.record_training
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("INSERT ...", {}, Exception("unique constraint"))
+
+    monkeypatch.setattr(svc, "record_training", collide)
+    lost = platform.post(f"/api/volunteers/{n}/training", {"course": "basic", "minutes": 60}, key="t-1")
+    assert lost.status_code == 409 and lost.get_json()["type"].endswith("/concurrent-update")
+    monkeypatch.setattr(svc, "record_training", real)
+    retried = platform.post(f"/api/volunteers/{n}/training", {"course": "basic", "minutes": 60}, key="t-1")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
