@@ -78,7 +78,7 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     # An ACK whose upload failed last time goes now: the data files it answers are marked
     # as acknowledged by it and would never be acknowledged again.
     report.acks += [r.name for r in exchange.upload_stranded(partner, "ACK")]
-    ack = exchange.send_acks(partner, day)
+    ack = exchange.send_acks(partner)
     if ack is not None:
         report.acks.append(ack.name)
     rt = context.current()
@@ -111,9 +111,10 @@ def process_file(file_id: int) -> str:
     return exchange.process(file_id)
 
 
-def send_acks(partner: str, business_date: str | None = None) -> str | None:
+def send_acks(partner: str) -> str | None:
+    """The ACK file we owe the partner, dated today (the day it is written)."""
     exchange.upload_stranded(partner, "ACK")
-    report = exchange.send_acks(partner, _day(business_date))
+    report = exchange.send_acks(partner)
     return report.name if report else None
 
 

@@ -327,7 +327,11 @@ def fetch(partner: str) -> FetchReport:
                     report.skipped += 1
                 continue
             got = transport.download(remote.name, _spool("in", partner))
-            file_id, duplicate = _record_download(partner, remote.name, got.path, got.sha256, got.size)
+            recorded = _record_download(partner, remote.name, got.path, got.sha256, got.size)
+            if recorded is None:  # another worker fetching this outbox recorded it first
+                report.skipped += 1
+                continue
+            file_id, duplicate = recorded
             (report.duplicates if duplicate else report.new).append(file_id)
     return report
 
@@ -360,39 +364,59 @@ def _parse_name(name: str) -> tuple[str | None, str | None, date | None, int | N
     return m["type"], m["sender"], d, int(m["seq"])
 
 
-def _record_download(partner: str, name: str, path: Path, sha256: str, size: int) -> tuple[int, bool]:
-    """Store a downloaded file: a new original, or a duplicate of stored bytes (E06)."""
+def _record_download(
+    partner: str, name: str, path: Path, sha256: str, size: int
+) -> tuple[int, bool] | None:
+    """Store a downloaded file: a new original, or a duplicate of stored bytes (E06).
+
+    None when another worker fetching the same outbox recorded this name meanwhile: the
+    unique name (and, for an original, the unique content key) decides which worker owns
+    the file, so two fetches at once never record it twice nor call one copy a duplicate
+    of the other."""
     rt = context.current()
     ftype, sender, bdate, seq = _parse_name(name)
     raw = archive.store_raw(rt.settings, partner, bdate or beijing_today(), name, path)
-    with transaction(rt.sessions) as session:
-        same_bytes = session.scalar(
-            select(ExchangeFile).where(ExchangeFile.content_key == f"{partner}|{sha256}")
-        )
-        row = ExchangeFile(
-            partner=partner,
-            direction="in",
-            file_type=ftype,
-            name=name,
-            sender=sender,
-            receiver=OUR_ID,
-            business_date=bdate,
-            seq=seq,
-            size=size,
-            sha256=sha256,
-            raw_path=raw.path,
-            status="received",
-        )
-        if same_bytes is not None:
-            row.status, row.duplicate_of_id = "duplicate", same_bytes.id
-            row.detail = f"same bytes as {same_bytes.name}"
-            _owe_ack(row, "REJECTED", "E06", "duplicate of a file already received")
-        else:
-            row.content_key = f"{partner}|{sha256}"
-        session.add(row)
-        session.flush()
-        return row.id, same_bytes is not None
-    # (path is the spool copy; the archive keeps the bytes)
+    for _attempt in range(3):
+        try:
+            with transaction(rt.sessions) as session:
+                taken = session.scalar(
+                    select(ExchangeFile.id).where(
+                        ExchangeFile.partner == partner, ExchangeFile.direction == "in", ExchangeFile.name == name
+                    )
+                )
+                if taken is not None:
+                    return None
+                same_bytes = session.scalar(
+                    select(ExchangeFile).where(ExchangeFile.content_key == f"{partner}|{sha256}")
+                )
+                row = ExchangeFile(
+                    partner=partner,
+                    direction="in",
+                    file_type=ftype,
+                    name=name,
+                    sender=sender,
+                    receiver=OUR_ID,
+                    business_date=bdate,
+                    seq=seq,
+                    size=size,
+                    sha256=sha256,
+                    raw_path=raw.path,
+                    status="received",
+                )
+                if same_bytes is not None:
+                    row.status, row.duplicate_of_id = "duplicate", same_bytes.id
+                    row.detail = f"same bytes as {same_bytes.name}"
+                    _owe_ack(row, "REJECTED", "E06", "duplicate of a file already received")
+                else:
+                    row.content_key = f"{partner}|{sha256}"
+                session.add(row)
+                session.flush()
+                return row.id, same_bytes is not None
+        except IntegrityError:
+            # A concurrent fetch inserted this name, or these bytes under another name,
+            # between our look and our insert: look again, now that its row is committed.
+            continue
+    raise RuntimeError(f"{partner} {name}: could not record the download")
 
 
 def _owe_ack(row: ExchangeFile, status: str, code: str | None, text: str | None) -> None:
@@ -604,10 +628,12 @@ def _apply_partner_acks(
             builder.on_ack(session, ours, outcome)
 
 
-def send_acks(partner: str, business_date: date | None = None) -> SendReport | None:
-    """Send one ACK file for every data file of the partner still waiting for ours."""
+def send_acks(partner: str) -> SendReport | None:
+    """Send one ACK file for every data file of the partner still waiting for ours. Its
+    business date is the day it is written (partners/README.md), never the day of the
+    files it answers or of the cycle that runs it."""
     rt = context.current()
-    bdate = business_date or beijing_today()
+    bdate = beijing_today()
     with transaction(rt.sessions) as session:
         due = session.scalars(
             select(ExchangeFile)
@@ -682,7 +708,7 @@ def send_acks(partner: str, business_date: date | None = None) -> SendReport | N
             if claimed != len(ids):
                 # Another worker acknowledged some of them meanwhile: start again.
                 session.rollback()
-                return send_acks(partner, business_date)
+                return send_acks(partner)
             ack_id = ack.id
             break
     else:

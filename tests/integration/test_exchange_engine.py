@@ -243,7 +243,7 @@ def test_inbound_file_applied_once_and_acknowledged(world, partner_identity):
     assert exchange.process(got.new[0]) == "processed"
     assert exchange.process(got.new[0]) == "processed"  # again: nothing more applied
     assert count(w, Alert, Alert.kind == "test_applied") == 1
-    exchange.send_acks(PARTNER, DAY)
+    exchange.send_acks(PARTNER)
     lines = our_ack_lines(w, partner_identity)
     assert [(a["original_file_name"], a["status"], a["error_code"]) for a in lines] == [
         (name, "ACCEPTED", None)
@@ -251,7 +251,7 @@ def test_inbound_file_applied_once_and_acknowledged(world, partner_identity):
     # the name is still listed by the partner: skipped, not downloaded, not acknowledged again
     again = exchange.fetch(PARTNER)
     assert again.new == [] and again.skipped == 1
-    assert exchange.send_acks(PARTNER, DAY) is None
+    assert exchange.send_acks(PARTNER) is None
 
 
 def test_renamed_copy_is_e06_once_and_a_reused_name_is_held(world, partner_identity):
@@ -265,11 +265,11 @@ def test_renamed_copy_is_e06_once_and_a_reused_name_is_held(world, partner_ident
     got = exchange.fetch(PARTNER)
     assert len(got.duplicates) == 1 and not got.new
     assert count(w, Alert, Alert.kind == "test_applied") == 1
-    exchange.send_acks(PARTNER, DAY)
+    exchange.send_acks(PARTNER)
     codes = sorted((a["status"], a["error_code"] or "") for a in our_ack_lines(w, partner_identity))
     assert codes == [("ACCEPTED", ""), ("REJECTED", "E06")]
     assert exchange.fetch(PARTNER).skipped == 2
-    assert exchange.send_acks(PARTNER, DAY) is None
+    assert exchange.send_acks(PARTNER) is None
     # a stored name that now holds other bytes is held for an operator, with an alert
     partner_file(w, "TRANSITACK", [ack(w, "TR2027011200003"), ack(w, "TR2027011200004")])
     got = exchange.fetch(PARTNER)
@@ -371,7 +371,7 @@ def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_ide
         assert f.status == "partial" and [e.render() for e in f.record_errors] == [
             "line:3:card_id:card unknown"
         ]
-    assert exchange.send_acks(PARTNER, DAY) is None  # an ACK is never acknowledged
+    assert exchange.send_acks(PARTNER) is None  # an ACK is never acknowledged
 
 
 def _pending_request(rid: str) -> dict:
@@ -421,3 +421,13 @@ def test_an_ack_whose_upload_failed_is_uploaded_by_the_next_cycle(world, monkeyp
     report = fetch_and_process(PARTNER)  # nothing new to fetch, but the ACK we owe goes
     assert len(report.acks) == 1
     assert [a["original_file_name"] for a in our_ack_lines(w, _IDENTITY["id"])] == [name]
+
+
+def test_our_ack_is_dated_the_day_it_is_written_whatever_day_the_cycle_is_for(world):
+    from gateway.timeutil import beijing_today
+    from jobs.exchange import fetch_and_process
+
+    w = world
+    partner_file(w, "TRANSITACK", [ack(w)])
+    report = fetch_and_process(PARTNER, DAY.isoformat())  # e.g. `svcard exchange run SZT --date ...`
+    assert report.acks == [f"ACK_SVA_{beijing_today():%Y%m%d}_001.txt.p7m"]
