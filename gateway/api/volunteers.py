@@ -68,7 +68,7 @@ def list_volunteers(filters: dict[str, Any], page: dict[str, Any]) -> Any:
     if "status" in filters:
         stmt = stmt.where(Volunteer.status == filters["status"])
     result = page_query(db(), stmt, [Volunteer.id], page, lambda v: [v.id])
-    result["items"] = [views.volunteer(db(), v) for v in result["items"]]
+    result["items"] = views.volunteers(db(), result["items"])
     return result
 
 
