@@ -149,7 +149,9 @@ TRANSITIONS: dict[CardState, dict[CardEventType, CardState]] = {
     S.CUT_CLOSED: {E.REISSUED: S.REISSUED},
     S.REJECTED: {},
     S.REISSUED: {},
-    S.REPLACED: {},
+    # bank.md 6: "EXPIRED without a collected renewal -> dead" — with one, the old card's
+    # EXPIRED is the expected end of a card already replaced: recorded, nothing changes.
+    S.REPLACED: {E.EXPIRED: S.REPLACED},
     S.EXPIRED: {},
     S.ACCOUNT_CLOSED: {},
     S.CANCELLED: {},

@@ -292,3 +292,21 @@ def test_debit_cut_closed_may_be_reissued(db) -> None:
         db, card, E.REISSUED, event_time=NOW, source=SRC, payload={"new_card_id": "CARD000000000003"}
     )
     assert card.state == S.REISSUED and applied.new_card.state == S.NOTIFIED
+
+
+def test_old_card_expiring_after_its_renewal_was_collected_is_recorded_not_held(db) -> None:
+    # bank.md 6: "EXPIRED without a collected renewal -> dead". With a collected renewal
+    # the old card is already replaced; the bank's EXPIRED for it is the expected end of
+    # its story, recorded without a change, not an event that makes no sense.
+    v = official(db, opt_transit=True, opt_health=True)
+    old = first_card(v)
+    drive(db, old, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED, E.EXPIRING)
+    renewal = cs.open_renewal(db, old).card
+    drive(db, renewal, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED, card_id="CARD000000000009")
+    before = functions(old), functions(renewal)
+    applied = cs.apply_event(db, old, E.EXPIRED, event_time=NOW + timedelta(days=40), source=SRC)
+    assert old.state == S.REPLACED and renewal.state == S.IN_USE
+    assert [(e.event, e.from_state, e.to_state) for e in applied.events] == [
+        ("EXPIRED", "REPLACED", "REPLACED")
+    ]
+    assert (functions(old), functions(renewal)) == before
