@@ -56,6 +56,7 @@ PARTNER = "BOCINS"
 FILE_TYPE = "INSROSTER"
 SECURITY_ALERT = "SOAP_SECURITY"
 ROSTER_ALERT = "ROSTER_NOT_SENT"
+ROSTER_ANSWER_ALERT = "ROSTER_NOT_ACCEPTED"
 CACHE_SECONDS = 120.0
 _ENTRY = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
 
@@ -250,6 +251,14 @@ def _record_answer(session: Session, row: ExchangeFile, answer: RosterAnswer) ->
         )
     if row.status != "accepted":
         log.error("%s answered %s %s: %s", row.name, answer.result, answer.error_code, answer.error_text)
+        # The snapshot (or some of its records) did not reach the insurer: an operator must
+        # see it now, not only in a log line (the record errors are listed on the file).
+        raise_alert(
+            session, ROSTER_ANSWER_ALERT, PARTNER,
+            f"{row.name}: {answer.result} {answer.error_code or ''}".rstrip()
+            + f"; {len(row.record_errors)} record error(s) (svcard exchange files --partner BOCINS)",
+            subject=row.name,
+        )  # fmt: skip
 
 
 def send_roster(business_date: date | None = None, *, client: InsurerPartner | None = None) -> RosterReport:

@@ -185,3 +185,15 @@ def test_a_record_our_writer_refuses_is_named_and_the_others_go(runtime, sandbox
     [row] = roster_rows(runtime)
     assert row.detail.startswith(f"rosterId {report.roster_id}; refused by our writer: {bad}: name: ")
     assert insurance.send_roster().roster_id == report.roster_id  # answered: read back, not sent
+
+
+def test_a_roster_the_insurer_did_not_accept_whole_is_an_alert_for_operators(runtime, sandbox, desk):
+    from gateway.cli.exchange import cli as exchange_cli
+
+    volunteers(runtime)
+    desk.forced.append(("REJECTED", "E02", "bad or untrusted signature"))
+    first = insurance.send_roster()
+    assert (first.status, first.ack_code) == ("rejected", "E02")
+    out = CliRunner().invoke(exchange_cli, ["alerts"])
+    assert out.exit_code == 0, out.output
+    assert first.name in out.output and "REJECTED E02" in out.output
