@@ -5,7 +5,14 @@ from gateway.models.api import ApiToken, AuditEntry, IdempotencyRecord
 from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
-from gateway.models.donations import DonationDay, DonationPeriod, DonationReceipt, Swipe, SwipeDuplicate
+from gateway.models.donations import (
+    DonationDay,
+    DonationPeriod,
+    DonationReceipt,
+    Swipe,
+    SwipeDuplicate,
+    SwipeReversal,
+)
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.models.health import HealthRequest
 from gateway.models.insurance import ClaimSweep, InsuranceClaim
@@ -18,6 +25,7 @@ __all__ = [
     "DonationReceipt",
     "Swipe",
     "SwipeDuplicate",
+    "SwipeReversal",
     "Alert",
     "ExchangeFile",
     "FileApplication",

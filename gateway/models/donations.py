@@ -37,7 +37,6 @@ class Swipe(Base):
     fen: Mapped[int] = mapped_column(Integer)  # SVA's figure
     beneficiary: Mapped[str] = mapped_column(String(10))
     flags: Mapped[int] = mapped_column(Integer)  # gateway.domain.donations bits
-    reversed_by: Mapped[str | None] = mapped_column(String(24))  # purchases: the valid reversal
 
     __table_args__ = (
         # Only flagged records are ever listed: a small partial index, not one on 400M rows.
@@ -49,6 +48,17 @@ class Swipe(Base):
             sqlite_where=text("flags <> 0"),
         ),
     )
+
+
+class SwipeReversal(Base):
+    """A purchase and the one reversal that took its donation back: the primary key makes
+    "not yet reversed" hold for ever, and costs an insert per reversal instead of an
+    update of the purchase row."""
+
+    __tablename__ = "swipe_reversals"
+
+    orig_txn_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    txn_id: Mapped[str] = mapped_column(String(24))
 
 
 class SwipeDuplicate(Base):

@@ -21,6 +21,7 @@ A crash anywhere rolls all of it back with the file (the engine's exactly-once g
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,7 +39,8 @@ log = logging.getLogger("svcard.swipes")
 BATCH = 20_000
 NULL = "\\N"  # COPY text format
 _BEIJING_OFFSET = timedelta(hours=8)
-_COLUMNS = "line, txn_id, card_id, volunteer_no, txn_time, txn_type, orig_txn_id, channel, mcc, bank_fen"
+_COLUMNS = "line, txn_id, card_id, volunteer_no, txn_time, txn_type, orig_txn_id, channel, mcc, bank_fen, dup"
+_TEMP_TABLES = ("swipe_stage", "swipe_rev", "swipe_out")
 
 
 @dataclass
@@ -72,9 +74,9 @@ channels.register("BOCSZ", inbound=[SwipeHandler()])
 def apply_swipes(session: Session, file_id: int, day: date, records: Iterable[Record]) -> SwipeSummary:
     """Apply one SWIPE file's valid records (business date ``day``) in the caller's
     transaction; returns what it did."""
-    conn = session.connection()
+    conn = _Timed(session.connection())
     postgres = conn.dialect.name == "postgresql"
-    for name in ("swipe_stage", "swipe_res", "swipe_rev", "swipe_out"):
+    for name in _TEMP_TABLES:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     on_commit = " ON COMMIT DROP" if postgres else ""
     ts = "timestamptz" if postgres else "TEXT"
@@ -82,45 +84,85 @@ def apply_swipes(session: Session, file_id: int, day: date, records: Iterable[Re
         text(
             f"CREATE TEMP TABLE swipe_stage (line integer, txn_id varchar(24), card_id varchar(16), "
             f"volunteer_no varchar(10), txn_time {ts}, txn_type varchar(8), orig_txn_id varchar(24), "
-            f"channel varchar(6), mcc varchar(4), bank_fen integer){on_commit}"
+            f"channel varchar(6), mcc varchar(4), bank_fen integer, dup smallint){on_commit}"
         )
     )
+    t = time.perf_counter()
+    summary = SwipeSummary()
+    rows = _tally(records, summary)
     if postgres:
-        _copy_stage(conn, records)
+        _copy_stage(conn, rows)
     else:
-        _insert_stage(conn, records)
-    _resolve(conn, file_id, day, on_commit, postgres)
-    row = conn.execute(
-        text(
-            "SELECT count(*), coalesce(sum(dup), 0), coalesce(sum(CASE WHEN flags <> 0 THEN 1 ELSE 0 END), 0), "
-            "coalesce(sum(fen), 0), coalesce(sum(bank_fen), 0) FROM swipe_out"
-        )
-    ).one()
-    summary = SwipeSummary(
-        records=row[0],
-        stored=row[0] - row[1],
-        duplicates=row[1],
-        flagged=row[2],
-        computed_fen=row[3],
-        bank_fen=row[4],
-    )
+        _insert_stage(conn, rows)
+        conn.execute(text("CREATE INDEX swipe_stage_txn ON swipe_stage (txn_id)"))
+    conn.stages.append(("stage", time.perf_counter() - t))
+    params = {"file_id": file_id, "day": day}
+    if postgres:  # temporary tables get no statistics on their own: without them, nested loops
+        conn.execute(text("ANALYZE swipe_stage"))
+    conn.execute(text(_REVERSALS.format(on_commit=on_commit, **_SQL)))
+    if postgres:
+        conn.execute(text("ANALYZE swipe_rev"))
+        stored, computed, flagged = conn.execute(_bind(_APPLY_PG), params).one()
+    else:
+        stored, computed, flagged = _apply_generic(conn, params)
+    db_dups = summary.records - summary.duplicates - stored
+    if summary.duplicates or db_dups:
+        where = "s.dup = 1" if not db_dups else _NOT_STORED
+        conn.execute(_bind(_DUPLICATES.format(where=where, **_SQL)), params)
+        conn.execute(_bind(_DUPLICATE_DAYS), params)
+    summary.stored, summary.duplicates = stored, summary.records - stored
+    summary.computed_fen, summary.flagged = int(computed or 0), int(flagged or 0) + summary.duplicates
     if not postgres:
-        for name in ("swipe_stage", "swipe_res", "swipe_rev", "swipe_out"):
+        for name in _TEMP_TABLES:
             conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     log.info("SWIPE %s (file %s): %s", day, file_id, summary)
+    log.debug("SWIPE %s stages: %s", day, ", ".join(f"{n} {s:.2f}s" for n, s in conn.stages))
     return summary
 
 
-def _copy_stage(conn, records: Iterable[Record]) -> None:
+def _tally(records: Iterable[Record], summary: SwipeSummary) -> Iterator[tuple[int, dict, int]]:
+    """(line, data, in-file duplicate) for each record, counting as it goes. A txn_id at a
+    lower line of the same file wins (records come in line order)."""
+    seen: set[str] = set()
+    add = seen.add
+    for line, _t, d in records:
+        summary.records += 1
+        summary.bank_fen += d["donation_fen"]
+        txn = d["txn_id"]
+        if txn in seen:
+            summary.duplicates += 1
+            yield line, d, 1
+        else:
+            add(txn)
+            yield line, d, 0
+
+
+class _Timed:
+    """The connection, noting how long each statement takes (debug log: where a day's
+    file spends its time)."""
+
+    def __init__(self, conn) -> None:
+        self.conn, self.stages = conn, []
+        self.dialect, self.connection = conn.dialect, conn.connection
+
+    def execute(self, statement, *args):
+        t = time.perf_counter()
+        result = self.conn.execute(statement, *args)
+        words = str(statement).split()
+        self.stages.append((" ".join(words[:4]), time.perf_counter() - t))
+        return result
+
+
+def _copy_stage(conn, rows: Iterable[tuple[int, dict, int]]) -> None:
     """PostgreSQL: COPY the records in text format (fields are A-Z0-9: nothing to escape)."""
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY swipe_stage ({_COLUMNS}) FROM STDIN") as copy:
         chunk: list[str] = []
-        for line, _t, d in records:
+        for line, d, dup in rows:
             chunk.append(
                 f"{line}\t{d['txn_id']}\t{d['card_id']}\t{d['volunteer_no']}\t{d['txn_time']}+08\t"
                 f"{d['txn_type']}\t{d['orig_txn_id'] or NULL}\t{d['channel']}\t{d['mcc']}\t"
-                f"{d['donation_fen']}\n"
+                f"{d['donation_fen']}\t{dup}\n"
             )
             if len(chunk) >= BATCH:
                 copy.write("".join(chunk))
@@ -134,13 +176,13 @@ def _utc_text(local: datetime) -> str:
     return (local - _BEIJING_OFFSET).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _insert_stage(conn, records: Iterable[Record]) -> None:
+def _insert_stage(conn, rows: Iterable[tuple[int, dict, int]]) -> None:
     raw = conn.connection.driver_connection
-    sql = f"INSERT INTO swipe_stage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+    sql = f"INSERT INTO swipe_stage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
     batch: list[tuple] = []
     cur = raw.cursor()
     try:
-        for line, _t, d in records:
+        for line, d, dup in rows:
             batch.append(
                 (
                     line,
@@ -153,6 +195,7 @@ def _insert_stage(conn, records: Iterable[Record]) -> None:
                     d["channel"],
                     d["mcc"],
                     d["donation_fen"],
+                    dup,
                 )
             )
             if len(batch) >= BATCH:
@@ -164,130 +207,162 @@ def _insert_stage(conn, records: Iterable[Record]) -> None:
         cur.close()
 
 
-def _resolve(conn, file_id: int, day: date, on_commit: str, postgres: bool) -> None:
-    r = rule
+# ------------------------------------------------------------------ the rule, set-based
+# Only module constants are formatted into these statements; values are bound.
+
+
+def _own(s: str, v: str) -> str:
+    """The record's own beneficiary: the campaign for a number unknown to SVA or a time at
+    or after the volunteer's deregistration instant."""
+    return (
+        f"CASE WHEN {v}.id IS NULL OR ({v}.deregistered_at IS NOT NULL AND {s}.txn_time >= {v}.deregistered_at) "
+        f"THEN '{rule.CAMPAIGN}' ELSE {s}.volunteer_no END"
+    )
+
+
+_SQL = {
+    "own": _own("s", "v"),
+    "own_p": _own("p", "pv"),
+    "base_flags": (
+        f"(CASE WHEN v.id IS NULL THEN {rule.UNKNOWN_VOLUNTEER} ELSE 0 END"
+        f" + CASE WHEN c.id IS NULL THEN {rule.UNKNOWN_CARD}"
+        f" WHEN v.id IS NULL OR c.volunteer_id <> v.id THEN {rule.CARD_OTHER_VOLUNTEER} ELSE 0 END)"
+    ),
+    "nothing": rule.REVERSAL_OF_NOTHING,
+    "twice": rule.REVERSED_TWICE,
+    "purchase": rule.PURCHASE_FEN,
+    "reversal": rule.REVERSAL_FEN,
+    "differs": rule.BANK_DIFFERS,
+    "duplicate": rule.DUPLICATE,
+}
+
+# Each reversal of this file (not a duplicate) against the purchase it names: a stored
+# transaction wins over a staged one (the staged copy would be its duplicate); the
+# earliest reversal (time, then line) of a purchase not yet reversed takes it back.
+_REVERSALS = """
+CREATE TEMP TABLE swipe_rev{on_commit} AS
+SELECT r.line, r.txn_id, r.orig_txn_id,
+       CASE WHEN w.txn_id IS NOT NULL THEN w.beneficiary ELSE {own_p} END AS purchase_beneficiary,
+       CASE WHEN (CASE WHEN w.txn_id IS NOT NULL THEN w.txn_type <> 'PURCHASE' ELSE p.txn_id IS NULL END)
+              THEN {nothing}
+            WHEN x.orig_txn_id IS NOT NULL THEN {twice}
+            WHEN row_number() OVER (PARTITION BY r.orig_txn_id ORDER BY r.txn_time, r.line) > 1 THEN {twice}
+            ELSE 0 END AS rflag
+FROM swipe_stage r
+LEFT JOIN swipes w ON w.txn_id = r.orig_txn_id
+LEFT JOIN swipe_stage p
+  ON w.txn_id IS NULL AND p.txn_id = r.orig_txn_id AND p.txn_type = 'PURCHASE' AND p.dup = 0
+LEFT JOIN volunteers pv ON pv.volunteer_no = p.volunteer_no
+LEFT JOIN swipe_reversals x ON x.orig_txn_id = r.orig_txn_id
+WHERE r.txn_type = 'REVERSAL' AND r.dup = 0
+  AND NOT EXISTS (SELECT 1 FROM swipes d WHERE d.txn_id = r.txn_id)
+"""
+
+# Every staged record that is not an in-file duplicate, with SVA's figure and beneficiary.
+_FIGURES = """
+SELECT s.line, s.txn_id, s.card_id, s.volunteer_no, s.txn_time, s.txn_type, s.orig_txn_id,
+       s.channel, s.mcc, s.bank_fen,
+       CASE WHEN s.txn_type = 'PURCHASE' THEN {purchase} WHEN rv.rflag = 0 THEN {reversal} ELSE 0 END AS fen,
+       CASE WHEN rv.rflag = 0 THEN rv.purchase_beneficiary ELSE {own} END AS beneficiary,
+       {base_flags} + COALESCE(rv.rflag, 0) AS base{extra}
+FROM swipe_stage s
+LEFT JOIN volunteers v ON v.volunteer_no = s.volunteer_no
+LEFT JOIN cards c ON c.card_id = s.card_id
+LEFT JOIN swipe_rev rv ON rv.line = s.line
+WHERE s.dup = 0
+"""
+
+_INSERT_SWIPES = f"""
+INSERT INTO swipes (txn_id, file_id, line, card_id, volunteer_no, txn_time, day, txn_type,
+                    orig_txn_id, channel, mcc, bank_fen, fen, beneficiary, flags)
+SELECT txn_id, :file_id, line, card_id, volunteer_no, txn_time, :day, txn_type,
+       orig_txn_id, channel, mcc, bank_fen, fen, beneficiary,
+       base + CASE WHEN bank_fen <> fen THEN {rule.BANK_DIFFERS} ELSE 0 END
+"""
+
+_ADD_UP = """
+ON CONFLICT (day, volunteer_no) DO UPDATE SET
+  purchases = donation_days.purchases + excluded.purchases,
+  reversals = donation_days.reversals + excluded.reversals,
+  computed_fen = donation_days.computed_fen + excluded.computed_fen,
+  bank_fen = donation_days.bank_fen + excluded.bank_fen,
+  flagged = donation_days.flagged + excluded.flagged
+"""
+
+_DAY_TOTALS = """
+INSERT INTO donation_days (day, volunteer_no, purchases, reversals, computed_fen, bank_fen, flagged)
+SELECT :day, beneficiary,
+       sum(CASE WHEN txn_type = 'PURCHASE' THEN 1 ELSE 0 END),
+       sum(CASE WHEN txn_type = 'REVERSAL' AND fen <> 0 THEN 1 ELSE 0 END),
+       sum(fen), sum(bank_fen), sum(CASE WHEN flags <> 0 THEN 1 ELSE 0 END)
+"""
+
+# PostgreSQL: store, mark reversed purchases and add to the day's totals in one pass
+# (data-modifying CTEs); a txn_id stored by an earlier file is skipped by the primary key.
+_APPLY_PG = f"""
+WITH q AS ({_FIGURES.format(extra="", **_SQL)}),
+ins AS (
+  {_INSERT_SWIPES} FROM q
+  ON CONFLICT (txn_id) DO NOTHING
+  RETURNING beneficiary, txn_type, fen, bank_fen, flags
+),
+rvs AS (INSERT INTO swipe_reversals (orig_txn_id, txn_id) SELECT orig_txn_id, txn_id FROM swipe_rev WHERE rflag = 0),
+days AS ({_DAY_TOTALS} FROM ins GROUP BY beneficiary {_ADD_UP})
+SELECT count(*), coalesce(sum(fen), 0), coalesce(sum(CASE WHEN flags <> 0 THEN 1 ELSE 0 END), 0) FROM ins
+"""  # noqa: S608 (module constants only)
+
+_NOT_STORED = (
+    "s.dup = 1 OR NOT EXISTS (SELECT 1 FROM swipes w "
+    "WHERE w.txn_id = s.txn_id AND w.file_id = :file_id AND w.line = s.line)"
+)
+
+_DUPLICATES = """
+INSERT INTO swipe_duplicates (file_id, line, txn_id, card_id, volunteer_no, txn_time, day,
+                              txn_type, orig_txn_id, bank_fen, beneficiary, flags)
+SELECT :file_id, s.line, s.txn_id, s.card_id, s.volunteer_no, s.txn_time, :day,
+       s.txn_type, s.orig_txn_id, s.bank_fen, {own},
+       {duplicate} + CASE WHEN s.bank_fen <> 0 THEN {differs} ELSE 0 END
+FROM swipe_stage s LEFT JOIN volunteers v ON v.volunteer_no = s.volunteer_no
+WHERE {where}
+"""
+
+_DUPLICATE_DAYS = f"""
+INSERT INTO donation_days (day, volunteer_no, purchases, reversals, computed_fen, bank_fen, flagged)
+SELECT :day, beneficiary, 0, 0, 0, sum(bank_fen), count(*)
+FROM swipe_duplicates WHERE file_id = :file_id
+GROUP BY beneficiary
+{_ADD_UP}
+"""  # noqa: S608 (module constants only)
+
+
+def _bind(sql: str):
+    stmt = text(sql)
+    return stmt.bindparams(bindparam("day", type_=Date)) if ":day" in sql else stmt
+
+
+def _apply_generic(conn, params: dict) -> tuple[int, int, int]:
+    """SQLite (no data-modifying CTEs): the same statements through a temporary table."""
+    extra = ", CASE WHEN EXISTS (SELECT 1 FROM swipes w WHERE w.txn_id = s.txn_id) THEN 1 ELSE 0 END AS seen"
+    conn.execute(text("CREATE TEMP TABLE swipe_out AS " + _FIGURES.format(extra=extra, **_SQL)))
+    conn.execute(_bind(_INSERT_SWIPES + " FROM swipe_out WHERE seen = 0"), params)
     conn.execute(
         text(
-            f"""
-        CREATE TEMP TABLE swipe_res{on_commit} AS
-        SELECT s.line, s.txn_id, s.card_id, s.volunteer_no, s.txn_time, s.txn_type, s.orig_txn_id,
-               s.channel, s.mcc, s.bank_fen,
-               CASE WHEN v.id IS NULL
-                      OR (v.deregistered_at IS NOT NULL AND s.txn_time >= v.deregistered_at)
-                    THEN '{r.CAMPAIGN}' ELSE s.volunteer_no END AS own,
-               CASE WHEN v.id IS NULL THEN {r.UNKNOWN_VOLUNTEER} ELSE 0 END
-               + CASE WHEN c.id IS NULL THEN {r.UNKNOWN_CARD}
-                      WHEN v.id IS NULL OR c.volunteer_id <> v.id THEN {r.CARD_OTHER_VOLUNTEER}
-                      ELSE 0 END AS base_flags,
-               CASE WHEN w.txn_id IS NOT NULL
-                      OR row_number() OVER (PARTITION BY s.txn_id ORDER BY s.line) > 1
-                    THEN 1 ELSE 0 END AS dup
-        FROM swipe_stage s
-        LEFT JOIN volunteers v ON v.volunteer_no = s.volunteer_no
-        LEFT JOIN cards c ON c.card_id = s.card_id
-        LEFT JOIN swipes w ON w.txn_id = s.txn_id
-        """  # noqa: S608 (module constants only)
+            "INSERT INTO swipe_reversals (orig_txn_id, txn_id) SELECT orig_txn_id, txn_id FROM swipe_rev WHERE rflag = 0"
         )
     )
-    if not postgres:  # SQLite joins a temp table to itself by index only
-        conn.execute(text("CREATE INDEX swipe_res_txn ON swipe_res (txn_id)"))
-    else:
-        conn.execute(text("ANALYZE swipe_res"))
+    flags = f"base + CASE WHEN bank_fen <> fen THEN {rule.BANK_DIFFERS} ELSE 0 END"
     conn.execute(
-        text(
-            f"""
-        CREATE TEMP TABLE swipe_rev{on_commit} AS
-        SELECT r.line, r.txn_id, r.orig_txn_id,
-               COALESCE(p1.beneficiary, p2.own) AS purchase_beneficiary,
-               CASE WHEN p1.txn_id IS NULL AND p2.txn_id IS NULL THEN {r.REVERSAL_OF_NOTHING}
-                    WHEN p1.reversed_by IS NOT NULL THEN {r.REVERSED_TWICE}
-                    WHEN row_number() OVER (PARTITION BY r.orig_txn_id ORDER BY r.txn_time, r.line) > 1
-                    THEN {r.REVERSED_TWICE}
-                    ELSE 0 END AS rflag
-        FROM swipe_res r
-        LEFT JOIN swipes p1 ON p1.txn_id = r.orig_txn_id AND p1.txn_type = 'PURCHASE'
-        LEFT JOIN swipe_res p2 ON p2.txn_id = r.orig_txn_id AND p2.txn_type = 'PURCHASE' AND p2.dup = 0
-        WHERE r.txn_type = 'REVERSAL' AND r.dup = 0
-        """  # noqa: S608 (module constants only)
-        )
-    )
-    # The row_number above ranks reversals of nothing too; only a real purchase's matter,
-    # and those share one orig_txn_id, so the rank among them is the rank among all.
-    conn.execute(
-        text(
-            f"""
-        CREATE TEMP TABLE swipe_out{on_commit} AS
-        SELECT x.*,
-               x.base + CASE WHEN x.bank_fen <> x.fen THEN {r.BANK_DIFFERS} ELSE 0 END AS flags
-        FROM (
-          SELECT r.line, r.txn_id, r.card_id, r.volunteer_no, r.txn_time, r.txn_type, r.orig_txn_id,
-                 r.channel, r.mcc, r.bank_fen, r.dup,
-                 CASE WHEN r.dup = 1 THEN 0
-                      WHEN r.txn_type = 'PURCHASE' THEN {r.PURCHASE_FEN}
-                      WHEN r.txn_type = 'REVERSAL' AND v.rflag = 0 THEN {r.REVERSAL_FEN}
-                      ELSE 0 END AS fen,
-                 CASE WHEN r.dup = 0 AND v.rflag = 0 THEN v.purchase_beneficiary ELSE r.own END
-                   AS beneficiary,
-                 CASE WHEN r.dup = 1 THEN {r.DUPLICATE}
-                      ELSE r.base_flags + COALESCE(v.rflag, 0) END AS base
-          FROM swipe_res r LEFT JOIN swipe_rev v ON v.line = r.line
-        ) x
-        """  # noqa: S608 (module constants only)
-        )
-    )
-    params = {"file_id": file_id, "day": day}
-    day_param = bindparam("day", type_=Date)
-    conn.execute(
-        text(
-            """
-        INSERT INTO swipes (txn_id, file_id, line, card_id, volunteer_no, txn_time, day, txn_type,
-                            orig_txn_id, channel, mcc, bank_fen, fen, beneficiary, flags)
-        SELECT txn_id, :file_id, line, card_id, volunteer_no, txn_time, :day, txn_type,
-               orig_txn_id, channel, mcc, bank_fen, fen, beneficiary, flags
-        FROM swipe_out WHERE dup = 0
-        """
-        ).bindparams(day_param),
+        _bind(
+            _DAY_TOTALS.replace("flags <> 0", f"({flags}) <> 0")
+            + " FROM swipe_out WHERE seen = 0 GROUP BY beneficiary"
+            + _ADD_UP
+        ),
         params,
     )
-    conn.execute(
+    row = conn.execute(
         text(
-            """
-        INSERT INTO swipe_duplicates (file_id, line, txn_id, card_id, volunteer_no, txn_time, day,
-                                      txn_type, orig_txn_id, bank_fen, beneficiary, flags)
-        SELECT :file_id, line, txn_id, card_id, volunteer_no, txn_time, :day,
-               txn_type, orig_txn_id, bank_fen, beneficiary, flags
-        FROM swipe_out WHERE dup = 1
-        """
-        ).bindparams(day_param),
-        params,
-    )
-    conn.execute(
-        text(
-            """
-        UPDATE swipes SET reversed_by = v.txn_id
-        FROM swipe_rev v
-        WHERE v.rflag = 0 AND swipes.txn_id = v.orig_txn_id
-        """
+            f"SELECT count(*), coalesce(sum(fen), 0), "  # noqa: S608 (module constants only)
+            f"coalesce(sum(CASE WHEN ({flags}) <> 0 THEN 1 ELSE 0 END), 0) FROM swipe_out WHERE seen = 0"
         )
-    )
-    conn.execute(
-        text(
-            """
-        INSERT INTO donation_days (day, volunteer_no, purchases, reversals, computed_fen, bank_fen, flagged)
-        SELECT :day, beneficiary,
-               sum(CASE WHEN dup = 0 AND txn_type = 'PURCHASE' THEN 1 ELSE 0 END),
-               sum(CASE WHEN txn_type = 'REVERSAL' AND fen <> 0 THEN 1 ELSE 0 END),
-               sum(fen), sum(bank_fen),
-               sum(CASE WHEN flags <> 0 THEN 1 ELSE 0 END)
-        FROM swipe_out WHERE 1 = 1
-        GROUP BY beneficiary
-        ON CONFLICT (day, volunteer_no) DO UPDATE SET
-          purchases = donation_days.purchases + excluded.purchases,
-          reversals = donation_days.reversals + excluded.reversals,
-          computed_fen = donation_days.computed_fen + excluded.computed_fen,
-          bank_fen = donation_days.bank_fen + excluded.bank_fen,
-          flagged = donation_days.flagged + excluded.flagged
-        """
-        ).bindparams(day_param),
-        params,
-    )
+    ).one()
+    return row[0], row[1], row[2]

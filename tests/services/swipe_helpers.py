@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from gateway.domain import donations as rule
-from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate
+from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
 from gateway.services import swipes
 from schemas.reader import Record
 from tests.services.foundation_helpers import first_card, official
@@ -56,6 +56,12 @@ def apply(db, day: date, records: list[dict]) -> swipes.SwipeSummary:
 
 def stored(db, txn_id: str) -> Swipe:
     return db.scalars(select(Swipe).where(Swipe.txn_id == txn_id)).one()
+
+
+def reversed_by(db, txn_id: str) -> str | None:
+    """The reversal that took this purchase's donation back."""
+    row = db.get(SwipeReversal, txn_id)
+    return row.txn_id if row else None
 
 
 def flags(db, txn_id: str) -> set[str]:

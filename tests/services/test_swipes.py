@@ -16,6 +16,7 @@ from tests.services.swipe_helpers import (
     duplicates,
     flags,
     person,
+    reversed_by,
     stored,
     swipe,
     utc_of,
@@ -41,7 +42,7 @@ def test_reversal_of_a_purchase_from_an_earlier_day(db) -> None:
     apply(db, D1, [swipe("P2", v.volunteer_no, at(D1), card_id="CARDAAAAAAAAAA02")])
     apply(db, D2, [swipe("V2", v.volunteer_no, at(D2), "REVERSAL", "P2", card_id="CARDAAAAAAAAAA02")])
     assert stored(db, "V2").fen == -10 and flags(db, "V2") == set()
-    assert stored(db, "P2").reversed_by == "V2"
+    assert reversed_by(db, "P2") == "V2"
     assert day_totals(db, v.volunteer_no) == {D1: (1, 0, 10, 10), D2: (0, 1, -10, -10)}
 
 
@@ -70,7 +71,7 @@ def test_a_double_reversal_donates_once(db) -> None:
                    swipe("V4B", no, at(D1, 11), "REVERSAL", "P4", card_id="CARDAAAAAAAAAA04")])  # fmt: skip
     apply(db, D2, [swipe("V4C", no, at(D2), "REVERSAL", "P4", card_id="CARDAAAAAAAAAA04")])
     # the earlier reversal (by time, whatever the line) takes the purchase back
-    assert stored(db, "V4B").fen == -10 and stored(db, "P4").reversed_by == "V4B"
+    assert stored(db, "V4B").fen == -10 and reversed_by(db, "P4") == "V4B"
     assert stored(db, "V4A").fen == 0 and "REVERSED_TWICE" in flags(db, "V4A")
     assert stored(db, "V4C").fen == 0 and "REVERSED_TWICE" in flags(db, "V4C")
     assert day_totals(db, no) == {D1: (1, 1, 0, -10), D2: (0, 0, 0, -10)}

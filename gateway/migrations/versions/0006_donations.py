@@ -33,8 +33,13 @@ def upgrade() -> None:
         sa.Column("fen", sa.Integer(), nullable=False),
         sa.Column("beneficiary", sa.String(10), nullable=False),
         sa.Column("flags", sa.Integer(), nullable=False),
-        sa.Column("reversed_by", sa.String(24), nullable=True),
         sa.PrimaryKeyConstraint("txn_id", name=op.f("pk_swipes")),
+    )
+    op.create_table(
+        "swipe_reversals",
+        sa.Column("orig_txn_id", sa.String(24), nullable=False),
+        sa.Column("txn_id", sa.String(24), nullable=False),
+        sa.PrimaryKeyConstraint("orig_txn_id", name=op.f("pk_swipe_reversals")),
     )
     op.create_index(
         "ix_swipes_flagged",
@@ -109,5 +114,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("donation_periods", "donation_receipts", "donation_days", "swipe_duplicates", "swipes"):
+    for table in (
+        "donation_periods",
+        "donation_receipts",
+        "donation_days",
+        "swipe_duplicates",
+        "swipe_reversals",
+        "swipes",
+    ):
         op.drop_table(table)
