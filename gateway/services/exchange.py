@@ -233,19 +233,23 @@ def prepare(partner: str, file_type: str, business_date: date, *, force: bool = 
 
 
 def upload(file_id: int) -> bool:
-    """Upload a prepared file; marks it ``sent``. Safe to repeat (same name, same bytes)."""
+    """Upload a prepared file; marks it ``sent``. Safe to repeat (same name, same bytes).
+
+    The file's row stays locked (``FOR UPDATE``) while its bytes cross: a second worker
+    uploading the same file (two runs of a schedule; ``upload_stranded``) waits, then finds
+    it sent, instead of writing the same ``.part`` at the same time and renaming it from
+    under the first. A worker that dies mid-upload releases the lock with its connection
+    and leaves the file ``prepared`` for the next run. (SQLite has no row locks: the
+    embedded default runs jobs inline, in one process.)"""
     rt = context.current()
     with transaction(rt.sessions) as session:
-        row = session.get(ExchangeFile, file_id)
+        row = session.scalar(select(ExchangeFile).where(ExchangeFile.id == file_id).with_for_update())
         if row is None or row.direction != "out" or row.status != "prepared":
             return False
         partner, name, rel = row.partner, row.name, row.raw_path
-    with open_transport(partner) as transport:
-        transport.upload(archive.raw_path(rt.settings, rel), name)
-    with transaction(rt.sessions) as session:
-        row = session.get(ExchangeFile, file_id)
-        if row.status == "prepared":
-            row.status, row.sent_at = "sent", utcnow()
+        with open_transport(partner) as transport:
+            transport.upload(archive.raw_path(rt.settings, rel), name)
+        row.status, row.sent_at = "sent", utcnow()
     log.info("%s: sent %s", partner, name)
     return True
 
@@ -364,9 +368,7 @@ def _parse_name(name: str) -> tuple[str | None, str | None, date | None, int | N
     return m["type"], m["sender"], d, int(m["seq"])
 
 
-def _record_download(
-    partner: str, name: str, path: Path, sha256: str, size: int
-) -> tuple[int, bool] | None:
+def _record_download(partner: str, name: str, path: Path, sha256: str, size: int) -> tuple[int, bool] | None:
     """Store a downloaded file: a new original, or a duplicate of stored bytes (E06).
 
     None when another worker fetching the same outbox recorded this name meanwhile: the
@@ -381,7 +383,9 @@ def _record_download(
             with transaction(rt.sessions) as session:
                 taken = session.scalar(
                     select(ExchangeFile.id).where(
-                        ExchangeFile.partner == partner, ExchangeFile.direction == "in", ExchangeFile.name == name
+                        ExchangeFile.partner == partner,
+                        ExchangeFile.direction == "in",
+                        ExchangeFile.name == name,
                     )
                 )
                 if taken is not None:
