@@ -43,7 +43,9 @@ def run(partner: str, business_date: str | None) -> None:
 
 
 @cli.command("files")
-@click.option("--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters).")
+@click.option(
+    "--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters)."
+)
 @click.option("--status", default=None, help="e.g. rejected, partial, held, sent")
 @click.option("--limit", default=50, show_default=True)
 def files(partner: str | None, status: str | None, limit: int) -> None:
@@ -102,3 +104,36 @@ def alerts(show_all: bool) -> None:
             click.echo(
                 f"{a.id:>5} {a.created_at:%Y-%m-%d %H:%M} {a.kind:<20} {a.partner or '-':<6} {a.message}"
             )
+
+
+#: Alerts that stop calls to a SOAP partner: lifted by that partner's own command.
+_SECURITY_STOPS = {"SZHC": "svcard health resume", "BOCINS": "svcard insurance resume"}
+
+
+@cli.command("resolve-alert")
+@click.argument("alert_id", type=int)
+@click.option("--note", required=True, help="What was done about it (recorded on the alert).")
+def resolve_alert(alert_id: int, note: str) -> None:
+    """Close an alert an operator has dealt with; it leaves the open list (``alerts --all``
+    still shows it, with the note)."""
+    from gateway.timeutil import utcnow
+
+    if not note.strip():
+        raise click.BadParameter("a note is required", param_hint="--note")
+    with transaction(context.current().sessions) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            click.echo(f"svcard: no alert {alert_id}", err=True)
+            sys.exit(1)
+        if alert.resolved_at is not None:
+            click.echo(f"svcard: alert {alert_id} is already resolved", err=True)
+            sys.exit(1)
+        if alert.kind == "SOAP_SECURITY":
+            how = _SECURITY_STOPS.get(alert.partner or "", "the partner's resume command")
+            click.echo(
+                f"svcard: alert {alert_id} stops calls to {alert.partner}: lift it with `{how}`", err=True
+            )
+            sys.exit(1)
+        alert.resolved_at = utcnow()
+        alert.message = f"{alert.message} [resolved by cli:{getpass.getuser()}: {note.strip()}]"
+    click.echo(f"alert {alert_id} resolved")
