@@ -46,7 +46,7 @@ def run(partner: str, business_date: str | None) -> None:
 @click.option(
     "--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters)."
 )
-@click.option("--status", default=None, help="e.g. rejected, partial, held, sent")
+@click.option("--status", default=None, help="e.g. rejected, partial, duplicate, prepared, sent")
 @click.option("--limit", default=50, show_default=True)
 def files(partner: str | None, status: str | None, limit: int) -> None:
     """List exchanged files, newest first."""

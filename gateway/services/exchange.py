@@ -320,11 +320,13 @@ def fetch(partner: str) -> FetchReport:
                     )
                 )
             }
-            known = {n: (f.size, f.status) for n, f in stored.items()}
+            known = {n: (f.size, f.detail or "") for n, f in stored.items()}
         for remote in sorted(listing, key=lambda r: r.name):
             if remote.name in known:
-                size, status = known[remote.name]
-                if size is not None and remote.size != size and status != "held":
+                size, detail = known[remote.name]
+                # Held once per new size: the partner keeps the file for 30 days, and an
+                # operator who dealt with the alert must not get it back at every fetch.
+                if size is not None and remote.size != size and _reuse_note(remote.size) not in detail:
                     _hold_changed_name(partner, remote.name, remote.size)
                     report.held.append(remote.name)
                 else:
@@ -340,14 +342,20 @@ def fetch(partner: str) -> FetchReport:
     return report
 
 
+def _reuse_note(new_size: int) -> str:
+    return f"the partner's outbox now holds other bytes under this name ({new_size} bytes)"
+
+
 def _hold_changed_name(partner: str, name: str, new_size: int) -> None:
+    """The stored file keeps its status and what it applied; the note is added to its
+    detail (an earlier rejection reason stays) and an operator is alerted."""
     with transaction(context.current().sessions) as session:
         row = session.scalar(
             select(ExchangeFile).where(
                 ExchangeFile.partner == partner, ExchangeFile.direction == "in", ExchangeFile.name == name
             )
         )
-        row.detail = f"the partner's outbox now holds other bytes under this name ({new_size} bytes)"
+        row.detail = "; ".join(x for x in (row.detail, _reuse_note(new_size)) if x)
         raise_alert(
             session,
             "file_name_reused",

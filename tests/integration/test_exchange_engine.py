@@ -431,3 +431,19 @@ def test_our_ack_is_dated_the_day_it_is_written_whatever_day_the_cycle_is_for(wo
     partner_file(w, "TRANSITACK", [ack(w)])
     report = fetch_and_process(PARTNER, DAY.isoformat())  # e.g. `svcard exchange run SZT --date ...`
     assert report.acks == [f"ACK_SVA_{beijing_today():%Y%m%d}_001.txt.p7m"]
+
+
+def test_a_reused_name_is_held_once_not_again_at_every_fetch(world, partner_identity):
+    w = world
+    name = partner_file(w, "TRANSITACK", [ack(w)])
+    exchange.process(exchange.fetch(PARTNER).new[0])
+    partner_file(w, "TRANSITACK", [ack(w, "TR2027011200003"), ack(w, "TR2027011200004")])
+    assert exchange.fetch(PARTNER).held == [name]
+    with transaction(w.rt.sessions) as s:
+        alert = s.scalar(select(Alert).where(Alert.kind == "file_name_reused"))
+        alert.resolved_at = alert.created_at  # the operator dealt with it
+        f = s.scalar(select(ExchangeFile).where(ExchangeFile.name == name))
+        assert f.status == "processed" and "other bytes" in f.detail  # what was applied stays
+    again = exchange.fetch(PARTNER)  # the partner keeps the file for 30 days
+    assert again.held == [] and again.skipped == 1
+    assert count(w, Alert, Alert.kind == "file_name_reused") == 1
