@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "sandbox",
     "health",
     "insurance",
+    "donations",
 ]
 
 

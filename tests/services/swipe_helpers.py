@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
-from gateway.services import swipes
+from gateway.services import fund_exchange, swipes
 from schemas.reader import Record
 from tests.services.foundation_helpers import first_card, official
 
 _file_ids = iter(range(1000, 10**6))
+_donation_files = iter(range(10**6, 2 * 10**6))
 
 
 def person(db, card_id: str, deregistered_at: datetime | None = None):
@@ -86,3 +88,14 @@ def utc_of(local: datetime):
     from datetime import UTC
 
     return (local - timedelta(hours=8)).replace(tzinfo=UTC)
+
+
+def receipts(db, *lines: tuple[str, str, int], period: str = "202611") -> None:
+    """Apply a DONATION file of (receipt_id, volunteer_no, amount_fen) lines."""
+    f = SimpleNamespace(id=next(_donation_files), name="DONATION_SZVF_20261208_001.txt.p7m", detail=None)
+    records = (
+        Record(i, "DONATION", {"receipt_id": rid, "volunteer_no": no, "period": period, "amount_fen": fen,
+                               "received_date": date(2026, 12, 8)})
+        for i, (rid, no, fen) in enumerate(lines, start=2)
+    )  # fmt: skip
+    fund_exchange.DonationHandler().apply(db, f, None, records)
