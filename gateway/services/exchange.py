@@ -48,6 +48,7 @@ from schemas.reader import read as read_file
 log = logging.getLogger("svcard.exchange")
 alert_log = logging.getLogger("svcard.alert")
 ACK_TEXT_LIMIT = 1000
+NOT_APPLIED_ALERT = "file_not_applied"
 _ACK_ENTRY_RE = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
 
 
@@ -476,9 +477,31 @@ def process(file_id: int) -> str:
     plain_name = name[:-4] if name.endswith(".p7m") else name
     plain_copy = archive.store_plain(rt.settings, partner, beijing_today(), plain_name, plain)
     try:
-        return _apply(file_id, partner, name, plain, plain_copy.path)
+        status = _apply(file_id, partner, name, plain, plain_copy.path)
     except FileError as exc:
         return _reject(file_id, exc.code, exc.reason, plain_copy.path)
+    except Exception as exc:
+        # Not the partner's fault (a defect, the database gone): nothing was applied and
+        # the file stays ``received``, unacknowledged, and the files after it wait. An
+        # operator must see it, not only the failed job. The exception's text may quote
+        # record values, so the alert names only its type; the log has the rest.
+        with transaction(rt.sessions) as session:
+            raise_alert(
+                session, NOT_APPLIED_ALERT, partner,
+                f"{name}: could not be applied ({type(exc).__name__}; see the worker log); "
+                "it stays unacknowledged and is tried again at the next run",
+                subject=name,
+            )  # fmt: skip
+        raise
+    with transaction(rt.sessions) as session:
+        for alert in session.scalars(
+            select(Alert).where(
+                Alert.kind == NOT_APPLIED_ALERT, Alert.subject == name, Alert.resolved_at.is_(None)
+            )
+        ):
+            alert.resolved_at = utcnow()
+            alert.message = f"{alert.message} [applied at a later run: {status}]"
+    return status
 
 
 def _reject(

@@ -447,3 +447,22 @@ def test_a_reused_name_is_held_once_not_again_at_every_fetch(world, partner_iden
     again = exchange.fetch(PARTNER)  # the partner keeps the file for 30 days
     assert again.held == [] and again.skipped == 1
     assert count(w, Alert, Alert.kind == "file_name_reused") == 1
+
+
+def test_a_file_that_cannot_be_applied_is_an_alert_until_it_is(world):
+    from click.testing import CliRunner
+
+    from gateway.cli.exchange import cli
+
+    w = world
+    name = partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(3)])
+    fid = exchange.fetch(PARTNER).new[0]
+    w.handler.fail_after = 1  # e.g. a defect in the partner's handler, or the database went away
+    with pytest.raises(RuntimeError):
+        exchange.process(fid)
+    listed = CliRunner().invoke(cli, ["alerts"])
+    assert name in listed.output and "RuntimeError" in listed.output
+    assert "worker died" not in listed.output  # the error's text may quote record values: log only
+    w.handler.fail_after = None
+    assert exchange.process(fid) == "processed"
+    assert count(w, Alert, Alert.kind == "file_not_applied", Alert.resolved_at.is_(None)) == 0
