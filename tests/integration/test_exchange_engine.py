@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
-from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
+from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem
 from gateway.services import channels, exchange
 from gateway.services.channels import Batch, Channel
 from keys import envelope
@@ -466,3 +466,37 @@ def test_a_file_that_cannot_be_applied_is_an_alert_until_it_is(world):
     w.handler.fail_after = None
     assert exchange.process(fid) == "processed"
     assert count(w, Alert, Alert.kind == "file_not_applied", Alert.resolved_at.is_(None)) == 0
+
+
+def test_two_workers_processing_one_file_at_once_apply_it_once(world, monkeypatch):
+    """Both pass the status check before either commits: the file_applications gate makes
+    the second wait (PostgreSQL) or fail, and its retry with a fresh reader finds the file
+    applied — both report 'processed', the records are applied once, no error surfaces."""
+    import threading
+
+    w = world
+    partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(3)])
+    fid = exchange.fetch(PARTNER).new[0]
+    gate, real = threading.Barrier(2, timeout=20), exchange._worker_name
+
+    def both_at_the_gate() -> str:
+        gate.wait()  # called just before the gate row is inserted
+        return real()
+
+    monkeypatch.setattr(exchange, "_worker_name", both_at_the_gate)
+    results, errors = [], []
+
+    def worker() -> None:
+        try:
+            results.append(exchange.process(fid))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and results == ["processed", "processed"]
+    assert count(w, Alert, Alert.kind == "test_applied") == 3
+    assert count(w, FileApplication) == 1
