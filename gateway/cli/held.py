@@ -107,7 +107,29 @@ def resend_order(order_id: str) -> None:
         click.echo(f"{order.order_id}: PENDING, goes in the next CARDORDER")
 
 
-COMMANDS = [held, release, discard, resend_order]
+@click.command("not-sent")
+def not_sent() -> None:
+    """Orders and CARDREQ requests that did not go (refused by our writer) or that the bank
+    listed as record errors: each waits for an operator's correction."""
+    from gateway.services import bank_exchange as bx
+
+    with transaction(context.current().sessions) as session:
+        orders, requests = bx.not_sent(session)
+        if not orders and not requests:
+            click.echo("nothing waiting")
+        for o in orders:
+            click.echo(
+                f"order   {o.order_id:<20} {o.order_type:<5} volunteer {o.volunteer.volunteer_no or '-'} "
+                f"{o.status:<12} {o.record_error or ''}".rstrip()
+            )
+        for r in requests:
+            click.echo(
+                f"request {r.request_id:<20} {r.request_type:<12} volunteer {r.volunteer.volunteer_no or '-'} "
+                f"{r.status:<8} {r.outcome or ''}".rstrip()
+            )
+
+
+COMMANDS = [held, release, discard, resend_order, not_sent]
 
 
 @click.group("transit")
@@ -118,15 +140,18 @@ def transit_group() -> None:
 @transit_group.command("requests")
 @click.option("--unanswered-days", default=2, show_default=True, help="List SENT requests older than this.")
 def transit_requests(unanswered_days: int) -> None:
-    """FAILED and REJECTED requests, and requests unanswered for too long (to chase)."""
+    """FAILED and REJECTED requests, requests our writer refused (still pending), and
+    requests unanswered for too long (to chase)."""
     from datetime import timedelta
 
     from gateway.services import transit as ts
     from gateway.timeutil import utcnow
 
     with transaction(context.current().sessions) as session:
-        rows = ts.needing_operator(session) + ts.unanswered(
-            session, utcnow() - timedelta(days=unanswered_days)
+        rows = (
+            ts.needing_operator(session)
+            + ts.refused_by_writer(session)
+            + ts.unanswered(session, utcnow() - timedelta(days=unanswered_days))
         )
         if not rows:
             click.echo("nothing to do")

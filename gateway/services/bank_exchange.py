@@ -475,6 +475,28 @@ class CardStatusHandler(_EventFileHandler):
 # ------------------------------------------------------------------ operators
 
 
+def not_sent(session: Session) -> tuple[list[Order], list[CardRequest]]:
+    """What waits for an operator on our side of the wire: orders our writer refused (still
+    PENDING, with the reason) or the bank listed as record errors (RECORD_ERROR, waiting for
+    a correction and ``resend-order``), and CARDREQ requests our writer refused."""
+    orders = session.scalars(
+        select(Order)
+        .where(
+            or_(
+                Order.status == OrderStatus.RECORD_ERROR,
+                (Order.status == OrderStatus.PENDING) & Order.record_error.is_not(None),
+            )
+        )
+        .order_by(Order.id)
+    ).all()
+    requests = session.scalars(
+        select(CardRequest)
+        .where(CardRequest.status == RequestStatus.PENDING, CardRequest.outcome.like("not sent%"))
+        .order_by(CardRequest.id)
+    ).all()
+    return list(orders), list(requests)
+
+
 def held_events(session: Session, *, status: str = HeldStatus.HELD) -> list[HeldEvent]:
     return list(session.scalars(select(HeldEvent).where(HeldEvent.status == status).order_by(HeldEvent.id)))
 

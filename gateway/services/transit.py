@@ -266,6 +266,18 @@ def needing_operator(session: Session) -> list[TransitRequest]:
     )
 
 
+def refused_by_writer(session: Session) -> list[TransitRequest]:
+    """PENDING requests our writer refused (partners/README.md: they stay pending for an
+    operator; the next day's file tries them again)."""
+    return list(
+        session.scalars(
+            select(TransitRequest)
+            .where(TransitRequest.status == S.PENDING, TransitRequest.note.like("refused by our writer%"))
+            .order_by(TransitRequest.id)
+        )
+    )
+
+
 def unanswered(session: Session, sent_before: datetime) -> list[TransitRequest]:
     """Requests sent before ``sent_before`` and still unanswered: operators chase them."""
     return list(

@@ -101,3 +101,40 @@ def test_operator_sends_a_corrected_record_error_again(runtime) -> None:
         assert order.status == OrderStatus.PENDING and order.record_error is None
         assert oid in [r["order_id"] for r in bx.CardOrderBuilder().collect(s, date(2026, 12, 7)).records]
     assert runner.invoke(svcard, ["cards", "resend-order", "N0NE"]).exit_code == 1
+
+
+def test_records_not_sent_or_listed_as_record_errors_are_shown_to_operators(runtime) -> None:
+    """partners/README.md: a record our writer refuses "stays pending for an operator", and
+    one the partner lists as a record error waits for a corrected resend: an operator must
+    be able to find them, not only read a log line."""
+    from gateway.cli import svcard
+    from gateway.domain.lifecycle import CardEventType as E
+    from gateway.models.cards import OrderStatus
+    from gateway.services import cards
+    from gateway.services import transit as ts
+    from gateway.services.cards import EventSource
+    from tests.services.foundation_helpers import NOW, drive
+
+    with transaction(runtime.sessions) as s:
+        refused_order = first_card(official(s)).order
+        refused_order.record_error = "20261207 not sent: mobile: not a mainland mobile number"
+        bank_error = first_card(official(s)).order
+        bank_error.status, bank_error.record_error = OrderStatus.RECORD_ERROR, "line:3:photo:missing"
+        v = official(s, opt_transit=True)
+        card = first_card(v)
+        drive(s, card, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED)
+        loss = cards.request_loss(s, card, source=EventSource(actor="test"), reason="lost", at=NOW)
+        loss.outcome = "not sent 20261207: reason: private-use character"
+        (treq,) = ts.sync_requests(s)
+        ts.mark_refused(treq, "card_id", "16 of A-Z0-9")
+        names = [refused_order.order_id, bank_error.order_id, loss.request_id]
+        tid, vname = treq.request_id, v.name
+    runner = CliRunner()
+    out = runner.invoke(svcard, ["cards", "not-sent"])
+    assert out.exit_code == 0, out.output
+    for ref in names:
+        assert ref in out.stdout
+    assert "line:3:photo:missing" in out.stdout and "private-use character" in out.stdout
+    assert vname not in out.stdout  # no PII
+    transit = runner.invoke(svcard, ["transit", "requests"])
+    assert tid in transit.stdout and "refused by our writer" in transit.stdout
