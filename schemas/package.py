@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from PIL import Image
 
+from schemas import gb18030
 from schemas.errors import FileError, RecordError, WriteRefused
 from schemas.reader import NAME_RE, Reader, Record, Summary
 from schemas.recordtypes import CARDORDER, Context
@@ -263,7 +264,7 @@ def write_package(
             lines.append(outcome[0])
             result.count += 1
         lines.append(f"T|{result.count}|0")
-        text = ("\r\n".join(lines) + "\r\n").encode("gb18030")
+        text = gb18030.encode("\r\n".join(lines) + "\r\n")
         info = zipfile.ZipInfo(result.file_name[:-4] + ".txt", stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         zf.writestr(info, text)

@@ -31,7 +31,6 @@ Contract for callers (the SFTP exchanges, the sandbox partners, the swipe ingest
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import os
 import re
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any, NamedTuple
 
-from schemas import rules
+from schemas import gb18030, rules
 from schemas.errors import FileError, RecordError
 from schemas.fields import TIME, ValueProblem
 from schemas.recordtypes import TYPES, Context, RecordType
@@ -186,7 +185,7 @@ class Reader:
 
         Blocks rather than single lines keep the per-line loop in the caller's frame
         (a generator resumption per line would cost a tenth of the parse)."""
-        decoder = codecs.getincrementaldecoder("gb18030")("strict")
+        decoder = gb18030.IncrementalDecoder()
         pending = ""
         lineno = 1
         first = True

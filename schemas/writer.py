@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
+from schemas import gb18030
 from schemas.errors import WriteRefused
 from schemas.fields import BEIJING, TIME, ValueProblem
 from schemas.recordtypes import TYPES, Context, RecordType
@@ -71,7 +72,7 @@ class LineWriter:
                 fname, reason = problems[0]
                 return WriteRefused(index, rid, fname, reason)
         try:
-            line.encode("gb18030")
+            gb18030.encode(line)
         except UnicodeEncodeError:
             return WriteRefused(index, rid, "record", "not encodable in GB18030")
         assert data is not None
@@ -123,10 +124,10 @@ def write(
         result.count += 1
         result.control_sum += money
         if len(buf) >= _FLUSH_EVERY:
-            out.write(("\r\n".join(buf) + "\r\n").encode("gb18030"))
+            out.write(gb18030.encode("\r\n".join(buf) + "\r\n"))
             buf.clear()
     buf.append(f"T|{result.count}|{result.control_sum}")
-    out.write(("\r\n".join(buf) + "\r\n").encode("gb18030"))
+    out.write(gb18030.encode("\r\n".join(buf) + "\r\n"))
     return result
 
 
