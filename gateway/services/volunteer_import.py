@@ -128,6 +128,8 @@ def parse_row(
         path = base / g["photo"]
         if Path(g["photo"]).is_absolute():
             bad("photo", "must be a path relative to the CSV file")
+        elif ".." in Path(g["photo"]).parts:
+            bad("photo", "must be a path inside the CSV's folder")
         elif not path.is_file():
             bad("photo", "file not found")
         else:

@@ -169,3 +169,14 @@ def test_row_with_fewer_cells_is_one_record_error(db, sample_dir) -> None:
     report = import_csv(db, path, now=NOW)
     assert [str(e) for e in report.errors] == ["line:2:record:fewer fields than the header"]
     assert report.created == len(rows) - 1
+
+
+def test_photo_outside_the_csv_folder_is_refused(db, sample_dir, tmp_path) -> None:
+    # The photo column names a file beside the CSV; a path climbing out of its folder
+    # (here to a real JPEG) is a row error, so an import reads nothing else on the host.
+    rows = rows_of(sample_dir / "volunteers.csv")
+    sub = sample_dir / "batch"
+    sub.mkdir(exist_ok=True)
+    rows[0]["photo"] = "../" + rows[0]["photo"]
+    report = import_csv(db, write(sub / "up.csv", rows[:1]), now=NOW)
+    assert [str(e) for e in report.errors] == ["line:2:photo:must be a path inside the CSV's folder"]
