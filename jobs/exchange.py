@@ -75,9 +75,10 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     got = exchange.fetch(partner)
     report.held = got.held
     process_pending(partner, report)
-    # An ACK whose upload failed last time goes now: the data files it answers are marked
-    # as acknowledged by it and would never be acknowledged again.
-    report.acks += [r.name for r in exchange.upload_stranded(partner, "ACK")]
+    # A file whose upload failed earlier goes now rather than at tomorrow's send: an ACK
+    # (the data files it answers are marked as acknowledged by it), or a data file.
+    for r in exchange.upload_stranded(partner):
+        (report.acks if r.name.startswith("ACK_") else report.sent).append(r.name)
     ack = exchange.send_acks(partner)
     if ack is not None:
         report.acks.append(ack.name)

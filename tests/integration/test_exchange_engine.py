@@ -500,3 +500,15 @@ def test_two_workers_processing_one_file_at_once_apply_it_once(world, monkeypatc
     assert errors == [] and results == ["processed", "processed"]
     assert count(w, Alert, Alert.kind == "test_applied") == 3
     assert count(w, FileApplication) == 1
+
+
+def test_a_data_file_whose_upload_failed_goes_at_the_next_fetch_cycle_not_tomorrow(world):
+    from jobs.exchange import fetch_and_process
+
+    w = world
+    w.builder.pending = [_pending_request("TR2027011200001")]
+    fid = exchange.prepare(PARTNER, "TRANSITREQ", DAY)  # the 02:00 upload failed
+    report = fetch_and_process(PARTNER)  # the 07:15 cycle
+    with transaction(w.rt.sessions) as s:
+        row = s.get(ExchangeFile, fid)
+        assert report.sent == [row.name] and row.status == "sent"
