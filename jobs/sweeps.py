@@ -8,7 +8,7 @@ a report file for the volunteer organisations (volunteer numbers only, no other 
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,8 +19,8 @@ from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.services import card_queries
 from gateway.services.calendar import working_calendar
 from gateway.services.exchange import raise_alert
-from gateway.settings import BUSINESS_TZ
-from gateway.timeutil import beijing_today
+from gateway.settings import BUSINESS_TZ, SFTP_PARTNERS
+from gateway.timeutil import beijing_today, utcnow
 
 
 def _day(value: str | date | None) -> date:
@@ -144,6 +144,57 @@ def missing_acks(today: str | None = None) -> int:
     return n
 
 
+#: A file still ``prepared`` this long after it was written did not go: its upload failed
+#: and the partner's next send or fetch run has not managed it either.
+UPLOAD_GRACE = timedelta(hours=1)
+#: An ACK we owe is sent in the same cycle that applied the file; one still owed after
+#: this long will miss "by the end of the next working day" unless someone looks.
+ACK_GRACE = timedelta(hours=6)
+
+
+def unsent_files(now: datetime | None = None) -> int:
+    """Alert on every outbound file (data or ACK) not uploaded an hour after it was written,
+    and on every partner file whose ACK we still owe six hours after it arrived: both
+    otherwise show only as failed jobs."""
+    at = now or utcnow()
+    n = 0
+    with transaction(context.current().sessions) as session:
+        stuck = session.scalars(
+            select(ExchangeFile).where(
+                # SFTP files only: an unanswered INSROSTER is superseded by the next day's
+                # snapshot and never uploaded again (the roster job fails visibly instead).
+                ExchangeFile.partner.in_(SFTP_PARTNERS),
+                ExchangeFile.direction == "out",
+                ExchangeFile.status == "prepared",
+                ExchangeFile.created_at < at - UPLOAD_GRACE,
+            )
+        ).all()
+        for f in stuck:
+            n += 1
+            raise_alert(
+                session, "file_not_uploaded", f.partner,
+                f"{f.name}: written {f.created_at:%Y-%m-%d %H:%M}Z and still not uploaded; "
+                "it goes at the next run of the partner's jobs (see the worker log for why it failed)",
+                subject=f.name,
+            )  # fmt: skip
+        owed = session.scalars(
+            select(ExchangeFile).where(
+                ExchangeFile.direction == "in",
+                ExchangeFile.ack_status.is_not(None),
+                ExchangeFile.ack_file_id.is_(None),
+                ExchangeFile.created_at < at - ACK_GRACE,
+            )
+        ).all()
+        for f in owed:
+            n += 1
+            raise_alert(
+                session, "ack_not_sent", f.partner,
+                f"{f.name}: our {f.ack_status} ACK is still not sent (due by the end of the next working day)",
+                subject=f"ack:{f.name}",
+            )  # fmt: skip
+    return n
+
+
 def daily(today: str | None = None) -> dict[str, object]:
     """Every daily sweep but the missing-file watch (scheduled at each partner's deadline)."""
     day = _day(today)
@@ -151,4 +202,5 @@ def daily(today: str | None = None) -> dict[str, object]:
     result["at_risk_report"] = at_risk_report(day.isoformat())
     result["requests_unanswered"] = open_requests(day.isoformat())
     result["acks_missing"] = missing_acks(day.isoformat())
+    result["files_unsent"] = unsent_files()
     return result

@@ -50,3 +50,30 @@ def test_expected_bank_files_missing_raise_one_alert_each(runtime, session):
     assert _alerts(session, "file_missing") == 2
     # Sunday 10 January is no working day: no CARDRESULT is expected for it
     assert "CARDRESULT for 20270110" not in exchange_jobs.check_expected("BOCSZ", "2027-01-11")
+
+
+def test_a_file_not_uploaded_and_an_ack_not_sent_alert_once(runtime, session):
+    """A file prepared but not uploaded an hour later (the upload keeps failing), and a
+    partner's file whose ACK we still owe after a day, go to an operator."""
+    session.add_all(
+        [
+            ExchangeFile(
+                partner="SZT", direction="out", file_type="TRANSITREQ", status="prepared",
+                name="TRANSITREQ_SVA_20270112_001.txt.p7m", created_at=datetime(2027, 1, 11, 18, 0, tzinfo=UTC),
+            ),
+            ExchangeFile(
+                partner="SZT", direction="in", file_type="TRANSITACK", status="processed",
+                name="TRANSITACK_SZT_20270112_001.txt.p7m", ack_status="ACCEPTED",
+                created_at=datetime(2027, 1, 11, 23, 0, tzinfo=UTC),
+            ),
+            ExchangeFile(  # an unanswered roster is superseded by the next day's, not resent
+                partner="BOCINS", direction="out", file_type="INSROSTER", status="prepared",
+                name="INSROSTER_SVA_20270111_001.txt.p7m", created_at=datetime(2027, 1, 10, 19, 0, tzinfo=UTC),
+            ),
+        ]
+    )  # fmt: skip
+    session.commit()
+    assert sweeps.unsent_files(now=datetime(2027, 1, 11, 18, 30, tzinfo=UTC)) == 0
+    assert sweeps.unsent_files(now=datetime(2027, 1, 11, 19, 30, tzinfo=UTC)) == 1  # not uploaded
+    assert sweeps.unsent_files(now=datetime(2027, 1, 12, 23, 30, tzinfo=UTC)) == 2  # + the ACK owed
+    assert _alerts(session, "file_not_uploaded") == 1 and _alerts(session, "ack_not_sent") == 1
