@@ -31,15 +31,32 @@ class ArchiveError(Exception):
     """An archived file is damaged, truncated, or sealed under an unknown key."""
 
 
+def _read_full(src: BinaryIO, n: int) -> bytes:
+    """``n`` bytes, or fewer only at the end of ``src``: a pipe or raw stream may return
+    less than asked, and a short chunk would be taken for the last one (the rest lost)."""
+    data = src.read(n)
+    if len(data) in (0, n):
+        return data
+    parts = [data]
+    got = len(data)
+    while got < n:
+        more = src.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
 def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> int:
     """Encrypt ``src`` into ``dst``; returns the number of plain bytes."""
     aead = AESGCM(key)
     prefix = os.urandom(7)
     dst.write(MAGIC + key_id(key) + prefix)
     total, counter = 0, 0
-    chunk = src.read(CHUNK)
+    chunk = _read_full(src, CHUNK)
     while True:
-        nxt = src.read(CHUNK) if len(chunk) == CHUNK else b""
+        nxt = _read_full(src, CHUNK) if len(chunk) == CHUNK else b""
         last = not nxt
         nonce = prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
         dst.write(aead.encrypt(nonce, chunk, None))
@@ -52,7 +69,7 @@ def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> int:
 
 def decrypt_stream(keys: Iterable[bytes], src: BinaryIO, dst: BinaryIO) -> int:
     """Decrypt an archive written by ``encrypt_stream`` with whichever key sealed it."""
-    head = src.read(len(MAGIC) + 4 + 7)
+    head = _read_full(src, len(MAGIC) + 4 + 7)
     if len(head) != len(MAGIC) + 11 or not head.startswith(MAGIC):
         raise ArchiveError("not an archive file")
     by_id = {key_id(k): k for k in keys}
@@ -61,9 +78,9 @@ def decrypt_stream(keys: Iterable[bytes], src: BinaryIO, dst: BinaryIO) -> int:
         raise ArchiveError("sealed under an unknown archive key")
     aead, prefix = AESGCM(key), head[len(MAGIC) + 4 :]
     total, counter = 0, 0
-    block = src.read(CHUNK + TAG)
+    block = _read_full(src, CHUNK + TAG)
     while True:
-        nxt = src.read(CHUNK + TAG) if len(block) == CHUNK + TAG else b""
+        nxt = _read_full(src, CHUNK + TAG) if len(block) == CHUNK + TAG else b""
         last = not nxt
         nonce = prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
         try:
