@@ -185,7 +185,12 @@ def prepare(partner: str, file_type: str, business_date: date, *, force: bool = 
                 return None
             if not existing and not batch.records and not builder.due_on(session, business_date):
                 return None
-            seq = _next_seq(session, partner, file_type, business_date)
+            # The SEQ follows from the files this transaction saw above, never from a fresh
+            # look: under READ COMMITTED a fresh MAX(seq) would see a file another worker
+            # committed meanwhile and claim the SEQ after it, sending a second file with
+            # the same pending records. Claiming the next SEQ after what we saw makes that
+            # worker's file collide on ``identity`` and this one look again.
+            seq = max((f.seq or 0 for f in existing), default=0) + 1
             plain, result = _write_plain(file_type, builder.ext, partner, business_date, seq, batch)
             name = f"{writer.file_name(file_type, OUR_ID, business_date, seq, builder.ext)}.p7m"
             refused_idx = {r.index for r in result.refused}
