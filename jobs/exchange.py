@@ -5,6 +5,7 @@ Beijing), reloads its state, and is safe to run twice — the engine's constrain
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -16,6 +17,8 @@ from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange
 from gateway.services.channels import channel
 from gateway.timeutil import beijing_today
+
+log = logging.getLogger("svcard.exchange")
 
 
 def _day(value: str | date | None) -> date:
@@ -53,10 +56,23 @@ def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
     day = _day(business_date)
     # Files of an earlier run whose upload never completed go first (same bytes, same name).
     sent = [r.name for r in exchange.upload_stranded(partner)]
+    failed: list[tuple[str, Exception]] = []
     for file_type in channel(partner).outbound:
-        report = exchange.send(partner, file_type, day)
+        # Each scheduled file on its own: a CARDORDER that cannot be built must not keep
+        # the day's CARDREQ (loss reports) from going.
+        try:
+            report = exchange.send(partner, file_type, day)
+        except Exception as exc:
+            log.exception("%s %s %s: not sent", partner, file_type, day)
+            failed.append((file_type, exc))
+            continue
         if report is not None:
             sent.append(report.name)
+    if failed:
+        what = ", ".join(f"{t} ({type(e).__name__})" for t, e in failed)
+        raise RuntimeError(
+            f"{partner} {day}: not sent: {what}; sent: {', '.join(sent) or 'nothing'}"
+        ) from failed[0][1]
     return sent
 
 

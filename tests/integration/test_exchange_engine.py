@@ -512,3 +512,25 @@ def test_a_data_file_whose_upload_failed_goes_at_the_next_fetch_cycle_not_tomorr
     with transaction(w.rt.sessions) as s:
         row = s.get(ExchangeFile, fid)
         assert report.sent == [row.name] and row.status == "sent"
+
+
+def test_one_file_type_failing_does_not_keep_the_partners_other_files_from_going(world):
+    """E.g. a CARDORDER that cannot be built must not hold back the day's CARDREQ (the loss
+    reports): every scheduled file is tried, then the job fails, naming what failed."""
+    from jobs.exchange import send_scheduled
+
+    class Broken:
+        file_type, ext = "CARDORDER", "zip"
+
+        def due_on(self, session, business_date):
+            return True
+
+        def collect(self, session, business_date):
+            raise RuntimeError("photo store unreachable")
+
+    w = world
+    ch = channels.CHANNELS[PARTNER]
+    ch.outbound = {"CARDORDER": Broken(), "TRANSITREQ": w.builder}
+    with pytest.raises(RuntimeError, match="CARDORDER"):
+        send_scheduled(PARTNER, DAY.isoformat())
+    assert (w.folder / "inbox" / "TRANSITREQ_SVA_20270112_001.txt.p7m").exists()
