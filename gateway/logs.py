@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 _PATTERNS = [
     # 18-character RIC number (17 digits + check character)
@@ -44,10 +45,45 @@ class PiiMaskFilter(logging.Filter):
         return True
 
 
+_MASK = PiiMaskFilter()
+_factory_installed = False
+
+
+def install_masking() -> None:
+    """Mask every log record as it is created, whichever handler prints it later (RQ's
+    workers bring their own handlers, without our filter)."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _MASK.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted: command-line test
+    runners swap it, and a handler holding an old, closed stream would fail."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO") -> None:
+    install_masking()
     root = logging.getLogger()
     if not any(isinstance(f, PiiMaskFilter) for h in root.handlers for f in h.filters):
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(PiiMaskFilter())
         root.addHandler(handler)

@@ -424,6 +424,14 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         partner_usernames={p: v[f"PARTNER_{p}_USERNAME"] for p in SOAP_PARTNERS},
         partner_passwords={p: v[f"PARTNER_{p}_PASSWORD"] for p in SOAP_PARTNERS},
     )
+    if production and values["soap_ca_bundle"] is None:
+        for pid in SOAP_PARTNERS:
+            if (values["partner_urls"].get(pid) or "").startswith("https://"):
+                # partners/README.md: the server certificate is checked against a configured
+                # CA bundle or pinned certificate, not whatever the host happens to trust.
+                raise SettingsError(
+                    f"{PREFIX}SOAP_CA_BUNDLE: required in production for {PREFIX}PARTNER_{pid}_URL (https)"
+                )
     known = {f.name for f in fields(Settings)}
     for key in overrides:
         if key not in known:

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keys.envelope import EnvelopeError, open_envelope, seal
+from schemas import gb18030
 from schemas.errors import FileError, RecordError, clean_reason
 from schemas.package import PHOTO_RE, photo_problem
 from schemas.reader import Reader, read
@@ -192,7 +193,7 @@ def _read_package(got: Received, plain: bytes, receiver: str) -> None:
         receiver=receiver, branches=None, fast=True, photo_check=photo_check,
     )  # fmt: skip
     _iterate(got, reader)  # E03/E05/E04 of the text file win over the package's E04
-    named = {ln.split("|")[1] for ln in text.decode("gb18030").splitlines() if ln.startswith("D|")}
+    named = {ln.split("|")[1] for ln in gb18030.decode(text).splitlines() if ln.startswith("D|")}
     if problem:
         raise Refused("E04", problem)
     if set(photos) - named:
@@ -237,7 +238,7 @@ def render_lines(
     head = f"H|{file_type}|1.0|{sender}|{SVA}|{business_date:%Y%m%d}|{seq:03d}|{created:%Y%m%d%H%M%S}\r\n"
     body = "\r\n".join(lines)
     tail = f"T|{len(lines)}|{control_sum}\r\n"
-    return (head + (body + "\r\n" if lines else "") + tail).encode("gb18030")
+    return gb18030.encode(head + (body + "\r\n" if lines else "") + tail)
 
 
 class Outbox:

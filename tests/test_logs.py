@@ -45,3 +45,24 @@ def test_traceback_of_a_logged_exception_is_masked():
     assert "Traceback" in out and "ValueError" in out
     assert RIC not in out and MOBILE not in out
     assert "440301********123X" in out
+
+
+def test_records_are_masked_at_creation_whatever_handler_prints_them():
+    import io
+    import logging
+
+    from gateway.logs import install_masking
+
+    install_masking()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # a handler without our filter, as RQ's are
+    log = logging.getLogger("rq.worker.test")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("volunteer %s mobile %s", "440303198506120872", "13760012345")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "440303198506120872" not in out and "13760012345" not in out
+    assert "440303********0872" in out

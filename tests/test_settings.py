@@ -79,3 +79,24 @@ def test_config_show_and_repr_hide_passwords_inside_urls(tmp_path):
         environ={"SVCARD_VAR_DIR": str(tmp_path), "SVCARD_PARTNER_BOCSZ_URL": "sftp://sva@h:22/x"}
     )
     assert dict((n, v) for n, v, _ in plain.redacted())["SVCARD_PARTNER_BOCSZ_URL"] == "sftp://sva@h:22/x"
+
+
+def test_production_https_soap_partner_needs_a_configured_ca_bundle(tmp_path):
+    import base64 as b64
+
+    key = b64.b64encode(b"k" * 32).decode()
+    env = {
+        "SVCARD_ENV": "production",
+        "SVCARD_VAR_DIR": str(tmp_path),
+        "SVCARD_DATABASE_URL": "sqlite:///x.db",
+        "SVCARD_DATA_KEY": key,
+        "SVCARD_LOOKUP_KEY": key,
+        "SVCARD_ARCHIVE_KEY": key,
+        "SVCARD_KEY_PASSPHRASE": "a-long-passphrase",
+        "SVCARD_PARTNER_SZHC_URL": "https://szhc.example/soap",
+    }
+    with pytest.raises(SettingsError, match="SVCARD_SOAP_CA_BUNDLE: required in production"):
+        settings_mod.load(environ=env)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    assert settings_mod.load(environ={**env, "SVCARD_SOAP_CA_BUNDLE": str(ca)}).soap_ca_bundle == ca

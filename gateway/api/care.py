@@ -3,6 +3,7 @@ SVA's flags, every flagged claim, and health-card requests still open."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,8 @@ from schemas.api.care import (
     HealthRequestPageSchema,
 )
 from schemas.api.common import PageArgsSchema
+
+log = logging.getLogger("svcard.api")
 
 blp = ApiBlueprint("care", __name__, description="Insurance claims (BOCINS) and health-card requests (SZHC).")
 
@@ -58,7 +61,14 @@ def volunteer_claims(args: dict[str, Any], number: str) -> Any:
         except (insurance_svc.InsurerStopped, SettingsError) as exc:
             raise Problem(503, "insurer-unavailable", "Insurer unavailable", str(exc)) from None
         except SoapError as exc:
-            raise Problem(502, "insurer-error", "Insurer error", f"{type(exc).__name__}: {exc}") from None
+            # The partner's own fault text stays in our logs; the answer names only the kind.
+            log.warning("claims look-up for a volunteer failed: %s", exc)
+            raise Problem(
+                502,
+                "insurer-error",
+                "Insurer error",
+                f"the insurer's service answered with an error ({exc.code})",
+            ) from None
         return {"volunteer_no": v.volunteer_no, "claims": [_claim(c) for c in views]}
     rows = db().scalars(
         select(InsuranceClaim)

@@ -85,6 +85,12 @@ def _create_app():
 )
 def svcard() -> None:
     """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
+    # Every command logs through the PII mask at the configured level (jobs run inline
+    # in the command's process, and `svcard worker` runs them all).
+    from gateway import context
+    from gateway.logs import configure_logging
+
+    configure_logging(context.current().settings.log_level)
 
 
 def main() -> None:
