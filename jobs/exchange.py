@@ -90,7 +90,7 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     report = CycleReport(partner, day)
     got = exchange.fetch(partner)
     report.held = got.held
-    process_pending(partner, report)
+    failures = process_pending(partner, report)
     # A file whose upload failed earlier goes now rather than at tomorrow's send: an ACK
     # (the data files it answers are marked as acknowledged by it), or a data file.
     for r in exchange.upload_stranded(partner):
@@ -109,19 +109,36 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
         )
     report.fetched = [names[i] for i in got.new]
     report.duplicates = [names[i] for i in got.duplicates]
+    if failures:
+        # After the ACKs for what was applied: the job shows as failed, naming the files.
+        raise RuntimeError(f"{partner}: not applied: {', '.join(failures)}")
     return report
 
 
-def process_pending(partner: str, report: CycleReport | None = None) -> list[tuple[str, str]]:
+def process_pending(partner: str, report: CycleReport | None = None) -> list[str]:
+    """Apply the received files in the specs' order; the names of those that failed.
+
+    A file that fails for a reason that is not the partner's (``exchange.process`` raised
+    its alert) holds back the later files of its own type, whose order matters, but not
+    the other types: a SWIPE that cannot be applied must not stop the next days'
+    CARDRESULT and CARDSTATUS (and an out-of-order CARDSTATUS is what bank.md's
+    inferences and held events are for)."""
     rt = context.current()
     with transaction(rt.sessions) as session:
-        pending = [(f.id, f.name) for f in exchange.pending_inbound(session, partner)]
-    done = []
-    for file_id, name in pending:
-        done.append((name, exchange.process(file_id)))
+        pending = [(f.id, f.name, f.file_type) for f in exchange.pending_inbound(session, partner)]
+    done, failed, blocked = [], [], set()
+    for file_id, name, file_type in pending:
+        if file_type in blocked:
+            continue
+        try:
+            done.append((name, exchange.process(file_id)))
+        except Exception:
+            log.exception("%s: %s not applied; later %s files wait", partner, name, file_type)
+            failed.append(name)
+            blocked.add(file_type)
     if report is not None:
         report.processed.extend(done)
-    return done
+    return failed
 
 
 def process_file(file_id: int) -> str:
