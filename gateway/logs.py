@@ -88,3 +88,5 @@ def configure_logging(level: str = "INFO") -> None:
         handler.addFilter(PiiMaskFilter())
         root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces its internal plugins at INFO on import: noise for an operator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

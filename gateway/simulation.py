@@ -360,29 +360,25 @@ class Demo:
             self.events.append(f"insurer: {len(new)} claims filed by {len(chosen)} volunteers")
 
     def donation_expectations(self, d: date) -> None:
+        """The 3rd: DONATIONEXP for last month. The go-live month has no SWIPE files before
+        the start, so it is not complete: an operator decides to send it anyway, and the
+        decision is recorded (fund.md)."""
+        from gateway.services import fund_exchange, reconciliation
         from jobs import exchange as ex
 
-        sent = ex.send_scheduled("SZVF", d.isoformat())
-        if sent:
-            self._sent(sent)
-            return
-        try:
-            from gateway.services import fund_exchange
-        except ImportError:
-            return
-        early = getattr(fund_exchange, "send_early", None)
-        if early is not None:
-            period = (d.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
-            name = early(
-                period,
-                actor="demo-operator",
-                reason="go-live month: SWIPE files exist only from the start of the service",
-            )
-            if name:
-                self._sent([name])
+        period = fund_exchange.previous_period(d)
+        with transaction(self.rt.sessions) as session:
+            missing = reconciliation.missing_days(session, period)
+            if missing:
+                fund_exchange.decide_early(
+                    session, period, actor="demo-operator",
+                    reason=f"go-live month: no SWIPE files before {self.start:%Y-%m-%d}",
+                )  # fmt: skip
                 self.events.append(
-                    f"operator: DONATIONEXP {period} sent early (recorded reason: go-live month)"
+                    f"operator: DONATIONEXP {period} sent early ({len(missing)} days before go-live "
+                    "have no SWIPE file; decision recorded)"
                 )
+        self._sent(ex.send_scheduled("SZVF", d.isoformat()))
 
     # ------------------------------------------------------------------ the summary
 
@@ -482,7 +478,18 @@ class Demo:
             period = (last.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
             with transaction(self.rt.sessions) as session:
                 rep = reconciliation.report(session, period)
-            out.append(f"donations {period}: " + rep.one_line())
+            out.append(
+                f"donations {period}: computed {rep.computed_fen} fen, bank {rep.bank_fen}, booked by the fund "
+                f"{rep.booked_fen}; {sum(ln.bank_differs for ln in rep.lines)} beneficiaries where the bank "
+                f"differs; {rep.flagged_total} flagged swipes"
+            )
+            for c in rep.classes.values():
+                if c.count:
+                    out.append(
+                        f"  {c.klass:<10} {c.count:>4} beneficiaries  computed {c.computed_fen:>7} "
+                        f"booked {c.booked_fen:>7}"
+                    )
+            out.append(f"  (svcard donations reconcile {period} --csv FILE for every line)")
         except Exception as exc:  # noqa: BLE001
             out.append(f"donations: summary unavailable ({exc})")
         out.append(
