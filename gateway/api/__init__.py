@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "cards",
     "exchanges",
     "care",
+    "donations",
 ]
 
 API_TITLE = "svcard-gateway API"
