@@ -46,6 +46,9 @@ def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
     assert "-> CARDORDER accepted" in summary and "<- CARDRESULT processed" in summary
     assert "SZT" in summary and "-> TRANSITREQ" in summary
     assert "BOCINS -> INSROSTER accepted" in summary
+    # the 3rd: last month's expected donations, sent early by a recorded operator decision
+    assert "DONATIONEXP 202610 sent early" in out and "-> DONATIONEXP accepted" in summary
+    assert "<- SWIPE processed" in summary
     # the demo's full log went to a file, with PII masked, not to the console
     log = (tmp_path / "var" / "demo" / "demo.log").read_text()
     assert "svcard" in log or "applied" in log
