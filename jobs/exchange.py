@@ -119,23 +119,31 @@ def process_pending(partner: str, report: CycleReport | None = None) -> list[str
     """Apply the received files in the specs' order; the names of those that failed.
 
     A file that fails for a reason that is not the partner's (``exchange.process`` raised
-    its alert) holds back the later files of its own type, whose order matters, but not
-    the other types: a SWIPE that cannot be applied must not stop the next days'
-    CARDRESULT and CARDSTATUS (and an out-of-order CARDSTATUS is what bank.md's
-    inferences and held events are for)."""
+    its alert) holds back the later files of its own type and of the types the channel
+    applies after it (bank.md: CARDRESULT before CARDSTATUS before SWIPE), but not those
+    it applies before it: a SWIPE that cannot be applied must not stop the next days'
+    CARDRESULT and CARDSTATUS, while a CARDRESULT that cannot be applied keeps the
+    CARDSTATUS files behind it."""
     rt = context.current()
+    order = channel(partner).inbound_order
     with transaction(rt.sessions) as session:
         pending = [(f.id, f.name, f.file_type) for f in exchange.pending_inbound(session, partner)]
-    done, failed, blocked = [], [], set()
+
+    def rank(file_type: str | None) -> int:
+        return order.index(file_type) if file_type in order else len(order)
+
+    done, failed = [], []
+    blocked_from: int | None = None  # rank from which later files wait
     for file_id, name, file_type in pending:
-        if file_type in blocked:
+        if blocked_from is not None and file_type != "ACK" and rank(file_type) >= blocked_from:
             continue
         try:
             done.append((name, exchange.process(file_id)))
         except Exception:
-            log.exception("%s: %s not applied; later %s files wait", partner, name, file_type)
+            log.exception("%s: %s not applied; the files applied after it wait", partner, name)
             failed.append(name)
-            blocked.add(file_type)
+            r = rank(file_type)
+            blocked_from = r if blocked_from is None else min(blocked_from, r)
     if report is not None:
         report.processed.extend(done)
     return failed

@@ -9,22 +9,21 @@ import pytest
 
 from jobs import exchange as jobs
 
+FILES = [
+    ("CARDSTATUS_BOCSZ_20270111_001.txt.p7m", "CARDSTATUS"),
+    ("SWIPE_BOCSZ_20270111_001.txt.p7m", "SWIPE"),
+    ("CARDRESULT_BOCSZ_20270112_001.txt.p7m", "CARDRESULT"),
+    ("CARDSTATUS_BOCSZ_20270112_001.txt.p7m", "CARDSTATUS"),
+    ("SWIPE_BOCSZ_20270112_001.txt.p7m", "SWIPE"),
+]
 
-def test_a_file_that_fails_holds_back_its_own_type_not_the_others_and_acks_still_go(monkeypatch):
-    """E.g. a SWIPE that cannot be applied must not stop the next days' CARDRESULT and
-    CARDSTATUS: later files of its own type wait (their order matters), the others are
-    applied, the ACKs owed still go, and the job fails afterwards naming the file."""
-    files = [
-        SimpleNamespace(id=1, name="CARDSTATUS_BOCSZ_20270111_001.txt.p7m", file_type="CARDSTATUS"),
-        SimpleNamespace(id=2, name="SWIPE_BOCSZ_20270111_001.txt.p7m", file_type="SWIPE"),
-        SimpleNamespace(id=3, name="CARDRESULT_BOCSZ_20270112_001.txt.p7m", file_type="CARDRESULT"),
-        SimpleNamespace(id=4, name="CARDSTATUS_BOCSZ_20270112_001.txt.p7m", file_type="CARDSTATUS"),
-        SimpleNamespace(id=5, name="SWIPE_BOCSZ_20270112_001.txt.p7m", file_type="SWIPE"),
-    ]
+
+def _cycle(monkeypatch, failing: int) -> tuple[list[int], list[str]]:
+    files = [SimpleNamespace(id=i, name=n, file_type=t) for i, (n, t) in enumerate(FILES, start=1)]
     processed, acked = [], []
 
     def process(file_id):
-        if file_id == 2:
+        if file_id == failing:
             raise RuntimeError("defect")
         processed.append(file_id)
         return "processed"
@@ -34,10 +33,27 @@ def test_a_file_that_fails_holds_back_its_own_type_not_the_others_and_acks_still
     monkeypatch.setattr(jobs.exchange, "process", process)
     monkeypatch.setattr(jobs.exchange, "upload_stranded", lambda partner, file_type=None: [])
     monkeypatch.setattr(jobs.exchange, "send_acks", lambda partner: acked.append(partner))
+    monkeypatch.setattr(
+        jobs, "channel", lambda p: SimpleNamespace(inbound_order=("CARDRESULT", "CARDSTATUS", "SWIPE"))
+    )
     monkeypatch.setattr(jobs, "transaction", _no_transaction)
     monkeypatch.setattr(jobs.context, "current", lambda: SimpleNamespace(sessions=None))
-    with pytest.raises(RuntimeError, match="SWIPE_BOCSZ_20270111_001"):
+    with pytest.raises(RuntimeError, match=FILES[failing - 1][0]):
         jobs.fetch_and_process("BOCSZ", "2027-01-12")
+    return processed, acked
+
+
+def test_a_failed_card_result_holds_back_the_card_status_behind_it(monkeypatch):
+    """bank.md: CARDRESULT before CARDSTATUS before SWIPE — never the other way round."""
+    processed, acked = _cycle(monkeypatch, failing=3)
+    assert processed == [1, 2] and acked == ["BOCSZ"]
+
+
+def test_a_file_that_fails_holds_back_its_own_type_not_the_others_and_acks_still_go(monkeypatch):
+    """E.g. a SWIPE that cannot be applied must not stop the next days' CARDRESULT and
+    CARDSTATUS: later files of its own type wait (their order matters), the others are
+    applied, the ACKs owed still go, and the job fails afterwards naming the file."""
+    processed, acked = _cycle(monkeypatch, failing=2)
     assert processed == [1, 3, 4]  # the later SWIPE waits behind the failed one
     assert acked == ["BOCSZ"]
 
