@@ -282,6 +282,23 @@ class CardReqBuilder:
             if errors:
                 r.status, r.closed_at = RequestStatus.CLOSED, utcnow()
                 r.outcome = ("rejected: " + ";".join(errors))[:100]
+                if r.request_type == RequestType.LOSS_REPORT and r.card is not None:
+                    _loss_report_rejected(session, r)
+
+
+def _loss_report_rejected(session: Session, req: CardRequest) -> None:
+    """The bank never froze the card: stop showing it as "loss requested" and get an
+    operator to tell the volunteer (bank.md: the immediate freeze is the 95566 call)."""
+    from gateway.services.exchange import raise_alert
+
+    req.card.loss_requested_at = None
+    raise_alert(
+        session, "loss_report_rejected", PARTNER,
+        f"LOSS_REPORT {req.request_id} (card {req.card.card_id}, volunteer "
+        f"{req.volunteer.volunteer_no}) was a record error at the bank: the card is NOT frozen. "
+        "Ask the volunteer to call 95566; correct and report the loss again",
+        subject=req.request_id,
+    )  # fmt: skip
 
 
 def _requests(session: Session, request_ids: list[str]) -> dict[str, CardRequest]:

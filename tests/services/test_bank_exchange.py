@@ -262,6 +262,23 @@ def test_card_request_listed_in_a_partial_ack_is_closed_as_rejected(db) -> None:
     assert req.status == RequestStatus.CLOSED and req.outcome.startswith("rejected")
 
 
+def test_a_loss_report_the_bank_listed_as_a_record_error_no_longer_shows_as_requested(db) -> None:
+    """The bank never froze the card: SVA must not go on showing "loss requested" (bank.md
+    CARDREQ), and an operator must get the volunteer to call 95566."""
+    from gateway.models import Alert
+
+    v, order, card = made(db)
+    feed(db, RESULTS, result(order, "NOTIFIED", FRIDAY))
+    req = cs.request_loss(db, card, source=cs.EventSource(actor="test"), reason="lost", at=NOW)
+    assert card.loss_requested_at is not None
+    file, written = put_in_file(db, REQUESTS, MONDAY, datetime(2026, 12, 7, 1, tzinfo=UTC))
+    line = 2 + written.index(("card_request", req.request_id))
+    ack(db, REQUESTS, file, "PARTIAL", "E07", {("card_request", req.request_id): [f"line:{line}:reason:bad"]})
+    assert card.loss_requested_at is None
+    alert = db.scalar(select(Alert).where(Alert.kind == "loss_report_rejected"))
+    assert req.request_id in alert.message and "95566" in alert.message
+
+
 # ------------------------------------------------------------------ CARDRESULT / CARDSTATUS
 
 
