@@ -37,6 +37,7 @@ from schemas.reader import Header, Record
 log = logging.getLogger("svcard.swipes")
 
 BATCH = 20_000
+WORK_MEM = "64MB"  # for this transaction only (SET LOCAL)
 NULL = "\\N"  # COPY text format
 _BEIJING_OFFSET = timedelta(hours=8)
 _COLUMNS = "line, txn_id, card_id, volunteer_no, txn_time, txn_type, orig_txn_id, channel, mcc, bank_fen, dup"
@@ -99,6 +100,8 @@ def apply_swipes(session: Session, file_id: int, day: date, records: Iterable[Re
     params = {"file_id": file_id, "day": day}
     if postgres:  # temporary tables get no statistics on their own: without them, nested loops
         conn.execute(text("ANALYZE swipe_stage"))
+        # the day's GROUP BY and hash joins over a million rows, in memory rather than on disk
+        conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     conn.execute(text(_REVERSALS.format(on_commit=on_commit, **_SQL)))
     if postgres:
         conn.execute(text("ANALYZE swipe_rev"))
@@ -298,12 +301,14 @@ SELECT :day, beneficiary,
 """
 
 # PostgreSQL: store, mark reversed purchases and add to the day's totals in one pass
-# (data-modifying CTEs); a txn_id stored by an earlier file is skipped by the primary key.
+# (data-modifying CTEs). A txn_id stored by an earlier file is skipped by an anti-join,
+# not ON CONFLICT: speculative insertion made the statement half as fast again. A file
+# with the same txn_id committed meanwhile by another worker makes the primary key fail,
+# and the engine applies this file again from the start (it then sees a duplicate).
 _APPLY_PG = f"""
 WITH q AS ({_FIGURES.format(extra="", **_SQL)}),
 ins AS (
-  {_INSERT_SWIPES} FROM q
-  ON CONFLICT (txn_id) DO NOTHING
+  {_INSERT_SWIPES} FROM q WHERE NOT EXISTS (SELECT 1 FROM swipes w WHERE w.txn_id = q.txn_id)
   RETURNING beneficiary, txn_type, fen, bank_fen, flags
 ),
 rvs AS (INSERT INTO swipe_reversals (orig_txn_id, txn_id) SELECT orig_txn_id, txn_id FROM swipe_rev WHERE rflag = 0),
