@@ -55,8 +55,11 @@ def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
     """Send every outbound file of the partner that is due on the date (even empty)."""
     day = _day(business_date)
     # Files of an earlier run whose upload never completed go first (same bytes, same name).
-    sent = [r.name for r in exchange.upload_stranded(partner)]
     failed: list[tuple[str, Exception]] = []
+    stranded, error = _upload_stranded(partner)
+    sent = [r.name for r in stranded]
+    if error is not None:  # today's files are still prepared: the fetch cycles retry them all
+        failed.append(("earlier files", error))
     for file_type in channel(partner).outbound:
         # Each scheduled file on its own: a CARDORDER that cannot be built must not keep
         # the day's CARDREQ (loss reports) from going.
@@ -76,6 +79,17 @@ def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
     return sent
 
 
+def _upload_stranded(
+    partner: str, file_type: str | None = None
+) -> tuple[list[exchange.SendReport], Exception | None]:
+    """The files of earlier runs uploaded now, and the error if some still could not go
+    (the caller carries on with its own work and fails at the end)."""
+    try:
+        return exchange.upload_stranded(partner, file_type), None
+    except exchange.UploadsFailed as exc:
+        return exc.sent, exc
+
+
 def send_file(
     partner: str, file_type: str, business_date: str | None = None, force: bool = False
 ) -> str | None:
@@ -90,14 +104,17 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     report = CycleReport(partner, day)
     got = exchange.fetch(partner)
     report.held = got.held
-    failures = process_pending(partner, report)
+    failures = [f"not applied: {name}" for name in process_pending(partner, report)]
     # A file whose upload failed earlier goes now rather than at tomorrow's send: an ACK
     # (the data files it answers are marked as acknowledged by it), or a data file.
-    for r in exchange.upload_stranded(partner):
+    stranded, error = _upload_stranded(partner)
+    for r in stranded:
         (report.acks if r.name.startswith("ACK_") else report.sent).append(r.name)
     ack = exchange.send_acks(partner)
     if ack is not None:
         report.acks.append(ack.name)
+    if error is not None:
+        failures.append(str(error))
     rt = context.current()
     with transaction(rt.sessions) as session:
         names = dict(
@@ -110,8 +127,8 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     report.fetched = [names[i] for i in got.new]
     report.duplicates = [names[i] for i in got.duplicates]
     if failures:
-        # After the ACKs for what was applied: the job shows as failed, naming the files.
-        raise RuntimeError(f"{partner}: not applied: {', '.join(failures)}")
+        # After the ACKs for what was applied: the job shows as failed, naming what failed.
+        raise RuntimeError(f"{partner}: {'; '.join(failures)}")
     return report
 
 
@@ -155,8 +172,10 @@ def process_file(file_id: int) -> str:
 
 def send_acks(partner: str) -> str | None:
     """The ACK file we owe the partner, dated today (the day it is written)."""
-    exchange.upload_stranded(partner, "ACK")
+    _, error = _upload_stranded(partner, "ACK")
     report = exchange.send_acks(partner)
+    if error is not None:
+        raise error
     return report.name if report else None
 
 

@@ -279,14 +279,32 @@ def upload_stranded(partner: str, file_type: str | None = None) -> list[SendRepo
         if file_type is not None:
             query = query.where(ExchangeFile.file_type == file_type)
         ids = list(session.scalars(query.order_by(ExchangeFile.id)))
-    reports = []
+    reports, failed = [], []
     for file_id in ids:
-        if upload(file_id):
+        # Each on its own: one file that cannot go must not keep the others back.
+        try:
+            uploaded = upload(file_id)
+        except Exception as exc:
+            log.exception("%s: stranded file %d still not uploaded", partner, file_id)
+            failed.append((file_id, exc))
+            continue
+        if uploaded:
             with transaction(rt.sessions) as session:
                 row = session.get(ExchangeFile, file_id)
                 log.warning("%s: %s was prepared but not sent; uploaded now", partner, row.name)
                 reports.append(SendReport(row.id, row.name, row.record_count or 0, uploaded=True))
+    if failed:
+        raise UploadsFailed(partner, reports, failed)
     return reports
+
+
+class UploadsFailed(RuntimeError):
+    """Some stranded files could not be uploaded; ``sent`` holds those that were."""
+
+    def __init__(self, partner: str, sent: list[SendReport], failed: list[tuple[int, Exception]]) -> None:
+        self.sent, self.failed = sent, failed
+        what = ", ".join(f"file {i} ({type(e).__name__})" for i, e in failed)
+        super().__init__(f"{partner}: not uploaded: {what}")
 
 
 def send(partner: str, file_type: str, business_date: date, *, force: bool = False) -> SendReport | None:

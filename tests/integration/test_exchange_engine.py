@@ -534,3 +534,27 @@ def test_one_file_type_failing_does_not_keep_the_partners_other_files_from_going
     with pytest.raises(RuntimeError, match="CARDORDER"):
         send_scheduled(PARTNER, DAY.isoformat())
     assert (w.folder / "inbox" / "TRANSITREQ_SVA_20270112_001.txt.p7m").exists()
+
+
+def test_a_stranded_file_that_cannot_go_keeps_neither_the_others_nor_todays_files_back(world, monkeypatch):
+    from jobs.exchange import send_scheduled
+
+    w = world
+    w.builder.pending = [_pending_request("TR2027011100001")]
+    broken = exchange.prepare(PARTNER, "TRANSITREQ", date(2027, 1, 11))
+    w.builder.pending = [_pending_request("TR2027011200002")]
+    fine = exchange.prepare(PARTNER, "TRANSITREQ", DAY)
+    real = exchange.upload
+
+    def upload(file_id):
+        if file_id == broken:
+            raise FileNotFoundError("archive copy missing")
+        return real(file_id)
+
+    monkeypatch.setattr(exchange, "upload", upload)
+    with pytest.raises(RuntimeError, match="earlier files"):
+        send_scheduled(PARTNER, date(2027, 1, 13).isoformat())
+    # the other stranded file and the day's scheduled file still went
+    with transaction(w.rt.sessions) as s:
+        assert (s.get(ExchangeFile, broken).status, s.get(ExchangeFile, fine).status) == ("prepared", "sent")
+    assert (w.folder / "inbox" / "TRANSITREQ_SVA_20270113_001.txt.p7m").exists()
