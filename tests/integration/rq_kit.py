@@ -1,0 +1,244 @@
+"""Helpers of the exactly-once tests with real RQ workers: worker subprocesses that are
+always stopped, PostgreSQL databases cloned from a prepared one, a whole-database dump to
+compare two runs, and what PostgreSQL says a worker's backend is doing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import PG_ADMIN_URL
+
+SVCARD = Path(sys.executable).with_name("svcard")
+# Columns whose values legitimately differ between a killed-then-rerun database and a
+# clean run's: serial ids (a rolled-back transaction still consumed sequence values),
+# clock stamps (``*_at``) and the name of the worker that applied a file.
+VOLATILE = {"id", "worker"}
+
+
+def admin(database: str | None = None) -> psycopg.Connection:
+    """An autocommit connection to the server (to ``database``: relation names in
+    ``pg_locks`` resolve only in their own database's ``pg_class``)."""
+    url = PG_ADMIN_URL if database is None else f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
+    return psycopg.connect(url, autocommit=True, connect_timeout=5)
+
+
+def db_name(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?", 1)[0]
+
+
+def db_url(name: str, application: str | None = None) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}" + (f"?application_name={application}" if application else "")
+
+
+def create_db(template: str | None = None) -> str:
+    """A new database (a copy of ``template`` when given: nobody may be connected to it)."""
+    name = f"svcard_xo_{uuid.uuid4().hex[:10]}"
+    with admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def drop_db(name: str) -> None:
+    with admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def dump(name: str) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, without the volatile columns (``VOLATILE``, ``*_at``)."""
+    engine = create_engine(db_url(name))
+    out: dict[str, list[tuple]] = {}
+    try:
+        insp = inspect(engine)
+        with engine.connect() as conn:
+            for table in sorted(insp.get_table_names()):
+                cols = [
+                    c["name"]
+                    for c in insp.get_columns(table)
+                    if c["name"] not in VOLATILE and not c["name"].endswith("_at")
+                ]
+                rows = conn.execute(text(f'SELECT {", ".join(cols)} FROM "{table}"')).all()  # noqa: S608
+                out[table] = sorted((tuple(r) for r in rows), key=repr)
+    finally:
+        engine.dispose()
+    return out
+
+
+def diff(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[str]:
+    """Tables whose contents differ, with the first differing row of each side."""
+    out = []
+    for table in sorted(set(a) | set(b)):
+        ra, rb = a.get(table, []), b.get(table, [])
+        if ra != rb:
+            only_a = [r for r in ra if r not in rb][:1]
+            only_b = [r for r in rb if r not in ra][:1]
+            out.append(f"{table}: {len(ra)} vs {len(rb)} rows; e.g. {only_a} vs {only_b}")
+    return out
+
+
+def wait_for(what: str, check: Callable[[], object], timeout: float, step: float = 0.01) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (RQ's work horse is the worker's child)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+class Workers:
+    """``svcard worker`` subprocesses, each in its own process group, stopped (SIGTERM,
+    then SIGKILL of the group) by :meth:`stop_all` whatever happened."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: dict[str, subprocess.Popen] = {}
+        logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, *, burst: bool = False, **env: str) -> subprocess.Popen:
+        full = {k: v for k, v in os.environ.items() if not k.startswith("SVCARD_")}
+        full.update(self.env, **env)
+        args = [str(SVCARD), "worker", "--name", f"{name}-{uuid.uuid4().hex[:6]}"]
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
+        proc = subprocess.Popen(
+            args + (["--burst"] if burst else []),
+            env=full,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def wait(self, name: str, timeout: float) -> int:
+        return self.procs[name].wait(timeout=timeout)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 3
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            _signal_group(proc.pid, signal.SIGKILL)  # the horse too, if it outlived its worker
+            proc.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def workers(env: dict[str, str], logs: Path) -> Iterator[Workers]:
+    w = Workers(env, logs)
+    try:
+        yield w
+    finally:
+        w.stop_all()
+
+
+# ------------------------------------------------------------------ Redis
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@contextmanager
+def private_redis(folder: Path) -> Iterator[str]:
+    """A redis-server of our own on a free loopback port, stopped at the end. Another
+    test run on the machine (RQ's queue name is fixed) can then neither take our jobs
+    nor flush our queue."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder.mkdir(parents=True, exist_ok=True)
+    args = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(
+        [*args, "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=1)
+        wait_for("redis-server to answer", lambda: _pings(conn), 10, step=0.05)
+        conn.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _pings(conn: Redis) -> bool:
+    try:
+        return bool(conn.ping())
+    except RedisError:
+        return False
+
+
+# ------------------------------------------------------------------ PostgreSQL's view
+
+
+def backends(database: str, application: str) -> list[dict]:
+    """The database's backends for one application name, with their transaction state
+    and the relations they hold RowExclusiveLock on (i.e. wrote to in this transaction)."""
+    with admin(database) as conn:
+        rows = conn.execute(
+            """
+            SELECT a.pid, a.state, a.backend_xid IS NOT NULL, a.query,
+                   coalesce(array_agg(c.relname) FILTER (WHERE l.granted AND l.mode = 'RowExclusiveLock' AND c.relname IS NOT NULL),
+                            '{}')
+            FROM pg_stat_activity a
+            LEFT JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'relation'
+            LEFT JOIN pg_class c ON c.oid = l.relation
+            WHERE a.datname = %s AND a.application_name = %s
+            GROUP BY a.pid, a.state, a.backend_xid, a.query
+            """,
+            (database, application),
+        ).fetchall()
+    return [dict(pid=r[0], state=r[1], writing=r[2], query=r[3], wrote=set(r[4])) for r in rows]
+
+
+def waiting_on_locks(database: str) -> set[str]:
+    """Application names of the database's backends waiting for a lock right now."""
+    with admin(database) as conn:
+        rows = conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (database,),
+        ).fetchall()
+    return {r[0] for r in rows}
