@@ -284,6 +284,22 @@ class CardReqBuilder:
                 r.outcome = ("rejected: " + ";".join(errors))[:100]
                 if r.request_type == RequestType.LOSS_REPORT and r.card is not None:
                     _loss_report_rejected(session, r)
+                elif r.request_type == RequestType.CANCEL_ORDER:
+                    _cancel_rejected(session, r)
+
+
+def _cancel_rejected(session: Session, req: CardRequest) -> None:
+    """The bank never had the cancellation and goes on making the card: an operator must
+    correct it and cancel again, or close the card once it comes."""
+    from gateway.services.exchange import raise_alert
+
+    order_id = req.order.order_id if req.order is not None else "-"
+    raise_alert(
+        session, "cancel_order_rejected", PARTNER,
+        f"CANCEL_ORDER {req.request_id} for order {order_id} was a record error at the bank: "
+        "the order goes on; correct and cancel it again",
+        subject=req.request_id,
+    )  # fmt: skip
 
 
 def _loss_report_rejected(session: Session, req: CardRequest) -> None:

@@ -224,6 +224,30 @@ def test_cancel_order_is_sent_only_once_the_bank_acknowledged_the_order(db) -> N
     assert req.status == RequestStatus.CLOSED and order.card.state == S.CANCELLED
 
 
+def test_a_cancel_order_the_bank_lists_as_a_record_error_is_an_alert(db) -> None:
+    """The bank goes on making the card: an operator must know the cancellation did not
+    reach it (e.g. a deregistered volunteer's order, bank.md 7)."""
+    from gateway.models import Alert
+
+    order = first_card(official(db)).order
+    file, _ = put_in_file(db, ORDERS, MONDAY, datetime(2026, 12, 7, 1, tzinfo=UTC))
+    req = cs.cancel_order(db, order, source=cs.EventSource(actor="test"), reason="changed mind", at=NOW)
+    ack(db, ORDERS, file, "ACCEPTED")
+    reqfile, written = put_in_file(db, REQUESTS, MONDAY, datetime(2026, 12, 7, 1, tzinfo=UTC))
+    line = 2 + written.index(("card_request", req.request_id))
+    ack(
+        db,
+        REQUESTS,
+        reqfile,
+        "PARTIAL",
+        "E07",
+        {("card_request", req.request_id): [f"line:{line}:reason:bad"]},
+    )
+    assert req.status == RequestStatus.CLOSED
+    alert = db.scalar(select(Alert).where(Alert.kind == "cancel_order_rejected"))
+    assert req.request_id in alert.message and order.order_id in alert.message
+
+
 def test_cancel_waiting_for_an_order_whose_file_was_rejected_withdraws_both(db) -> None:
     v = official(db)
     order = first_card(v).order
