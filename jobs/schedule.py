@@ -95,7 +95,8 @@ SCHEDULE: list[Scheduled] = [
         "30 7 * * *",
         "jobs.sweeps.daily",
         {},
-        "bank.md: late and nearly-late orders, cards at risk, open requests; missing ACKs",
+        "bank.md: late and nearly-late orders, cards at risk, open requests; missing ACKs, files not "
+        "uploaded, ACKs we still owe",
     ),
     Scheduled(
         "bocins-roster",

@@ -44,7 +44,8 @@ def _rel(kind: str, partner: str, day: date, sha256: str, name: str) -> str:
 
 def _write_once(target: Path, src: BinaryIO) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    # unique per call: two threads of one process may archive the same file at once
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}-{os.urandom(4).hex()}")
     with open(tmp, "wb") as out:
         shutil.copyfileobj(src, out, 1 << 20)
         out.flush()

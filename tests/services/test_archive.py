@@ -39,3 +39,24 @@ def test_archive_is_never_overwritten_with_other_bytes(s, tmp_path):
     target.write_bytes(b"two")  # simulate damage behind our back
     with pytest.raises(archive.ArchiveConflict):
         archive.store_raw(s, "SZT", date(2027, 1, 1), "f.p7m", src)
+
+
+def test_two_threads_archiving_the_same_file_both_succeed(s, tmp_path):
+    import threading
+
+    src = tmp_path / "SWIPE_BOCSZ_20270111_001.txt.p7m"
+    src.write_bytes(os.urandom(300_000))
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(archive.store_raw(s, "BOCSZ", date(2027, 1, 11), src.name, src))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len({r.path for r in results}) == 1
