@@ -197,3 +197,20 @@ def test_a_month_of_swipes_donationexp_on_the_3rd_and_the_funds_receipts(world) 
         assert '"MATCHED": {"klass": "MATCHED", "count": 1' in s.get(DonationPeriod, "202611").report
     acks = {a["original_file_name"]: a["status"] for a in partner_reads(world, "SZVF", "ACK")}
     assert acks == {d1: "ACCEPTED", d2: "ACCEPTED"}
+
+
+def test_a_month_completed_after_the_3rd_goes_with_the_daily_job(world) -> None:
+    from jobs import donations
+
+    no = "1000000003"
+    days = [NOV + timedelta(days=i) for i in range(30)]
+    for d in days[:-1]:
+        drop(world, "BOCSZ", "SWIPE", [swipe(f"M{d:%d}", no, d)], d)
+    jobs.fetch_and_process("BOCSZ", "2026-12-01")
+    assert jobs.send_scheduled("SZVF", "2026-12-03") == []  # 30 November still missing
+    assert donations.send_expected("2026-12-04") is None
+    drop(world, "BOCSZ", "SWIPE", [], days[-1])  # the bank's late, empty file for the 30th
+    jobs.fetch_and_process("BOCSZ", "2026-12-05")
+    assert donations.send_expected("2026-12-05") == "DONATIONEXP_SVA_20261205_001.txt.p7m"
+    assert donations.send_expected("2026-12-06") is None  # a month is sent once
+    assert [x["expected_fen"] for x in partner_reads(world, "SZVF", "DONATIONEXP")] == [290]

@@ -1,0 +1,39 @@
+"""Donation jobs: DONATIONEXP for a month that completed after the 3rd, and the
+reconciliation of a month refreshed on demand. Safe to run twice (a month is sent once).
+
+The schedule sends SZVF's files on the 3rd (``jobs.schedule``); a month whose last SWIPE
+file arrives later would otherwise wait a month. Run ``send_expected`` daily: it sends
+only months that are complete, due (from the 3rd of the next month) and not yet sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gateway import context
+from gateway.db import transaction
+from gateway.services import exchange, fund_exchange, reconciliation
+from gateway.timeutil import beijing_today
+
+
+def _day(value: str | date | None) -> date:
+    if value is None:
+        return beijing_today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def send_expected(business_date: str | None = None) -> str | None:
+    """Send DONATIONEXP if a month is ready (complete and due) and not sent; the file name."""
+    day = _day(business_date)
+    with transaction(context.current().sessions) as session:
+        if not fund_exchange.ready_periods(session, day):
+            return None
+    report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", day)
+    return report.name if report else None
+
+
+def refresh_report(period: str) -> dict:
+    """Recompute a month's reconciliation and keep its summary (e.g. after an operator
+    corrected data); returns the summary."""
+    with transaction(context.current().sessions) as session:
+        return reconciliation.refresh(session, period).summary()
