@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from gateway import context
 from gateway.db import transaction
+from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange, fund_exchange, reconciliation
 from gateway.timeutil import beijing_today
+
+DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
 
 
 def _day(value: str | date | None) -> date:
@@ -37,3 +42,33 @@ def refresh_report(period: str) -> dict:
     corrected data); returns the summary."""
     with transaction(context.current().sessions) as session:
         return reconciliation.refresh(session, period).summary()
+
+
+def check_donation_received(today: str | None = None) -> str | None:
+    """From the 11th (README.md: two hours past the deadline, the end of the 10th): raise
+    an alert when no DONATION file arrived this month for the previous month. Returns
+    the missing file's description, or None. Safe daily (one open alert per month)."""
+    day = _day(today)
+    if day.day <= DONATION_BY:
+        return None
+    period = fund_exchange.previous_period(day)
+    with transaction(context.current().sessions) as session:
+        have = session.scalar(
+            select(ExchangeFile.id).where(
+                ExchangeFile.partner == fund_exchange.PARTNER,
+                ExchangeFile.direction == "in",
+                ExchangeFile.file_type == "DONATION",
+                ExchangeFile.business_date.between(day.replace(day=1), day),
+            )
+        )
+        if have is not None:
+            return None
+        what = f"DONATION for {period}"
+        exchange.raise_alert(
+            session,
+            "file_missing",
+            fund_exchange.PARTNER,
+            f"expected {what} has not arrived by the 10th",
+            subject=f"{fund_exchange.PARTNER}:DONATION:{period}",
+        )
+        return what

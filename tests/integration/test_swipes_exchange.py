@@ -214,3 +214,18 @@ def test_a_month_completed_after_the_3rd_goes_with_the_daily_job(world) -> None:
     assert donations.send_expected("2026-12-05") == "DONATIONEXP_SVA_20261205_001.txt.p7m"
     assert donations.send_expected("2026-12-06") is None  # a month is sent once
     assert [x["expected_fen"] for x in partner_reads(world, "SZVF", "DONATIONEXP")] == [290]
+
+
+def test_no_donation_file_by_the_10th_raises_one_alert(world) -> None:
+    from gateway.models.exchange import Alert
+    from jobs import donations
+
+    assert donations.check_donation_received("2026-12-10") is None  # not late yet
+    assert donations.check_donation_received("2026-12-11") == "DONATION for 202611"
+    donations.check_donation_received("2026-12-12")  # still one open alert
+    with transaction(world.rt.sessions) as s:
+        alerts = s.scalars(select(Alert).where(Alert.kind == "file_missing")).all()
+        assert [(a.partner, a.subject) for a in alerts] == [("SZVF", "SZVF:DONATION:202611")]
+    drop(world, "SZVF", "DONATION", [], date(2027, 1, 8))
+    jobs.fetch_and_process("SZVF", "2027-01-08")
+    assert donations.check_donation_received("2027-01-11") is None
