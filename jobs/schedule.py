@@ -119,6 +119,20 @@ SCHEDULE: list[Scheduled] = [
         {},
         "health.md: enrol/suspend requests sent with their requestId, retried with backoff",
     ),
+    Scheduled(
+        "szvf-send-late",
+        "0 3 4-28 * *",
+        "jobs.donations.send_expected",
+        {},
+        "fund.md: a month whose SWIPE days completed after the 3rd goes as soon as it is complete",
+    ),
+    Scheduled(
+        "szvf-donation-watch",
+        "0 2 11 * *",
+        "jobs.donations.check_donation_received",
+        {},
+        "fund.md: DONATION by the 10th; README.md: a missing expected file raises an alert",
+    ),
 ]
 
 
