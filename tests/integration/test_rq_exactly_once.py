@@ -12,6 +12,8 @@ bank over SFTP.
   upload) and apply each file once; the bank's file delivered a second time under
   another name is E06 once. The test holds both workers at a lock on ``exchange_files``
   and releases them together, so the race is forced rather than left to timing.
+- The one interleaving that race reaches only by chance (a file committed between one
+  worker's look and its SEQ claim) is forced in-process, with two connections.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -426,3 +429,58 @@ def test_two_workers_on_the_same_schedule_send_and_apply_each_file_once(
     (ack,) = [f for f in out if f.file_type == "ACK"]
     assert ack.record_count == 4
     assert {f.ack_file_id for f in inbound if f.file_type != "ACK"} == {ack.id}
+
+
+def test_a_file_committed_between_our_look_and_our_seq_claim_collides_instead_of_going_twice(
+    base: Base, databases: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving the two-worker race can only hit by chance, forced: worker B has
+    looked for the day's CARDORDER (none) and collected the pending orders when worker A's
+    whole CARDORDER commits. B must collide on the SEQ and look again, not claim SEQ 2 and
+    send the same orders in a second file."""
+    from gateway.models import Order
+    from gateway.models.exchange import OutboundItem
+    from gateway.services.channels import channel
+
+    db = _copy(base, databases)
+    day = D0 + timedelta(days=14)  # a Monday, after every other test's dates
+    rt = _rt(base.env_for(db))
+    try:
+        with transaction(rt.sessions) as s:
+            for _ in range(2):
+                official(s)
+        builder = channel("BOCSZ").outbound["CARDORDER"]
+        real_collect = builder.collect
+        other: list = []
+
+        def collect_then_let_a_finish(session, business_date):
+            batch = real_collect(session, business_date)
+            if not other:  # B, first time: A runs its whole prepare now, in another connection
+                worker_a = threading.Thread(
+                    target=lambda: other.append(exchange.prepare("BOCSZ", "CARDORDER", business_date))
+                )
+                other.append("running")
+                worker_a.start()
+                worker_a.join(30)
+            return batch
+
+        monkeypatch.setattr(builder, "collect", collect_then_let_a_finish)
+        b_file = exchange.prepare("BOCSZ", "CARDORDER", day)
+        with transaction(rt.sessions) as s:
+            files = s.scalars(
+                select(ExchangeFile).where(
+                    ExchangeFile.file_type == "CARDORDER", ExchangeFile.business_date == day
+                )
+            ).all()
+            items = Counter(
+                s.scalars(
+                    select(OutboundItem.ref).where(OutboundItem.file_id.in_([f.id for f in files]))
+                ).all()
+            )
+            pending = s.scalar(select(func.count()).select_from(Order).where(Order.status == "PENDING"))
+    finally:
+        _uninstall(rt)
+    a_file = other[-1]
+    assert [(f.seq, f.record_count) for f in files] == [(1, 2)]  # one file, both orders
+    assert a_file == files[0].id and b_file in (None, a_file)  # B resumed A's file or had nothing
+    assert sorted(items.values()) == [1, 1] and pending == 0
