@@ -157,6 +157,35 @@ def _write_plain(file_type: str, ext: str, partner: str, business_date: date, se
     )  # fmt: skip
 
 
+def _outbound_row(
+    partner: str, file_type: str, business_date: date, seq: int, name: str, plain: bytes, count: int
+) -> ExchangeFile:
+    """Seal a written file for the partner, archive both copies, and return its row
+    (``prepared``). Its ``identity`` is unique: adding it claims the SEQ."""
+    settings = context.current().settings
+    sealed_path = _spool("out", partner) / name
+    sealed_path.write_bytes(keystore().seal(plain, to=partner))
+    raw = archive.store_raw(settings, partner, business_date, name, sealed_path)
+    plain_copy = archive.store_plain(settings, partner, business_date, name[:-4], plain)
+    return ExchangeFile(
+        partner=partner,
+        direction="out",
+        file_type=file_type,
+        name=name,
+        sender=OUR_ID,
+        receiver=partner,
+        business_date=business_date,
+        seq=seq,
+        size=raw.size,
+        sha256=raw.sha256,
+        status="prepared",
+        identity=f"out|{partner}|{file_type}|{business_date:%Y%m%d}|{seq:03d}",
+        record_count=count,
+        raw_path=raw.path,
+        plain_path=plain_copy.path,
+    )
+
+
 def prepare(partner: str, file_type: str, business_date: date, *, force: bool = False) -> int | None:
     """Create the outbound file row (status ``prepared``) with its sealed bytes archived.
 
@@ -199,29 +228,7 @@ def prepare(partner: str, file_type: str, business_date: date, *, force: bool = 
                 Refusal(batch.refs[r.index][0], batch.refs[r.index][1], r.field, r.reason)
                 for r in result.refused
             ]
-            sealed = keystore().seal(plain, to=partner)
-            out_dir = _spool("out", partner)
-            sealed_path = out_dir / name
-            sealed_path.write_bytes(sealed)
-            raw = archive.store_raw(rt.settings, partner, business_date, name, sealed_path)
-            plain_copy = archive.store_plain(rt.settings, partner, business_date, name[:-4], plain)
-            row = ExchangeFile(
-                partner=partner,
-                direction="out",
-                file_type=file_type,
-                name=name,
-                sender=OUR_ID,
-                receiver=partner,
-                business_date=business_date,
-                seq=seq,
-                size=raw.size,
-                sha256=raw.sha256,
-                status="prepared",
-                identity=f"out|{partner}|{file_type}|{business_date:%Y%m%d}|{seq:03d}",
-                record_count=result.count,
-                raw_path=raw.path,
-                plain_path=plain_copy.path,
-            )
+            row = _outbound_row(partner, file_type, business_date, seq, name, plain, result.count)
             session.add(row)
             try:
                 session.flush()
@@ -581,17 +588,28 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             row.identity = identity
             session.flush()  # the exactly-once gate: a concurrent application fails here
             stream = records()
+            done = None
             if header.file_type == "ACK":
                 _apply_partner_acks(session, partner, row, stream)
             else:
                 handler = channel(partner).inbound.get(header.file_type)
                 if handler is None:
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
-                handler.apply(session, row, header, stream)
-            for _ in stream:  # a handler that stopped early still lets the trailer be checked
-                pass
+                # A handler may read the whole plain file itself (SWIPE on PostgreSQL:
+                # validated by the database), or decline and take the reader's records.
+                apply_plain = getattr(handler, "apply_plain", None)
+                done = apply_plain(session, row, header, plain) if apply_plain else None
+                if done is None:
+                    handler.apply(session, row, header, stream)
+            if done is None:
+                for _ in stream:  # a handler that stopped early still lets the trailer be checked
+                    pass
+                count = reader.summary.count
+            else:
+                count, plain_errors = done
+                errors.extend(plain_errors)
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
-            row.record_count = reader.summary.count
+            row.record_count = count
             row.plain_path, row.applied_at = plain_path, utcnow()
             for e in errors:
                 row.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
@@ -607,7 +625,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                 partner,
                 name,
                 row.status,
-                reader.summary.count,
+                count,
                 len(errors),
             )
             return row.status
@@ -731,27 +749,7 @@ def send_acks(partner: str) -> SendReport | None:
             if result.refused:
                 raise RuntimeError(f"ACK for {partner} refused by the writer: {result.refused[0]}")
             name = f"{writer.file_name('ACK', OUR_ID, bdate, seq)}.p7m"
-            sealed_path = _spool("out", partner) / name
-            sealed_path.write_bytes(keystore().seal(plain, to=partner))
-            raw = archive.store_raw(rt.settings, partner, bdate, name, sealed_path)
-            plain_copy = archive.store_plain(rt.settings, partner, bdate, name[:-4], plain)
-            ack = ExchangeFile(
-                partner=partner,
-                direction="out",
-                file_type="ACK",
-                name=name,
-                sender=OUR_ID,
-                receiver=partner,
-                business_date=bdate,
-                seq=seq,
-                size=raw.size,
-                sha256=raw.sha256,
-                status="prepared",
-                identity=f"out|{partner}|ACK|{bdate:%Y%m%d}|{seq:03d}",
-                record_count=result.count,
-                raw_path=raw.path,
-                plain_path=plain_copy.path,
-            )
+            ack = _outbound_row(partner, "ACK", bdate, seq, name, plain, result.count)
             session.add(ack)
             try:
                 session.flush()
