@@ -11,6 +11,7 @@ sum is 0.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,15 @@ def error_text(errors: Iterable[RecordError | str], limit: int = ACK_TEXT_MAX) -
         out.append(s)
         size += extra
     return ";".join(out)
+
+
+_ENTRY_RE = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
+
+
+def parse_error_text(text: str | None) -> list[RecordError]:
+    """The ``line:<n>:<field>:<reason>`` entries of a PARTIAL ACK's error text (a partner's
+    text that does not follow the format yields only the entries that do)."""
+    return [RecordError(int(m[1]), m[2], m[3]) for m in _ENTRY_RE.finditer(text or "")]
 
 
 def accepted(name: str, sha256: str) -> AckOutcome:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from gateway.settings import BUSINESS_TZ, OUR_ID
 from gateway.timeutil import beijing_today, utcnow
 from keys.envelope import EnvelopeError
 from schemas import writer
+from schemas.ack import error_text, parse_error_text
 from schemas.errors import FILE_CODES, FileError, RecordError
 from schemas.reader import NAME_RE, Record
 from schemas.reader import read as read_file
@@ -49,7 +49,6 @@ log = logging.getLogger("svcard.exchange")
 alert_log = logging.getLogger("svcard.alert")
 ACK_TEXT_LIMIT = 1000
 NOT_APPLIED_ALERT = "file_not_applied"
-_ACK_ENTRY_RE = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
 
 
 # --------------------------------------------------------------------- plumbing
@@ -615,7 +614,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                 row.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
             if errors:
                 row.status = "partial"
-                _owe_ack(row, "PARTIAL", "E07", cap_error_text(str(e) for e in errors))
+                _owe_ack(row, "PARTIAL", "E07", error_text(errors))
             else:
                 row.status = "processed"
                 _owe_ack(row, "ACCEPTED", None, None)
@@ -643,18 +642,6 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             session.close()
     with transaction(rt.sessions) as session:
         return session.get(ExchangeFile, file_id).status
-
-
-def cap_error_text(entries) -> str:
-    """``line:<n>:<field>:<reason>`` entries joined by ``;``, cut after the last whole
-    entry that fits in 1,000 characters (partners/README.md)."""
-    out = ""
-    for entry in entries:
-        candidate = entry if not out else f"{out};{entry}"
-        if len(candidate) > ACK_TEXT_LIMIT:
-            break
-        out = candidate
-    return out
 
 
 # --------------------------------------------------------------------- ACKs
@@ -694,11 +681,10 @@ def _apply_partner_acks(
                 i.line: (i.kind, i.ref)
                 for i in session.scalars(select(OutboundItem).where(OutboundItem.file_id == ours.id))
             }
-            for m in _ACK_ENTRY_RE.finditer(d["error_text"]):
-                line, fld, reason = int(m[1]), m[2], m[3]
-                ours.record_errors.append(RecordErrorRow(line=line, field=fld, reason=reason))
-                if line in items:
-                    outcome.errors_by_ref.setdefault(items[line], []).append(f"line:{line}:{fld}:{reason}")
+            for e in parse_error_text(d["error_text"]):
+                ours.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
+                if e.line in items:
+                    outcome.errors_by_ref.setdefault(items[e.line], []).append(str(e))
         builder = channel(partner).outbound.get(ours.file_type)
         if builder is not None:
             builder.on_ack(session, ours, outcome)

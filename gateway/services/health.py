@@ -410,18 +410,9 @@ def _send(client: HealthCardPartner, call: _Call) -> EnrollResult | SuspendResul
 def default_client() -> HealthCardPartner:
     """SZHC from settings (URL, credentials, timeout, CA bundle, retry policy)."""
     from adapters.health.client import HealthCardClient
-    from adapters.soap import RetryPolicy, SoapEndpoint
+    from gateway.services.soap_endpoints import endpoint
 
-    s = context.current().settings
-    endpoint = SoapEndpoint(
-        s.partner_url(PARTNER),
-        s.partner_usernames[PARTNER],
-        s.partner_passwords[PARTNER],
-        timeout=s.soap_timeout,
-        ca_bundle=s.soap_ca_bundle,
-        retry=RetryPolicy(s.retry_attempts, s.retry_base_delay),
-    )
-    return HealthCardClient(endpoint)
+    return HealthCardClient(endpoint(PARTNER))
 
 
 def sync(

@@ -22,7 +22,6 @@ sweep of changed claims, and the cover check of every APPROVED or PAID claim.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +48,7 @@ from gateway.services.exchange import keystore, raise_alert
 from gateway.settings import BUSINESS_TZ, OUR_ID
 from gateway.timeutil import beijing_today
 from schemas import writer
+from schemas.ack import parse_error_text
 
 log = logging.getLogger("svcard.insurance")
 
@@ -58,24 +58,14 @@ SECURITY_ALERT = "SOAP_SECURITY"
 ROSTER_ALERT = "ROSTER_NOT_SENT"
 ROSTER_ANSWER_ALERT = "ROSTER_NOT_ACCEPTED"
 CACHE_SECONDS = 120.0
-_ENTRY = re.compile(r"line:(\d+):([^:;]+):([^;]*)")
 
 
 def default_client() -> InsurerPartner:
     """BOCINS from settings (URL, credentials, timeout, CA bundle, retry policy)."""
     from adapters.insurer.client import InsurerClient
-    from adapters.soap import RetryPolicy, SoapEndpoint
+    from gateway.services.soap_endpoints import endpoint
 
-    s = context.current().settings
-    endpoint = SoapEndpoint(
-        s.partner_url(PARTNER),
-        s.partner_usernames[PARTNER],
-        s.partner_passwords[PARTNER],
-        timeout=s.soap_timeout,
-        ca_bundle=s.soap_ca_bundle,
-        retry=RetryPolicy(s.retry_attempts, s.retry_base_delay),
-    )
-    return InsurerClient(endpoint)
+    return InsurerClient(endpoint(PARTNER))
 
 
 def stopped_by(session: Session) -> Alert | None:
@@ -245,10 +235,8 @@ def _record_answer(session: Session, row: ExchangeFile, answer: RosterAnswer) ->
     if answer.roster_id:  # "rosterId R...; refused by our writer: ..." (refusals kept)
         row.detail = "; ".join(x for x in (f"rosterId {answer.roster_id}", refused) if x)[:2000]
     row.record_errors.clear()
-    for m in _ENTRY.finditer(answer.error_text or ""):
-        row.record_errors.append(
-            RecordErrorRow(line=int(m.group(1)), field=m.group(2)[:40], reason=m.group(3)[:200])
-        )
+    for e in parse_error_text(answer.error_text):
+        row.record_errors.append(RecordErrorRow(line=e.line, field=e.field[:40], reason=e.reason[:200]))
     if row.status != "accepted":
         log.error("%s answered %s %s: %s", row.name, answer.result, answer.error_code, answer.error_text)
         # The snapshot (or some of its records) did not reach the insurer: an operator must

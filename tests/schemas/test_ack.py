@@ -66,3 +66,15 @@ def test_unwritable_outcome_is_refused_and_the_rest_go():
     )
     assert [(r.index, r.field) for r in result.refused] == [(0, "original_file_name")]
     assert result.count == 1 and data.endswith(b"T|1|0\r\n")
+
+
+def test_error_text_parses_back_into_the_record_errors_it_was_built_from():
+    from schemas.ack import error_text, parse_error_text
+    from schemas.errors import RecordError
+
+    errors = [
+        RecordError(3, "mobile", "not a mainland mobile number"),
+        RecordError(7, "record", "field count"),
+    ]
+    assert parse_error_text(error_text(errors)) == errors
+    assert parse_error_text("") == [] and parse_error_text(None) == []
