@@ -749,28 +749,49 @@ def cancel_order(
             session, card, E.ORDER_WITHDRAWN, event_time=at, source=source, payload={"reason": reason[:100]}
         )
         return None
+    req, _new = _open_request(
+        session, RequestType.CANCEL_ORDER, ids.REQUEST_CANCEL, order.volunteer_id, at, reason, source,
+        order_pk=order.id,
+    )  # fmt: skip
+    return req
+
+
+def _open_request(
+    session: Session,
+    request_type: str,
+    id_prefix: str,
+    volunteer_id: int,
+    at: datetime,
+    reason: str,
+    source: EventSource,
+    **target: int,
+) -> tuple[CardRequest, bool]:
+    """The open request of this type for the card or order in ``target`` (``card_pk=`` or
+    ``order_pk=``), or a new PENDING one; and whether it is new. A second report while one
+    is open changes nothing."""
+    ((column, pk),) = target.items()
     existing = session.scalar(
         select(CardRequest).where(
-            CardRequest.order_pk == order.id,
-            CardRequest.request_type == RequestType.CANCEL_ORDER,
+            getattr(CardRequest, column) == pk,
+            CardRequest.request_type == request_type,
             CardRequest.status.in_(RequestStatus.OPEN),
         )
     )
     if existing is not None:
-        return existing
+        return existing, False
     req = CardRequest(
-        request_id=ids.new_id(ids.REQUEST_CANCEL, at),
-        request_type=RequestType.CANCEL_ORDER,
-        order_pk=order.id,
-        volunteer_id=order.volunteer_id,
+        request_id=ids.new_id(id_prefix, at),
+        request_type=request_type,
+        volunteer_id=volunteer_id,
         request_time=at,
         reason=reason[:100],
         status=RequestStatus.PENDING,
         actor=source.actor[:64],
+        **{column: pk},
     )
     session.add(req)
     session.flush()
-    return req
+    return req, True
 
 
 def request_loss(
@@ -780,26 +801,18 @@ def request_loss(
     and the "loss requested" marker until the bank's LOST_REPORTED (or another death)."""
     if card.card_id is None or is_dead(card.state):
         raise Conflict("CARD_NOT_LOSABLE", "only a produced, live card can be reported lost", "card_id")
-    existing = session.scalar(
-        select(CardRequest).where(
-            CardRequest.card_pk == card.id,
-            CardRequest.request_type == RequestType.LOSS_REPORT,
-            CardRequest.status.in_(RequestStatus.OPEN),
-        )
-    )
-    if existing is not None:
-        return existing
-    req = CardRequest(
-        request_id=ids.new_id(ids.REQUEST_LOSS, at),
-        request_type=RequestType.LOSS_REPORT,
+    req, new = _open_request(
+        session,
+        RequestType.LOSS_REPORT,
+        ids.REQUEST_LOSS,
+        card.volunteer_id,
+        at,
+        reason,
+        source,
         card_pk=card.id,
-        volunteer_id=card.volunteer_id,
-        request_time=at,
-        reason=reason[:100],
-        status=RequestStatus.PENDING,
-        actor=source.actor[:64],
     )
-    session.add(req)
+    if not new:
+        return req
     apply_event(
         session, card, E.LOSS_REQUESTED, event_time=at, source=source, payload={"request_id": req.request_id}
     )
