@@ -587,28 +587,17 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             row.identity = identity
             session.flush()  # the exactly-once gate: a concurrent application fails here
             stream = records()
-            done = None
             if header.file_type == "ACK":
                 _apply_partner_acks(session, partner, row, stream)
             else:
                 handler = channel(partner).inbound.get(header.file_type)
                 if handler is None:
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
-                # A handler may read the whole plain file itself (SWIPE on PostgreSQL:
-                # validated by the database), or decline and take the reader's records.
-                apply_plain = getattr(handler, "apply_plain", None)
-                done = apply_plain(session, row, header, plain) if apply_plain else None
-                if done is None:
-                    handler.apply(session, row, header, stream)
-            if done is None:
-                for _ in stream:  # a handler that stopped early still lets the trailer be checked
-                    pass
-                count = reader.summary.count
-            else:
-                count, plain_errors = done
-                errors.extend(plain_errors)
+                handler.apply(session, row, header, stream)
+            for _ in stream:  # a handler that stopped early still lets the trailer be checked
+                pass
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
-            row.record_count = count
+            row.record_count = reader.summary.count
             row.plain_path, row.applied_at = plain_path, utcnow()
             for e in errors:
                 row.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
@@ -624,7 +613,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                 partner,
                 name,
                 row.status,
-                count,
+                reader.summary.count,
                 len(errors),
             )
             return row.status
