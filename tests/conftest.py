@@ -29,6 +29,19 @@ def require_service(name: str, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _restore_root_logger() -> Iterator[None]:
+    # A command run in-process configures logging to stderr (as `svcard` does); the next
+    # tests must not inherit that handler, or expected refusals print as live errors.
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
 def _clean_svcard_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # The developer's own SVCARD_* variables must not leak into tests.
     for key in list(os.environ):
