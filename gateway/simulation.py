@@ -157,14 +157,21 @@ class Demo:
         context.install(self.rt)
 
     def _start_world(self, ks, root: Path):
+        from gateway.cli.sandbox import rates_from_settings
         from sandbox.world import World
 
+        # The partners behave as the SVCARD_SANDBOX_* settings say (rates), like `svcard
+        # sandbox serve`; the demo's own seed makes the run reproducible.
+        bank_rates, transit_rates, fund_rates = rates_from_settings(context.current().settings)
         world = World.create(
             root / "sandbox",
             sva_sign_cert_pem=ks.export_cert("sign"),
             sva_decrypt_cert_pem=ks.export_cert("decrypt"),
             sva_ssh_public_line=ks.ssh_public_line(),
             seed=self.o.seed,
+            bank_rates=bank_rates,
+            transit_rates=transit_rates,
+            fund_rates=fund_rates,
             identity_cache=self.o.identity_cache or root.parent / "cache" / "sandbox-identities",
         )
         world.start()

@@ -23,7 +23,7 @@ def _settings():
     return context.current().settings
 
 
-def _rates(s):
+def rates_from_settings(s):
     """The sandbox partners' rates from the SVCARD_SANDBOX_* settings."""
     from sandbox.bank import BankRates
     from sandbox.fund import FundRates
@@ -96,7 +96,7 @@ def _world(
     from sandbox.world import World
 
     s = _settings()
-    bank, transit, fund = _rates(s)
+    bank, transit, fund = rates_from_settings(s)
     root = dir_ or s.sandbox_dir
     sign_pem, decrypt_pem, ssh_line = _sva_material(sign, decrypt, ssh_pub)
     return World.create(
@@ -171,7 +171,7 @@ def day_cmd(dir_: Path | None, day: str | None) -> None:
     from sandbox.clock import beijing_today
     from sandbox.world import World
 
-    bank, transit, fund = _rates(_settings())
+    bank, transit, fund = rates_from_settings(_settings())
     try:
         world = World.open(
             dir_ or _settings().sandbox_dir, bank_rates=bank, transit_rates=transit, fund_rates=fund
