@@ -558,3 +558,48 @@ def test_a_stranded_file_that_cannot_go_keeps_neither_the_others_nor_todays_file
     with transaction(w.rt.sessions) as s:
         assert (s.get(ExchangeFile, broken).status, s.get(ExchangeFile, fine).status) == ("prepared", "sent")
     assert (w.folder / "inbox" / "TRANSITREQ_SVA_20270113_001.txt.p7m").exists()
+
+
+def test_replay_applies_a_file_rejected_for_an_unpinned_signer_once_its_certificate_is_pinned(
+    world, partner_identity
+):
+    """The partner rotated its signing key before we pinned the new certificate: E02,
+    nothing applied. Once an operator pins it, `replay` (comment required, kept on the
+    file) applies the file once and answers it with a new ACK; a second replay is refused."""
+    w = world
+    new_cert, new_key = make_identity("SZT sandbox, rotated (test)")
+    plain, _ = writer.write_bytes(
+        "TRANSITACK",
+        [ack(w)],
+        sender=PARTNER,
+        receiver="SVA",
+        business_date=DAY,
+        seq=1,
+        created_time=DAY_TIME,
+    )
+    name = "TRANSITACK_SZT_20270112_001.txt.p7m"
+    (w.folder / "outbox" / name).write_bytes(envelope.seal(plain, new_cert, new_key, sva_certs(w.ks)))
+    fid = exchange.fetch(PARTNER).new[0]
+    assert exchange.process(fid) == "rejected"
+    exchange.send_acks(PARTNER)
+    assert count(w, Alert, Alert.kind == "test_applied") == 0
+    with pytest.raises(exchange.ReplayRefused):
+        exchange.replay(fid, "  ", actor="op")  # no comment, no replay
+    fp = w.ks.trust(PARTNER, cert_pem(new_cert))
+    try:
+        assert exchange.replay(fid, "SZT's new certificate pinned", actor="op") == "processed"
+        with pytest.raises(exchange.ReplayRefused):
+            exchange.replay(fid, "again", actor="op")  # only a rejected file is replayed
+        exchange.send_acks(PARTNER)
+    finally:
+        w.ks.untrust(PARTNER, fp)  # the module's keystore is shared
+    assert count(w, Alert, Alert.kind == "test_applied") == 1
+    with transaction(w.rt.sessions) as s:
+        f = s.get(ExchangeFile, fid)
+        assert f.status == "processed" and f.ack_status == "ACCEPTED" and f.ack_code is None
+        assert "op: SZT's new certificate pinned" in f.comment
+    lines = our_ack_lines(w, partner_identity)
+    assert [(a["original_file_name"], a["status"], a["error_code"]) for a in lines] == [
+        (name, "REJECTED", "E02"),
+        (name, "ACCEPTED", None),
+    ]
