@@ -93,9 +93,34 @@ def svcard() -> None:
     configure_logging(context.current().settings.log_level)
 
 
+def schema_missing(exc: BaseException) -> str | None:
+    """The database's own words when ``exc`` means the schema is absent or older than the
+    code (a missing table or column), else None."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return None
+    orig = exc.orig
+    said = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+    # psycopg: undefined_table, undefined_column; SQLite has no codes, only the message.
+    if getattr(orig, "sqlstate", None) in ("42P01", "42703"):
+        return said
+    return said if said.startswith(("no such table", "no such column")) else None
+
+
 def main() -> None:
     try:
         svcard.main(prog_name="svcard", standalone_mode=True)
     except SettingsError as exc:
         click.echo(f"svcard: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        # A fresh SVCARD_VAR_DIR or database: say what to do instead of a traceback.
+        said = schema_missing(exc)
+        if said is None:
+            raise
+        click.echo(
+            f"svcard: the database has no schema or an older one ({said}): run `svcard db upgrade`",
+            err=True,
+        )
         sys.exit(2)

@@ -1,0 +1,39 @@
+"""The `svcard` entry point itself: what a newcomer sees on a database never migrated."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gateway import context, migrate
+from gateway.cli import main
+
+
+@pytest.fixture
+def unmigrated(settings):
+    """The runtime on an empty database (no `svcard db upgrade` yet)."""
+    rt = context.build(settings)
+    context.install(rt)
+    yield rt
+    context.install(None)
+    rt.engine.dispose()
+
+
+def _run(monkeypatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["svcard", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    return exited.value.code
+
+
+def test_a_command_on_an_unmigrated_database_says_to_upgrade(unmigrated, monkeypatch, capsys) -> None:
+    code = _run(monkeypatch, "cards", "pipeline")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "run `svcard db upgrade`" in err and "cards" in err  # the missing table is named
+    assert "Traceback" not in err
+
+    migrate.upgrade(unmigrated.engine)
+    assert _run(monkeypatch, "cards", "pipeline") == 0
+    assert "cards: 0" in capsys.readouterr().out
