@@ -8,10 +8,12 @@ import sys
 import click
 from sqlalchemy import select
 
+from adapters.sftp_errors import SftpError
 from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import Alert, ExchangeFile
 from gateway.settings import PARTNER_IDS, SFTP_PARTNERS, SettingsError
+from keys.keystore import KeystoreError
 
 
 @click.group("exchange")
@@ -35,9 +37,20 @@ def run(partner: str, business_date: str | None) -> None:
         day = f"{business_date[:4]}-{business_date[4:6]}-{business_date[6:]}"
     try:
         report = run_cycle(partner, day)
-    except SettingsError as exc:
-        click.echo(f"svcard: {exc}", err=True)
-        sys.exit(2)
+    except Exception as exc:
+        # The send step tries every due file, then raises one RuntimeError naming those not
+        # sent, caused by the first failure: show that failure, not a traceback.
+        cause = exc.__cause__ if isinstance(exc, RuntimeError) and exc.__cause__ else exc
+        if isinstance(cause, SettingsError):
+            click.echo(f"svcard: {cause}", err=True)
+            sys.exit(2)
+        if isinstance(cause, (SftpError, KeystoreError)):
+            if cause is not exc:
+                click.echo(f"svcard: {exc}", err=True)
+            code = f"{cause.code}: " if isinstance(cause, SftpError) else ""
+            click.echo(f"svcard: {code}{cause}", err=True)
+            sys.exit(1)
+        raise
     for line in report.lines():
         click.echo(line)
 
