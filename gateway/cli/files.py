@@ -8,6 +8,7 @@ invalid. ``sample`` writes a valid synthetic file (deterministic for a seed).
 from __future__ import annotations
 
 import csv
+import os
 import sys
 import zipfile
 from datetime import date, datetime
@@ -84,12 +85,20 @@ def _yyyymmdd(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--seq", type=click.IntRange(1, 999), default=1, show_default=True)
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write here (a directory's file name is printed on stderr); default stdout.",
+    type=click.Path(writable=True, path_type=Path),
+    help="Write to this file, or into this directory under the partner file name; default stdout.",
 )
 def sample(file_type: str, n: int, seed: int, business_date: date, seq: int, out: Path | None) -> None:
-    """Write a valid synthetic FILE_TYPE file (GB18030; a ZIP for CARDORDER)."""
-    if out is not None:
+    """Write a valid synthetic FILE_TYPE file (GB18030; a ZIP for CARDORDER).
+
+    The file's partner name is printed on stderr: `files check` checks the name too."""
+    if out is not None and out.is_dir():
+        # The name is known once written (the writer names it); land it whole under it.
+        part = out / f".sample-{os.getpid()}.part"
+        with open(part, "wb") as f:
+            result = write_sample(f, file_type, n, seed=seed, business_date=business_date, seq=seq)
+        part.replace(out / result.file_name)
+    elif out is not None:
         with open(out, "wb") as f:
             result = write_sample(f, file_type, n, seed=seed, business_date=business_date, seq=seq)
     else:
