@@ -57,6 +57,9 @@ def list_() -> None:
         entries = keystore().listing()
     except KeystoreError as exc:
         _fail(exc)
+    if not entries:
+        click.echo(f"svcard keys: no keys in {keystore().path}: run `svcard keys init`", err=True)
+        raise SystemExit(1)
     for e in entries:
         valid = f"{e.not_before:%Y-%m-%d} .. {e.not_after:%Y-%m-%d}" if e.not_before and e.not_after else "-"
         click.echo(f"{e.role:<34} {e.fingerprint}  {valid:<24} {e.subject}")

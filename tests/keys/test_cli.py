@@ -51,6 +51,8 @@ def test_init_then_refuses_a_second_time(fresh: Path) -> None:
 def test_commands_before_init_say_what_to_do(fresh: Path) -> None:
     result = keys("export-cert", "decrypt")
     assert result.exit_code == 1 and "svcard keys init" in result.stderr
+    listing = keys("list")  # was an empty listing, exit 0
+    assert listing.exit_code == 1 and "run `svcard keys init`" in listing.stderr
 
 
 def test_rotate_retire_and_trust_commands(
