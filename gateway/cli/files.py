@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from gateway.timeutil import beijing_today
 from schemas import TYPES, FileError, RecordError, read, read_package
 from schemas.samples import write_sample
 
@@ -69,8 +70,8 @@ def check(path: Path, name: str | None, sender: str | None, receiver: str | None
 
 
 def _yyyymmdd(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    if value is None:
-        return datetime.now().date()
+    if value is None:  # business dates are Beijing dates, whatever the machine's zone
+        return beijing_today()
     try:
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:

@@ -3,8 +3,11 @@ README shows it: the sample lands under its partner file name, which `check` che
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from click.testing import CliRunner
 
+from gateway import timeutil
 from gateway.cli.files import cli
 
 
@@ -29,3 +32,13 @@ def test_check_of_a_renamed_sample_is_refused_for_its_name_unless_given(tmp_path
     assert refused.exit_code == 2 and "INVALID E04 file name" in refused.output
     named = CliRunner().invoke(cli, ["check", str(path), "--name", "SWIPE_BOCSZ_20261130_001.txt"])
     assert named.exit_code == 0
+
+
+def test_sample_default_date_is_the_beijing_business_date(tmp_path):
+    timeutil.travel_to(datetime(2026, 11, 30, 20, 0, tzinfo=UTC))  # 2026-12-01 04:00 in Beijing
+    try:
+        res = CliRunner().invoke(cli, ["sample", "SWIPE", "--records", "1", "--out", str(tmp_path)])
+    finally:
+        timeutil.reset_clock()
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in tmp_path.iterdir()] == ["SWIPE_BOCSZ_20261201_001.txt"]
