@@ -8,6 +8,15 @@ import time
 import click
 
 from gateway import context
+from gateway.settings import SettingsError
+
+
+def _require_redis(command: str) -> None:
+    """Stop with a configuration error (exit 2, via the entry point) when there is no queue."""
+    if context.current().settings.redis_url is None:
+        raise SettingsError(
+            f"SVCARD_REDIS_URL is not set: `svcard {command}` needs Redis (without it jobs run inline)"
+        )
 
 
 @click.command("worker")
@@ -19,7 +28,7 @@ def worker(burst: bool, name: str | None) -> None:
 
     from jobs.queue import QUEUE_NAME, redis_connection
 
-    context.current()  # fail early on bad settings, before connecting
+    _require_redis("worker")  # fail early on bad settings, before connecting
     w = Worker([QUEUE_NAME], connection=redis_connection(), name=name)
     w.work(burst=burst, with_scheduler=False)
 
@@ -32,6 +41,7 @@ def cron() -> None:
     from jobs.queue import QUEUE_NAME, redis_connection
     from jobs.schedule import SCHEDULE, register_all
 
+    _require_redis("cron")
     # RQ reads cron expressions in local time; the schedule is written in Beijing time.
     os.environ["TZ"] = "Asia/Shanghai"
     time.tzset()

@@ -37,3 +37,11 @@ def test_a_command_on_an_unmigrated_database_says_to_upgrade(unmigrated, monkeyp
     migrate.upgrade(unmigrated.engine)
     assert _run(monkeypatch, "cards", "pipeline") == 0
     assert "cards: 0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["worker", "cron"])
+def test_worker_and_cron_without_redis_name_the_setting(runtime, monkeypatch, capsys, command) -> None:
+    assert _run(monkeypatch, command) == 2
+    err = capsys.readouterr().err
+    assert f"configuration error: SVCARD_REDIS_URL is not set: `svcard {command}` needs Redis" in err
+    assert "Traceback" not in err
