@@ -108,6 +108,16 @@ def schema_missing(exc: BaseException) -> str | None:
     return said if said.startswith(("no such table", "no such column")) else None
 
 
+def connect_failed(exc: BaseException) -> str | None:
+    """The driver's first line when ``exc`` is a failure to connect (no statement was
+    running), else None. Drivers do not put the password in it."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError) or exc.statement is not None:
+        return None
+    return str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+
+
 def main() -> None:
     try:
         svcard.main(prog_name="svcard", standalone_mode=True)
@@ -115,12 +125,16 @@ def main() -> None:
         click.echo(f"svcard: configuration error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:
-        # A fresh SVCARD_VAR_DIR or database: say what to do instead of a traceback.
+        # A fresh SVCARD_VAR_DIR or database, or one not reachable: say so, not a traceback.
         said = schema_missing(exc)
+        if said is not None:
+            click.echo(
+                f"svcard: the database has no schema or an older one ({said}): run `svcard db upgrade`",
+                err=True,
+            )
+            sys.exit(2)
+        said = connect_failed(exc)
         if said is None:
             raise
-        click.echo(
-            f"svcard: the database has no schema or an older one ({said}): run `svcard db upgrade`",
-            err=True,
-        )
+        click.echo(f"svcard: cannot connect to the database (SVCARD_DATABASE_URL): {said}", err=True)
         sys.exit(2)

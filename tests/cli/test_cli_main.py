@@ -45,3 +45,21 @@ def test_worker_and_cron_without_redis_name_the_setting(runtime, monkeypatch, ca
     err = capsys.readouterr().err
     assert f"configuration error: SVCARD_REDIS_URL is not set: `svcard {command}` needs Redis" in err
     assert "Traceback" not in err
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path, monkeypatch, capsys) -> None:
+    from gateway import settings as settings_mod
+
+    s = settings_mod.load(
+        environ={}, var_dir=tmp_path / "var", database_url="postgresql://u:s3cret-pw@127.0.0.1:1/db"
+    )
+    rt = context.build(s)
+    context.install(rt)
+    try:
+        assert _run(monkeypatch, "cards", "pipeline") == 2
+    finally:
+        context.install(None)
+        rt.engine.dispose()
+    err = capsys.readouterr().err
+    assert "svcard: cannot connect to the database (SVCARD_DATABASE_URL):" in err
+    assert "s3cret-pw" not in err and "Traceback" not in err
