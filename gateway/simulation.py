@@ -197,14 +197,19 @@ class Demo:
     # ------------------------------------------------------------------ the month
 
     def run(self) -> list[str]:
+        from gateway.domain import ids
+
+        ids.reproducible(self.o.seed)
         self.setup()
         try:
             for n in range(self.o.days):
                 self.day(self.start + timedelta(days=n))
             return self.summary()
         finally:
-            self.world.close()
+            if self.world is not None:
+                self.world.close()
             reset_clock()
+            ids.reproducible(None)
 
     def day(self, d: date) -> None:
         from jobs import exchange as ex

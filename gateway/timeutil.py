@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from gateway.settings import BUSINESS_TZ
 
-# The demo simulates a month in a couple of minutes: it moves this clock (and only the
+# The demo simulates a month in a couple of minutes: it sets this clock (and only the
 # demo and tests do). Everything in the gateway that needs "now" reads ``utcnow()``.
-_offset = timedelta(0)
+_frozen: datetime | None = None
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC) + _offset
+    return _frozen if _frozen is not None else datetime.now(UTC)
 
 
 def travel_to(instant: datetime) -> None:
-    """Move the process's clock so that ``utcnow()`` is ``instant`` now and runs on from
-    there (the demo's simulated days)."""
-    global _offset
+    """Set the process's clock to ``instant`` and hold it there until the next call (the
+    demo's simulated steps: a held clock makes a run with the same seed repeat exactly)."""
+    global _frozen
     if instant.tzinfo is None:
         raise ValueError("travel_to needs an aware datetime")
-    _offset = instant - datetime.now(UTC)
+    _frozen = instant.astimezone(UTC)
 
 
 def reset_clock() -> None:
-    global _offset
-    _offset = timedelta(0)
+    global _frozen
+    _frozen = None
 
 
 def beijing_today(now: datetime | None = None) -> date:
