@@ -8,7 +8,7 @@ A world lives in one directory::
     sftp_host_key              the SFTP server's Ed25519 host key (OpenSSH PEM)
     sva/                       SVA's signing and decryption certificates, SSH public key
     export/<P>.known_hosts     the host key line for each SFTP partner, ``[127.0.0.1]:PORT``
-    export/gateway.env         every ``SVCARD_PARTNER_*`` setting a gateway needs
+    export/gateway.env         every ``SVCARD_PARTNER_*`` setting a gateway needs (``export`` lines)
     export/commands.sh         the ``svcard keys trust`` / ``trust-host`` commands
     BOCSZ/ SZT/ SZVF/          each SFTP partner's account root: ``inbox/`` and ``outbox/``
     bocsz.sqlite ...           each back office's own state
@@ -381,7 +381,8 @@ class World:
         line = f"[{HOST}]:{port} {self.host_key.get_name()} {self.host_key.get_base64()}\n"
         for p in SFTP_PARTNERS:
             (out / f"{p}.known_hosts").write_text(line)
-        (out / "gateway.env").write_text("".join(f"{k}={v}\n" for k, v in self.gateway_env().items()))
+        # `. export/gateway.env` in a shell, as `svcard sandbox serve` prints it
+        (out / "gateway.env").write_text("".join(f"export {k}={v}\n" for k, v in self.gateway_env().items()))
         (out / "commands.sh").write_text("".join(c + "\n" for c in self.trust_commands()))
 
     # ---------------------------------------------------------------- world.json
