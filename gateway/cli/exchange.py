@@ -11,9 +11,11 @@ from sqlalchemy import select
 from adapters.sftp_errors import SftpError
 from gateway import context
 from gateway.db import transaction
-from gateway.models.exchange import Alert, ExchangeFile
+from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFile
 from gateway.settings import PARTNER_IDS, SFTP_PARTNERS, SettingsError
 from keys.keystore import KeystoreError
+
+FILE_STATUSES = tuple(dict.fromkeys(OUT_STATUSES + IN_STATUSES))
 
 
 @click.group("exchange")
@@ -59,7 +61,7 @@ def run(partner: str, business_date: str | None) -> None:
 @click.option(
     "--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters)."
 )
-@click.option("--status", default=None, help="e.g. rejected, partial, duplicate, prepared, sent")
+@click.option("--status", type=click.Choice(FILE_STATUSES), default=None, help="Only files in this status.")
 @click.option("--limit", default=50, show_default=True)
 def files(partner: str | None, status: str | None, limit: int) -> None:
     """List exchanged files, newest first."""
