@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -70,15 +71,20 @@ def keystore():
     return _KEYSTORES[key]
 
 
-def open_transport(partner: str):
-    """The partner's SFTP account, from settings (URL) and the keystore (keys)."""
+@contextmanager
+def open_transport(partner: str) -> Iterator:
+    """The partner's SFTP account, from settings (URL) and the keystore (keys). A refused
+    host key or login is never retried (the transport raises at once); here it also
+    becomes an alert row, so operators see it in `svcard exchange alerts`, not only in a
+    log line."""
     from adapters.sftp import SftpTransport, parse_sftp_url
+    from adapters.sftp_errors import AuthError, HostKeyError
 
     s = context.current().settings
     ks = keystore()
     url = s.partner_url(partner)
     where = parse_sftp_url(url, partner)
-    return SftpTransport(
+    transport = SftpTransport(
         url,
         ks.ssh_client_key(),
         # every pinned key for this host: both keys survive a same-type host-key rotation
@@ -88,6 +94,16 @@ def open_transport(partner: str):
         retry_base_delay=s.retry_base_delay,
         partner=partner,
     )
+    try:
+        with transport:
+            yield transport
+    except (HostKeyError, AuthError) as exc:
+        kind = "sftp_host_key_refused" if isinstance(exc, HostKeyError) else "sftp_login_refused"
+        with transaction(context.current().sessions) as session:
+            raise_alert(
+                session, kind, partner, f"{where.host}:{where.port}: {exc}", subject=f"{partner}:{kind}"
+            )
+        raise
 
 
 def raise_alert(

@@ -603,3 +603,35 @@ def test_replay_applies_a_file_rejected_for_an_unpinned_signer_once_its_certific
         (name, "REJECTED", "E02"),
         (name, "ACCEPTED", None),
     ]
+
+
+def test_a_changed_host_key_is_refused_recorded_as_an_alert_and_nothing_fetched(world, tmp_path):
+    w = world
+    partner_file(w, "TRANSITACK", [ack(w)])
+    # The partner's server now answers with another host key (same address, new port):
+    # nothing pinned matches, so the transport refuses at once, without retrying.
+    other = SandboxSftpServer(w.folder.parent, [w.ks.ssh_client_key()], partners=[PARTNER])
+    other.start()
+    # what we pinned for that address is the partner's old key
+    w.ks.trust_host(PARTNER, f"[127.0.0.1]:{other.port} {w.server.host_key_line}\n")
+    try:
+        s = context.current().settings
+        context.install(
+            dataclasses.replace(
+                w.rt,
+                settings=dataclasses.replace(s, partner_urls={**s.partner_urls, PARTNER: other.url("szt")}),
+            )
+        )
+        from adapters.sftp_errors import HostKeyError
+
+        with pytest.raises(HostKeyError):
+            exchange.fetch(PARTNER)
+        with pytest.raises(HostKeyError):  # a second try is refused again, still one open alert
+            exchange.fetch(PARTNER)
+    finally:
+        context.install(w.rt)
+        other.stop()
+    with transaction(w.rt.sessions) as s:
+        alerts = s.scalars(select(Alert).where(Alert.kind == "sftp_host_key_refused")).all()
+        assert len(alerts) == 1 and alerts[0].partner == PARTNER and alerts[0].resolved_at is None
+        assert s.scalar(select(func.count()).select_from(ExchangeFile)) == 0  # nothing fetched
