@@ -577,7 +577,9 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
     for _attempt in range(2):
         session = rt.sessions()
         try:
-            row = session.get(ExchangeFile, file_id)
+            # Locked for the whole application: a second worker on the same file waits here,
+            # then finds it applied (PostgreSQL; SQLite runs jobs inline, one at a time).
+            row = session.get(ExchangeFile, file_id, with_for_update=True)
             if row.status != "received":
                 return row.status
             header = reader.header
@@ -586,7 +588,9 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                     pass
                 raise FileError("E04", "no header")
             identity = f"in|{partner}|{header.file_type}|{header.sender}|{header.business_date:%Y%m%d}|{header.seq:03d}"
-            dup = session.scalar(select(ExchangeFile).where(ExchangeFile.identity == identity))
+            dup = session.scalar(
+                select(ExchangeFile).where(ExchangeFile.identity == identity, ExchangeFile.id != file_id)
+            )
             if dup is not None:
                 for _ in records():  # still read it whole: E03/E04 win over E06
                     pass
