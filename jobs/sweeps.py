@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from gateway import context
 from gateway.db import transaction
 from gateway.models.cards import CardRequest, RequestStatus
-from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
 from gateway.services import card_queries
 from gateway.services.calendar import working_calendar
 from gateway.services.exchange import raise_alert
@@ -57,6 +57,19 @@ def service_levels(today: str | None = None) -> dict[str, int]:
                 f"order {o.order_id}: {o.result} due {o.due:%Y%m%d}, not yet received",
                 subject=f"{o.order_id}:{o.result}:soon",
             )
+        # An alert whose order has had its result (or whose "soon" became "late") is closed:
+        # the open alerts are what is still to chase today.
+        current = {f"{o.order_id}:{o.result}:late" for o in late} | {
+            f"{o.order_id}:{o.result}:soon" for o in soon
+        }
+        for alert in session.scalars(
+            select(Alert).where(
+                Alert.kind.in_(("order_overdue", "order_due_soon")), Alert.resolved_at.is_(None)
+            )
+        ):
+            if alert.subject not in current:
+                alert.resolved_at = utcnow()
+                alert.message = f"{alert.message} [resolved by the sweep of {day:%Y%m%d}]"
     return {"overdue": len(late), "due_soon": len(soon)}
 
 

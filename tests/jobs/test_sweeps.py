@@ -77,3 +77,20 @@ def test_a_file_not_uploaded_and_an_ack_not_sent_alert_once(runtime, session):
     assert sweeps.unsent_files(now=datetime(2027, 1, 11, 19, 30, tzinfo=UTC)) == 1  # not uploaded
     assert sweeps.unsent_files(now=datetime(2027, 1, 12, 23, 30, tzinfo=UTC)) == 2  # + the ACK owed
     assert _alerts(session, "file_not_uploaded") == 1 and _alerts(session, "ack_not_sent") == 1
+
+
+def test_service_level_alerts_close_once_the_order_is_no_longer_late(runtime, session):
+    # An alert raised yesterday for an order that has since had its result.
+    session.add(
+        Alert(
+            kind="order_overdue",
+            partner="BOCSZ",
+            subject="N2611010000001ABCDEFG:PRODUCED:late",
+            message="order N2611010000001ABCDEFG: PRODUCED was due 20261120",
+        )
+    )
+    session.commit()
+    assert sweeps.service_levels("2026-11-25") == {"overdue": 0, "due_soon": 0}
+    session.expire_all()
+    (alert,) = session.scalars(select(Alert).where(Alert.kind == "order_overdue")).all()
+    assert alert.resolved_at is not None and "resolved by the sweep of 20261125" in alert.message
