@@ -33,6 +33,14 @@ def beijing_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(BUSINESS_TZ).date()
 
 
+def business_day(value: str | date | None) -> date:
+    """A job's date argument: an ISO date string (jobs take plain values), a date, or
+    None for today in Beijing."""
+    if value is None:
+        return beijing_today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def beijing_naive_to_utc(value: datetime) -> datetime:
     """A partner's ``YYYYMMDDHHMMSS`` (Beijing wall time) as a UTC instant."""
     return value.replace(tzinfo=BUSINESS_TZ).astimezone(UTC)

@@ -8,28 +8,20 @@ only months that are complete, due (from the 3rd of the next month) and not yet 
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange, fund_exchange, reconciliation
-from gateway.timeutil import beijing_today
+from gateway.timeutil import business_day
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
 
 
-def _day(value: str | date | None) -> date:
-    if value is None:
-        return beijing_today()
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def send_expected(business_date: str | None = None) -> str | None:
     """Send DONATIONEXP if a month is ready (complete and due) and not sent; the file name."""
-    day = _day(business_date)
+    day = business_day(business_date)
     with transaction(context.current().sessions) as session:
         if not fund_exchange.ready_periods(session, day):
             return None
@@ -48,7 +40,7 @@ def check_donation_received(today: str | None = None) -> str | None:
     """From the 11th (README.md: two hours past the deadline, the end of the 10th): raise
     an alert when no DONATION file arrived this month for the previous month. Returns
     the missing file's description, or None. Safe daily (one open alert per month)."""
-    day = _day(today)
+    day = business_day(today)
     if day.day <= DONATION_BY:
         return None
     period = fund_exchange.previous_period(day)

@@ -16,15 +16,9 @@ from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange
 from gateway.services.channels import channel
-from gateway.timeutil import beijing_today
+from gateway.timeutil import business_day
 
 log = logging.getLogger("svcard.exchange")
-
-
-def _day(value: str | date | None) -> date:
-    if value is None:
-        return beijing_today()
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 @dataclass
@@ -53,7 +47,7 @@ class CycleReport:
 
 def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
     """Send every outbound file of the partner that is due on the date (even empty)."""
-    day = _day(business_date)
+    day = business_day(business_date)
     # Files of an earlier run whose upload never completed go first (same bytes, same name).
     failed: list[tuple[str, Exception]] = []
     stranded, error = _upload_stranded(partner)
@@ -93,14 +87,14 @@ def _upload_stranded(
 def send_file(
     partner: str, file_type: str, business_date: str | None = None, force: bool = False
 ) -> str | None:
-    report = exchange.send(partner, file_type, _day(business_date), force=force)
+    report = exchange.send(partner, file_type, business_day(business_date), force=force)
     return report.name if report else None
 
 
 def fetch_and_process(partner: str, business_date: str | None = None) -> CycleReport:
     """Fetch the partner's outbox, apply what is new in the order of the specs, and send
     the ACKs we owe."""
-    day = _day(business_date)
+    day = business_day(business_date)
     report = CycleReport(partner, day)
     got = exchange.fetch(partner)
     report.held = got.held
@@ -182,7 +176,7 @@ def send_acks(partner: str) -> str | None:
 def run_cycle(partner: str, business_date: str | None = None) -> CycleReport:
     """One full cycle, as `svcard exchange run` does: send what is due, fetch, process,
     acknowledge."""
-    day = _day(business_date)
+    day = business_day(business_date)
     sent = send_scheduled(partner, day.isoformat())
     report = fetch_and_process(partner, day.isoformat())
     report.sent = sent + report.sent
@@ -205,7 +199,7 @@ def check_expected(partner: str, today: str | None = None) -> list[str]:
     after its deadline, by the schedule). Returns the missing file descriptions."""
     from gateway.services.calendar import working_calendar
 
-    day = _day(today)
+    day = business_day(today)
     missing = []
     rt = context.current()
     with transaction(rt.sessions) as session:

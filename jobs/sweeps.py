@@ -8,7 +8,7 @@ a report file for the volunteer organisations (volunteer numbers only, no other 
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,24 +19,14 @@ from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
 from gateway.services import card_queries
 from gateway.services.calendar import working_calendar
 from gateway.services.exchange import raise_alert
-from gateway.settings import BUSINESS_TZ, SFTP_PARTNERS
-from gateway.timeutil import beijing_today, utcnow
-
-
-def _day(value: str | date | None) -> date:
-    if value is None:
-        return beijing_today()
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _beijing_date(instant: datetime) -> date:
-    return instant.astimezone(BUSINESS_TZ).date()
+from gateway.settings import SFTP_PARTNERS
+from gateway.timeutil import as_beijing, business_day, utcnow
 
 
 def service_levels(today: str | None = None) -> dict[str, int]:
     """Alert on every order past its PRODUCED/NOTIFIED due date, and on every order due
     within two working days without its result, so the bank is chased in time."""
-    day = _day(today)
+    day = business_day(today)
     with transaction(context.current().sessions) as session:
         late = card_queries.overdue_orders(session, day)
         soon = card_queries.due_soon_orders(session, day)
@@ -75,7 +65,7 @@ def service_levels(today: str | None = None) -> dict[str, int]:
 
 def at_risk_report(today: str | None = None) -> str:
     """Write today's list of cards at risk of being cut and closed; returns its path."""
-    day = _day(today)
+    day = business_day(today)
     rt = context.current()
     folder = rt.settings.var_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,7 +91,7 @@ def at_risk_report(today: str | None = None) -> str:
 def open_requests(today: str | None = None) -> int:
     """bank.md: a CARDREQ request still open two working days after it was sent goes to an
     operator."""
-    day = _day(today)
+    day = business_day(today)
     n = 0
     with transaction(context.current().sessions) as session:
         cal = working_calendar(session)
@@ -117,7 +107,7 @@ def open_requests(today: str | None = None) -> int:
             .group_by(CardRequest.id)
         ).all()
         for req, sent_at in sent:
-            if cal.add_working_days(_beijing_date(sent_at), 2).day < day:
+            if cal.add_working_days(as_beijing(sent_at).date(), 2).day < day:
                 n += 1
                 raise_alert(
                     session,
@@ -132,7 +122,7 @@ def open_requests(today: str | None = None) -> int:
 def missing_acks(today: str | None = None) -> int:
     """A file we sent that has no ACK by the end of the next working day goes to an
     operator (partners/README.md: ACK within one working day)."""
-    day = _day(today)
+    day = business_day(today)
     n = 0
     with transaction(context.current().sessions) as session:
         cal = working_calendar(session)
@@ -145,7 +135,7 @@ def missing_acks(today: str | None = None) -> int:
             )
         ).all()
         for f in rows:
-            if cal.add_working_days(_beijing_date(f.sent_at), 1).day < day:
+            if cal.add_working_days(as_beijing(f.sent_at).date(), 1).day < day:
                 n += 1
                 raise_alert(
                     session,
@@ -210,7 +200,7 @@ def unsent_files(now: datetime | None = None) -> int:
 
 def daily(today: str | None = None) -> dict[str, object]:
     """Every daily sweep but the missing-file watch (scheduled at each partner's deadline)."""
-    day = _day(today)
+    day = business_day(today)
     result: dict[str, object] = dict(service_levels(day.isoformat()))
     result["at_risk_report"] = at_risk_report(day.isoformat())
     result["requests_unanswered"] = open_requests(day.isoformat())
