@@ -98,10 +98,10 @@ class Demo:
         top.setLevel(logging.INFO)
 
     def setup(self) -> None:
+        from gateway.keystore import keystore
         from gateway.services import calendar as cal_service
         from gateway.services import sample
         from gateway.services.volunteer_import import import_csv
-        from keys.keystore import Keystore
 
         root = self.o.demo_dir.resolve()
         if root.exists():
@@ -123,7 +123,7 @@ class Demo:
         )
         context.install(rt)
         migrate.upgrade(rt.engine)
-        ks = Keystore(rt.settings.keys_dir, rt.settings.key_passphrase)
+        ks = keystore()
         ks.init()
         self.say(f"gateway: database and keys in {root}")
         with transaction(rt.sessions) as session:

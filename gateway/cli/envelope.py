@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.keys import keystore
+from gateway.keystore import keystore
 from keys.envelope import EnvelopeError
 from keys.keystore import PARTNERS, KeystoreError
 

@@ -14,15 +14,8 @@ from pathlib import Path
 
 import click
 
-from keys.keystore import Keystore, KeystoreError
-
-
-def keystore() -> Keystore:
-    """The keystore of the current runtime's settings."""
-    from gateway import context
-
-    s = context.current().settings
-    return Keystore(s.keys_dir, s.key_passphrase)
+from gateway.keystore import keystore
+from keys.keystore import KeystoreError
 
 
 def _fail(exc: Exception) -> None:

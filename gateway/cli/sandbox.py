@@ -67,7 +67,7 @@ def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None)
         raise click.UsageError(
             "give all three of --sva-sign-cert, --sva-decrypt-cert and --sva-ssh-pub, or none"
         )
-    from gateway.cli.keys import keystore
+    from gateway.keystore import keystore
 
     try:
         ks = keystore()

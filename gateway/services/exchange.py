@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from gateway import context
 from gateway.db import transaction
+from gateway.keystore import keystore
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.services import archive
 from gateway.services.channels import AckOutcome, Batch, Refusal, channel
@@ -53,22 +54,6 @@ NOT_APPLIED_ALERT = "file_not_applied"
 
 
 # --------------------------------------------------------------------- plumbing
-
-
-_KEYSTORES: dict[tuple[str, str], object] = {}
-
-
-def keystore():
-    """The process's keystore. Kept for the life of the process: decrypting the private
-    keys costs most of a second, and the Keystore re-reads which keys are current (and
-    which are retired) from disk on every use, so rotations are still seen at once."""
-    from keys.keystore import Keystore
-
-    s = context.current().settings
-    key = (str(s.keys_dir), s.key_passphrase)
-    if key not in _KEYSTORES:
-        _KEYSTORES[key] = Keystore(s.keys_dir, s.key_passphrase)
-    return _KEYSTORES[key]
 
 
 @contextmanager

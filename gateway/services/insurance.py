@@ -38,13 +38,14 @@ from adapters.soap import RetryableError, SecurityFault, SoapError
 from gateway import context
 from gateway.db import transaction
 from gateway.domain import cover
+from gateway.keystore import keystore
 from gateway.models import Alert, ExchangeFile, InsuranceClaim, ServiceSession, Volunteer
 from gateway.models.columns import utcnow
 from gateway.models.exchange import RecordErrorRow
 from gateway.models.insurance import ClaimSweep
 from gateway.models.volunteers import SessionKind
 from gateway.services import archive
-from gateway.services.exchange import keystore, raise_alert
+from gateway.services.exchange import raise_alert
 from gateway.settings import BUSINESS_TZ, OUR_ID
 from gateway.timeutil import beijing_today
 from schemas import writer
