@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
-from gateway.settings import BUSINESS_TZ, SFTP_PARTNERS
+from gateway.settings import BUSINESS_TZ
 from gateway.timeutil import reset_clock, travel_to
 
 Echo = Callable[[str], None]
@@ -509,7 +509,3 @@ class Demo:
             "exchange alerts"
         )
         return out
-
-
-def sftp_partners() -> tuple[str, ...]:
-    return SFTP_PARTNERS

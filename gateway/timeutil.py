@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from gateway.settings import BUSINESS_TZ
 
@@ -41,15 +41,5 @@ def business_day(value: str | date | None) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def beijing_naive_to_utc(value: datetime) -> datetime:
-    """A partner's ``YYYYMMDDHHMMSS`` (Beijing wall time) as a UTC instant."""
-    return value.replace(tzinfo=BUSINESS_TZ).astimezone(UTC)
-
-
 def as_beijing(instant: datetime) -> datetime:
     return instant.astimezone(BUSINESS_TZ)
-
-
-def end_of_beijing_day(day: date) -> datetime:
-    """The first instant after ``day`` ends in Beijing, in UTC."""
-    return datetime.combine(day, time.max, BUSINESS_TZ).astimezone(UTC)

@@ -84,13 +84,6 @@ def _upload_stranded(
         return exc.sent, exc
 
 
-def send_file(
-    partner: str, file_type: str, business_date: str | None = None, force: bool = False
-) -> str | None:
-    report = exchange.send(partner, file_type, business_day(business_date), force=force)
-    return report.name if report else None
-
-
 def fetch_and_process(partner: str, business_date: str | None = None) -> CycleReport:
     """Fetch the partner's outbox, apply what is new in the order of the specs, and send
     the ACKs we owe."""
