@@ -8,6 +8,7 @@ import click
 
 from gateway.domain.errors import DomainError
 from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import beijing_today
 from schemas.rules import parse_yyyymmdd
 
 
@@ -21,13 +22,20 @@ def business_date_option(f):
     )(f)
 
 
-def parse_business_date(value: str | None) -> date:
+def yyyymmdd(value: str | None, hint: str) -> date | None:
+    """A ``YYYYMMDD`` option (None when not given); a bad one is a usage error naming the
+    option."""
     if value is None:
-        return datetime.now(BUSINESS_TZ).date()
+        return None
     d = parse_yyyymmdd(value)
     if d is None:
-        raise click.BadParameter("must be a YYYYMMDD date", param_hint="--business-date")
+        raise click.BadParameter("must be a YYYYMMDD date", param_hint=hint)
     return d
+
+
+def parse_business_date(value: str | None) -> date:
+    """``--business-date``, by default today in Beijing (the gateway's clock)."""
+    return yyyymmdd(value, "--business-date") or beijing_today()
 
 
 def fail(exc: DomainError) -> None:

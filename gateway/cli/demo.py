@@ -12,16 +12,11 @@ from pathlib import Path
 
 import click
 
+from gateway.cli._common import yyyymmdd
+
 
 def _date(_ctx, _param, value: str | None) -> date | None:
-    if value is None:
-        return None
-    if len(value) != 8 or not value.isdigit():
-        raise click.BadParameter("expected YYYYMMDD")
-    try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        raise click.BadParameter("not a real date") from None
+    return yyyymmdd(value, "--start")
 
 
 @click.command("demo")

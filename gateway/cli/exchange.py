@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from adapters.sftp_errors import SftpError
 from gateway import context
+from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFile
 from gateway.settings import PARTNER_IDS, SFTP_PARTNERS, SettingsError
@@ -32,13 +33,9 @@ def run(partner: str, business_date: str | None) -> None:
     """One full cycle for PARTNER: send what is due, fetch, process, acknowledge."""
     from jobs.exchange import run_cycle
 
-    day = None
-    if business_date:
-        if len(business_date) != 8 or not business_date.isdigit():
-            raise click.BadParameter("expected YYYYMMDD", param_hint="--date")
-        day = f"{business_date[:4]}-{business_date[4:6]}-{business_date[6:]}"
+    day = yyyymmdd(business_date, "--date")
     try:
-        report = run_cycle(partner, day)
+        report = run_cycle(partner, day.isoformat() if day else None)
     except Exception as exc:
         # The send step tries every due file, then raises one RuntimeError naming those not
         # sent, caused by the first failure: show that failure, not a traceback.

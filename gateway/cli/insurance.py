@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import date
 
 import click
 
 from gateway import context
+from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.settings import SettingsError
 
@@ -16,17 +16,6 @@ from gateway.settings import SettingsError
 @click.group("insurance")
 def cli() -> None:
     """Volunteer insurance at BOCINS: roster upload, claims and their cover check."""
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 8 or not value.isdigit():
-            raise ValueError
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        raise click.BadParameter("expected YYYYMMDD", param_hint="--date") from None
 
 
 def _run(fn, *args, **kwargs):
@@ -57,7 +46,7 @@ def roster_send(business_date: str | None) -> None:
     PARTIAL or REJECTED; nothing once ACCEPTED)."""
     from gateway.services import insurance
 
-    report = _run(insurance.send_roster, _day(business_date))
+    report = _run(insurance.send_roster, yyyymmdd(business_date, "--date"))
     for line in report.lines():
         click.echo(line)
     if report.error or report.status in ("partial", "rejected"):

@@ -9,11 +9,11 @@ this gateway's keystore unless files are given.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from gateway.cli._common import yyyymmdd
 from keys.keystore import KeystoreError
 
 
@@ -81,15 +81,6 @@ def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None)
         raise SystemExit(1) from None
 
 
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYYMMDD") from None
-
-
 def _world(
     dir_: Path | None, seed: int | None, sign: Path | None, decrypt: Path | None, ssh_pub: Path | None
 ):
@@ -155,7 +146,7 @@ def serve_cmd(
     from sandbox.serve import SimClock, serve
 
     world = _world(dir_, seed, sva_sign_cert, sva_decrypt_cert, sva_ssh_pub)
-    clock = SimClock(_date(start), days_per_round)
+    clock = SimClock(yyyymmdd(start, "--date"), days_per_round)
     serve(
         world, interval=interval or _settings().sandbox_interval, clock=clock, say=click.echo, rounds=rounds
     )
@@ -180,7 +171,7 @@ def day_cmd(dir_: Path | None, day: str | None) -> None:
         click.echo(f"svcard sandbox: {exc} (run `svcard sandbox serve` once)", err=True)
         raise SystemExit(1) from None
     try:
-        d = _date(day)
+        d = yyyymmdd(day, "--date")
         if d is not None:
             world.run_day(d)
             click.echo(f"business date {d:%Y%m%d} run")
