@@ -58,6 +58,7 @@ class Kind:
     parse: Callable[[str], Any] = str
     fmt: Callable[[Any], str] | None = None
     python_type: tuple[type, ...] = (str,)
+    values: tuple[str, ...] = ()  # an enumeration's values (the block lane writes rules with them)
 
 
 def _fmt_str(value: Any) -> str:
@@ -130,7 +131,7 @@ def digits(n: int) -> Kind:
 
 
 def enum(*values: str) -> Kind:
-    return Kind("|".join(re.escape(v) for v in values), "not an allowed value", fmt=_fmt_str)
+    return Kind("|".join(re.escape(v) for v in values), "not an allowed value", fmt=_fmt_str, values=values)
 
 
 # Integers: README's `-?(0|[1-9][0-9]*)`, bounded to 18 digits so every value fits a

@@ -190,6 +190,61 @@ def build_fast_check(rt: RecordType, ctx: Context) -> FastCheck:
     return namespace["make"](ctx)
 
 
+# ---- the block lane ------------------------------------------------------------------
+
+# A valid time of day, HHMMSS (datetime refuses 24h and a 60th second, and so does this).
+_TIME_OF_DAY = "(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]"
+
+
+def lane_pattern(rt: RecordType, ctx: Context) -> re.Pattern[str] | None:
+    """A pattern that matches only the valid ``D`` lines of one type in one file's
+    context, or None when the type has a rule a regular expression cannot hold here.
+
+    With it the reader checks a whole block of lines in C (``map`` of one match), for
+    consumers that take the field texts (``Reader.texts``). It is built from the same
+    table as the fast path — the field kinds' patterns, with the record rules written
+    into them — and it only has to be *sound*: a line it accepts is valid; a line it
+    refuses (valid or not) sends its block the ordinary way, which alone decides and
+    writes the messages. What it can hold: kinds whose text always converts (text,
+    codes, enumerations, integers), a time bound to the business date (the date's own
+    digits, then a valid time of day), and "field only when selector is one of values"
+    when the selector is an enumeration just before the field.
+    """
+    index = {f.name: i for i, f in enumerate(rt.fields)}
+    groups = [f.line_pattern() for f in rt.fields]
+    for i, f in enumerate(rt.fields):
+        if f.kind.parse not in (str, int):
+            groups[i] = ""  # must be written by a rule below
+    for r in rt.rules:
+        if r.bound is not None:
+            fname, relation = r.bound
+            i = index[fname]
+            if relation != "time_on_day" or rt.fields[i].kind is not TIME or rt.fields[i].blank != "never":
+                return None
+            groups[i] = f"({ctx.business_date:%Y%m%d}{_TIME_OF_DAY})"
+        elif r.presence is not None:
+            fname, selector, values = r.presence
+            s, i = index[selector], index[fname]
+            kind = rt.fields[s].kind
+            if s + 1 != i or i + 1 == len(rt.fields) or not kind.values or rt.fields[i].blank != "rule":
+                return None
+            if groups[s] != rt.fields[s].line_pattern():
+                return None  # one rule per selector
+            wanted = "|".join(re.escape(v) for v in kind.values if v in values)
+            others = "|".join(re.escape(v) for v in kind.values if v not in values)
+            # a wanted value only before a field that is not blank, any other only before a blank one
+            branches = [
+                f"(?:{wanted})(?=\\|[^|])" if wanted else "",
+                f"(?:{others})(?=\\|\\|)" if others else "",
+            ]
+            groups[s] = "(" + "|".join(b for b in branches if b) + ")"
+        else:
+            return None
+    if "" in groups:
+        return None
+    return re.compile(r"D\|" + r"\|".join(groups) + r"\r?")
+
+
 class Validator:
     """Checks the ``D`` lines of one file: fast path first, schema for the rest.
 
@@ -201,6 +256,7 @@ class Validator:
         self.ctx = ctx
         self.schema = SCHEMAS[rt.name](ctx)
         self.fast = build_fast_check(rt, ctx) if fast else None
+        self.lane = lane_pattern(rt, ctx) if fast else None
 
     def check_fields(self, raw: list[str]) -> tuple[dict[str, Any] | None, FieldErrors]:
         return schema_check(self.schema, raw)

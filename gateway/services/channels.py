@@ -80,7 +80,18 @@ class InboundHandler(Protocol):
     def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
         """Apply every record, in the caller's transaction. ``records`` yields only the
         records that passed their field rules; the engine keeps the record errors. A
-        ``FileError`` raised while iterating rolls the whole file back."""
+        ``FileError`` raised while iterating rolls the whole file back.
+
+        A handler may also define ``apply_texts`` (same arguments, but each record as
+        ``(line, field texts)``, ``schemas.reader.Reader.texts``: the same checks, no
+        Python value per field). The engine then calls it instead, and it may raise
+        :class:`ApplyAgain` when its way does not hold for this file."""
+
+
+class ApplyAgain(Exception):  # noqa: N818 - an instruction to the engine, not an error
+    """A handler's ``apply_texts`` cannot apply this file as it stands (SWIPE: a txn_id
+    there already, or a database without the direct way). The engine rolls the whole
+    file back, reads it again and calls the handler's ``apply`` on a fresh transaction."""
 
 
 @dataclass

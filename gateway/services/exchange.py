@@ -37,7 +37,7 @@ from gateway.db import transaction
 from gateway.keystore import keystore
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.services import archive
-from gateway.services.channels import AckOutcome, Batch, Refusal, channel
+from gateway.services.channels import AckOutcome, ApplyAgain, Batch, Refusal, channel
 from gateway.settings import BUSINESS_TZ, OUR_ID
 from gateway.timeutil import beijing_today, utcnow
 from keys.envelope import EnvelopeError
@@ -553,13 +553,10 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
     errors: list[RecordError] = []
 
     def records() -> Iterator[Record]:
-        for item in reader:
-            if isinstance(item, RecordError):
-                errors.append(item)
-            else:
-                yield item
+        return reader.records(errors)
 
-    for _attempt in range(2):
+    again = False  # the handler's apply_texts asked for its apply (ApplyAgain)
+    for _attempt in range(3):
         session = rt.sessions()
         try:
             # Locked for the whole application: a second worker on the same file waits here,
@@ -591,14 +588,19 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
             session.add(FileApplication(file_id=file_id, worker=_worker_name()))
             row.identity = identity
             session.flush()  # the exactly-once gate: a concurrent application fails here
-            stream = records()
             if header.file_type == "ACK":
+                stream = records()
                 _apply_partner_acks(session, partner, row, stream)
             else:
                 handler = channel(partner).inbound.get(header.file_type)
                 if handler is None:
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
-                handler.apply(session, row, header, stream)
+                if hasattr(handler, "apply_texts") and not again:
+                    stream = reader.texts(errors)
+                    handler.apply_texts(session, row, header, stream)
+                else:
+                    stream = records()
+                    handler.apply(session, row, header, stream)
             for _ in stream:  # a handler that stopped early still lets the trailer be checked
                 pass
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
@@ -622,6 +624,14 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                 len(errors),
             )
             return row.status
+        except ApplyAgain:
+            session.rollback()
+            if again:
+                raise RuntimeError(f"{name}: the handler asked twice to apply it again") from None
+            again = True
+            reader = read_file(io.BytesIO(plain), file_name=name, sender=partner, receiver=OUR_ID)
+            errors.clear()
+            continue
         except IntegrityError:
             session.rollback()
             # Either another worker applied it (the gate) or claimed the header identity:

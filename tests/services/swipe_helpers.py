@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -10,7 +11,9 @@ from sqlalchemy import select
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
 from gateway.services import fund_exchange, swipes
-from schemas.reader import Record
+from gateway.services.channels import ApplyAgain
+from schemas import writer
+from schemas.reader import Record, read
 from tests.services.foundation_helpers import first_card, official
 
 _file_ids = iter(range(1000, 10**6))
@@ -50,10 +53,38 @@ def swipe(
     }
 
 
-def apply(db, day: date, records: list[dict]) -> swipes.SwipeSummary:
-    """Apply one day's file (records in the given line order, header at line 1)."""
-    recs = (Record(i, "SWIPE", r) for i, r in enumerate(records, start=2))
-    return swipes.apply_swipes(db, next(_file_ids), day, recs)
+def apply(db, day: date, records: list[dict], general: bool = False) -> swipes.SwipeSummary:
+    """Apply one day's file (records in the given line order, header at line 1) as the
+    exchange engine does: on PostgreSQL the direct way first (the records written as the
+    bank writes them and read back as field texts) unless ``general``; the general way
+    from a clean state when the direct way asks for it (ApplyAgain), and on SQLite."""
+    file_id = next(_file_ids)
+    typed = (Record(i, "SWIPE", r) for i, r in enumerate(records, start=2))
+    if general or db.connection().dialect.name != "postgresql":
+        return swipes.apply_swipes(db, file_id, day, typed)
+    attempt = db.begin_nested()  # the engine rolls the whole file back; here, to this point
+    try:
+        summary = swipes.apply_swipe_texts(db, file_id, day, texts(day, records))
+    except ApplyAgain:
+        attempt.rollback()
+        return swipes.apply_swipes(db, file_id, day, typed)
+    attempt.commit()
+    return summary
+
+
+def texts(day: date, records: list[dict]) -> list:
+    """The records as the reader gives them to the direct way: written, then read."""
+    plain, result = writer.write_bytes(
+        "SWIPE", records, sender="BOCSZ", receiver="SVA", business_date=day, seq=1,
+        created_time=datetime.combine(day, datetime.min.time()) + timedelta(hours=26),
+    )  # fmt: skip
+    assert not result.refused, result.refused
+    errors: list = []
+    out = list(
+        read(io.BytesIO(plain), file_name=result.file_name, sender="BOCSZ", receiver="SVA").texts(errors)
+    )
+    assert not errors, errors
+    return out
 
 
 def stored(db, txn_id: str) -> Swipe:
