@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
-from gateway.models.donations import DonationPeriod, Swipe
+from gateway.models.donations import DonationPeriod, Swipe, SwipeDuplicate
+from gateway.models.exchange import ExchangeFile
 from gateway.services import reconciliation as rec
 from jobs import exchange as jobs
 from keys import envelope
@@ -137,6 +138,35 @@ def test_the_same_swipe_file_delivered_twice_is_applied_once(world) -> None:
     }
     assert acks[first] == ("ACCEPTED", None)  # flags (unknown volunteer and card) are not record errors
     assert acks["SWIPE_BOCSZ_20261109_002.txt.p7m"] == ("REJECTED", "E06")
+
+
+def test_a_transaction_the_bank_resends_the_next_day_sends_that_file_the_general_way(world) -> None:
+    """Day 2 repeats T2 of day 1: on PostgreSQL the engine tries the direct way, the
+    primary key refuses T2, and the file is rolled back and applied the general way."""
+    d1, d2 = date(2026, 11, 9), date(2026, 11, 10)
+    first = drop(world, "BOCSZ", "SWIPE", [swipe("T1", "1000000001", d1), swipe("T2", "1000000001", d1)], d1)
+    jobs.fetch_and_process("BOCSZ", "2026-11-10")
+    records = [swipe("T2", "1000000001", d2), swipe("T3", "1000000001", d2),
+               swipe("V1", "1000000001", d2, "REVERSAL", "T1")]  # fmt: skip
+    second = drop(world, "BOCSZ", "SWIPE", records, d2)
+    jobs.fetch_and_process("BOCSZ", "2026-11-11")
+    postgres = world.rt.engine.dialect.name == "postgresql"
+    with transaction(world.rt.sessions) as s:
+        files = {f.name: f for f in s.scalars(select(ExchangeFile).where(ExchangeFile.file_type == "SWIPE"))}
+        assert {n: f.status for n, f in files.items()} == {first: "processed", second: "processed"}
+        assert files[first].detail.endswith("(direct way)" if postgres else "(general way)")
+        assert files[second].detail == (
+            "3 records: 2 stored, 1 duplicates, 3 flagged; computed 0 fen, bank 10 fen (general way)"
+        )
+        assert files[second].record_count == 3  # every record flagged: number and card unknown to SVA
+        dups = s.scalars(select(SwipeDuplicate)).all()
+        assert [(d.txn_id, d.file_id, d.day) for d in dups] == [("T2", files[second].id, d2)]
+        assert s.get(Swipe, "T2").file_id == files[first].id  # the first one stays
+        assert s.get(Swipe, "V1").fen == -10
+    assert stored_count(world) == 4  # T1, T2, T3 and the reversal V1: every txn_id once
+    assert totals(world, "202611") == (20, 30)  # T1 + T2 + T3 - T1; the bank counted T2 twice
+    acks = {a["original_file_name"]: a["status"] for a in partner_reads(world, "BOCSZ", "ACK")}
+    assert acks == {first: "ACCEPTED", second: "ACCEPTED"}
 
 
 def test_a_record_error_leaves_the_other_swipes_applied(world) -> None:

@@ -72,6 +72,12 @@ def apply(db, day: date, records: list[dict], general: bool = False) -> swipes.S
     return summary
 
 
+def direct_way(db) -> str:
+    """The way a file without a txn_id seen before goes: "direct" on PostgreSQL, "general"
+    on SQLite (the direct way is PostgreSQL's only)."""
+    return "direct" if db.connection().dialect.name == "postgresql" else "general"
+
+
 def texts(day: date, records: list[dict]) -> list:
     """The records as the reader gives them to the direct way: written, then read."""
     plain, result = writer.write_bytes(
