@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.models.base import Base
@@ -33,7 +33,7 @@ class Swipe(Base):
     orig_txn_id: Mapped[str | None] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(6))
     mcc: Mapped[str] = mapped_column(String(4))
-    bank_fen: Mapped[int] = mapped_column(Integer)
+    bank_fen: Mapped[int] = mapped_column(BigInteger)  # the bank's figure: any integer (0007)
     fen: Mapped[int] = mapped_column(Integer)  # SVA's figure
     beneficiary: Mapped[str] = mapped_column(String(10))
     flags: Mapped[int] = mapped_column(Integer)  # gateway.domain.donations bits
@@ -75,7 +75,7 @@ class SwipeDuplicate(Base):
     day: Mapped[date] = mapped_column(Date)
     txn_type: Mapped[str] = mapped_column(String(8))
     orig_txn_id: Mapped[str | None] = mapped_column(String(24))
-    bank_fen: Mapped[int] = mapped_column(Integer)
+    bank_fen: Mapped[int] = mapped_column(BigInteger)  # the bank's figure: any integer (0007)
     beneficiary: Mapped[str] = mapped_column(String(10))
     flags: Mapped[int] = mapped_column(Integer)
 
@@ -93,7 +93,7 @@ class DonationDay(Base):
     purchases: Mapped[int] = mapped_column(Integer)
     reversals: Mapped[int] = mapped_column(Integer)  # valid reversals
     computed_fen: Mapped[int] = mapped_column(Integer)
-    bank_fen: Mapped[int] = mapped_column(Integer)
+    bank_fen: Mapped[int] = mapped_column(BigInteger)  # the bank's figure: any integer (0007)
     flagged: Mapped[int] = mapped_column(Integer)  # flagged records (duplicates included)
 
     __table_args__ = (Index("ix_donation_days_volunteer_day", "volunteer_no", "day"),)
@@ -107,7 +107,7 @@ class DonationReceipt(Base):
     receipt_id: Mapped[str] = mapped_column(String(24), primary_key=True)
     volunteer_no: Mapped[str] = mapped_column(String(10))
     period: Mapped[str] = mapped_column(String(6))
-    amount_fen: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # the fund's figure: any integer (0007)
     received_date: Mapped[date] = mapped_column(Date)
     file_id: Mapped[int] = mapped_column(Integer)
     line: Mapped[int] = mapped_column(Integer)

@@ -108,7 +108,7 @@ def apply_swipes(session: Session, file_id: int, day: date, records: Iterable[Re
         text(
             f"CREATE TEMP TABLE swipe_stage (line integer, txn_id varchar(24), card_id varchar(16), "
             f"volunteer_no varchar(10), txn_time {ts}, txn_type varchar(8), orig_txn_id varchar(24), "
-            f"channel varchar(6), mcc varchar(4), bank_fen integer, dup smallint){on_commit}"
+            f"channel varchar(6), mcc varchar(4), bank_fen bigint, dup smallint){on_commit}"
         )
     )
     t = time.perf_counter()
@@ -417,50 +417,78 @@ _DIRECT_COLUMNS = (
 )
 
 
-class _Parties:
-    """What SVA knows of the file's volunteers and cards, loaded once per file.
-
-    ``owner`` maps a card to the tally of its volunteer — ``[volunteer_no, purchases]``,
-    one list per volunteer — when that volunteer is official and not deregistered. A
-    purchase whose number is its card's owner's is the common case (the volunteer
-    donates, no flag) and costs one look-up, the count included; :meth:`own` decides
-    every other record."""
+class _Owners:
+    """The cards of official volunteers not deregistered, each mapped to its volunteer's
+    tally ``[volunteer_no, purchases]`` (one list per volunteer). A record whose number
+    is its card's owner's is the common case — the volunteer is the beneficiary, no card
+    or volunteer flag — and costs one look-up, the count included. Any other record is
+    *rare* and is decided at the end with :func:`_own`, from the cards and numbers the
+    rare records name."""
 
     def __init__(self, cur) -> None:
-        cur.execute("SELECT volunteer_no, id, deregistered_at FROM volunteers WHERE volunteer_no IS NOT NULL")
-        # The deregistration instant as the file writes Beijing time (YYYYMMDDHHMMSS):
-        # texts of one fixed width compare as the instants do.
-        self.volunteers: dict[str, tuple[int, str | None]] = {
-            no: (vid, None if gone is None else f"{as_beijing(gone):%Y%m%d%H%M%S}")
-            for no, vid, gone in cur.fetchall()
-        }
-        cur.execute("SELECT card_id, volunteer_id FROM cards WHERE card_id IS NOT NULL")
-        self.cards: dict[str, int] = dict(cur.fetchall())
-        tallies = {vid: [no, 0] for no, (vid, gone) in self.volunteers.items() if gone is None}
-        self.owner: dict[str, list] = {c: tallies[v] for c, v in self.cards.items() if v in tallies}
+        cur.execute(
+            "SELECT c.card_id, v.volunteer_no FROM cards c JOIN volunteers v ON v.id = c.volunteer_id "
+            "WHERE c.card_id IS NOT NULL AND v.volunteer_no IS NOT NULL AND v.deregistered_at IS NULL"
+        )
+        tallies: dict[str, list] = {}
+        self.owner: dict[str, list] = {}
+        for card, no in cur.fetchall():
+            tally = tallies.get(no)
+            if tally is None:
+                tally = tallies[no] = [no, 0]
+            self.owner[card] = tally
         self.tallies = tallies.values()
 
-    def own(self, card_id: str, volunteer_no: str, txn_time: str) -> tuple[str, int]:
-        """(beneficiary, card and volunteer flags) of a record by its own number and time."""
-        person = self.volunteers.get(volunteer_no)
-        owner = self.cards.get(card_id)
+
+def _own(cur, rare: list[Texts]):
+    """``(beneficiary, card and volunteer flags)`` of each rare record by its own number
+    and time: the campaign for a number SVA does not know or a time at or after the
+    deregistration instant; a flag for an unknown card or one of another volunteer."""
+    cur.execute(
+        "SELECT volunteer_no, id, deregistered_at FROM volunteers WHERE volunteer_no = ANY(string_to_array(%s, ','))",
+        (",".join({f[2] for _line, f in rare}),),
+    )
+    people = {no: (vid, gone and _first_second_at_or_after(gone)) for no, vid, gone in cur.fetchall()}
+    cur.execute(
+        "SELECT card_id, volunteer_id FROM cards WHERE card_id = ANY(string_to_array(%s, ','))",
+        (",".join({f[1] for _line, f in rare}),),
+    )
+    cards = dict(cur.fetchall())
+    for line, f in rare:
+        card_id, volunteer_no, txn_time = f[1], f[2], f[3]
+        person = people.get(volunteer_no)
+        owner = cards.get(card_id)
         if person is None:
-            card = rule.UNKNOWN_CARD if owner is None else rule.CARD_OTHER_VOLUNTEER
-            return rule.CAMPAIGN, rule.UNKNOWN_VOLUNTEER | card
+            flags = rule.UNKNOWN_VOLUNTEER | (
+                rule.UNKNOWN_CARD if owner is None else rule.CARD_OTHER_VOLUNTEER
+            )
+            yield line, f, rule.CAMPAIGN, flags
+            continue
         vid, gone = person
-        card = 0 if owner == vid else rule.UNKNOWN_CARD if owner is None else rule.CARD_OTHER_VOLUNTEER
-        if gone is not None and txn_time >= gone:
-            return rule.CAMPAIGN, card
-        return volunteer_no, card
+        flags = 0 if owner == vid else rule.UNKNOWN_CARD if owner is None else rule.CARD_OTHER_VOLUNTEER
+        ben = rule.CAMPAIGN if gone is not None and txn_time >= gone else volunteer_no
+        yield line, f, ben, flags
+
+
+def _first_second_at_or_after(instant: datetime) -> str:
+    """The first whole second at or after ``instant``, as the file writes Beijing time
+    (YYYYMMDDHHMMSS): a record's time (whole seconds) is at or after the instant exactly
+    when its text is at or after this one, as texts of one fixed width compare as the
+    times do. (A deregistration at 15:00:00.4 leaves a purchase at 15:00:00 with the
+    volunteer.)"""
+    at = as_beijing(instant)
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    return f"{at:%Y%m%d%H%M%S}"
 
 
 class _Totals:
     """Per-beneficiary totals of the day. The common purchases are counted on the
-    volunteers' tallies (:class:`_Parties`); every other record adds here
+    volunteers' tallies (:class:`_Owners`); every other record adds here
     ``[purchases, valid reversals, fen, bank fen, flagged records]``."""
 
-    def __init__(self, parties: _Parties) -> None:
-        self.tallies = parties.tallies
+    def __init__(self, owners: _Owners) -> None:
+        self.tallies = owners.tallies
         self.rest: dict[str, list[int]] = {}
 
     def add(self, ben: str, purchases: int, reversals: int, fen: int, bank: int, flagged: int) -> None:
@@ -505,17 +533,19 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
     tail = f"\t{file_id}\t{day}\n"  # the columns every row of the file shares
     try:
         with raw.cursor() as cur:
-            parties = _Parties(cur)
-            totals = _Totals(parties)
-            stage("volunteers and cards")
+            owners = _Owners(cur)
+            totals = _Totals(owners)
+            stage("cards")
             with cur.copy(f"COPY swipes ({_DIRECT_COLUMNS}) FROM STDIN") as copy:
-                count, reversals = _stream(copy, records, parties, totals, tail)
+                count, reversals, rare = _stream(copy, records, owners, totals, tail)
             stage("read, check and COPY")
+            # before the reversals: a rare purchase may be the one a reversal names
+            _copy(cur, f"swipes ({_DIRECT_COLUMNS})", _rare_rows(cur, rare, reversals, totals, tail))
+            stage(f"{len(rare)} rare records")
             rev_rows, valid = _reversals(cur, reversals, totals)
-            stage("match reversals")
             _copy(cur, f"swipes ({_DIRECT_COLUMNS})", [r + tail for r in rev_rows])
             _copy(cur, "swipe_reversals (orig_txn_id, txn_id)", [f"{o}\t{r}\n" for o, r in valid])
-            stage("COPY reversals")
+            stage(f"{len(reversals)} reversals")
             rows = totals.rows(day)
             _store_totals(cur, day, rows)
             stage("day totals")
@@ -524,9 +554,10 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
         # the general way deduplicates. The caller rolls this transaction back.
         log.info("SWIPE %s (file %s): a txn_id is there already; applying it the general way", day, file_id)
         raise ApplyAgain from None
+    stored = count + len(rare) - sum(1 for _l, f in rare if f[4] == "REVERSAL") + len(reversals)
     summary = SwipeSummary(
-        records=count + len(reversals),
-        stored=count + len(reversals),
+        records=stored,
+        stored=stored,
         computed_fen=sum(r[4] for r in rows),
         bank_fen=sum(r[5] for r in rows),
         flagged=sum(r[6] for r in rows),
@@ -544,13 +575,13 @@ def _copy(cur, target: str, rows: list[str]) -> None:
                 copy.write("".join(rows[i : i + BATCH]))
 
 
-def _stream(copy, records: Iterable[Texts], parties: _Parties, totals: _Totals, tail: str):
-    """COPY every purchase and refund as it comes; keep the reversals for after (a
-    reversal may come before its purchase). Returns (records copied, reversals)."""
+def _stream(copy, records: Iterable[Texts], owners: _Owners, totals: _Totals, tail: str):
+    """COPY every common purchase and refund as it comes; keep the reversals (a
+    reversal may come before its purchase) and the rare records for after. Returns
+    (records copied, reversals, rare records)."""
     reversals: list[tuple[str, int, tuple[str, ...], str, int]] = []
-    owner = parties.owner.get
-    own = parties.own
-    add = totals.add
+    rare: list[Texts] = []
+    owner = owners.owner.get
     chunk: list[str] = []
     out = chunk.append
     common = str(rule.PURCHASE_FEN)  # a valid integer has one text form: "10" is 10
@@ -560,27 +591,21 @@ def _stream(copy, records: Iterable[Texts], parties: _Parties, totals: _Totals, 
     for line, f in records:
         txn, card, vno, tt, typ, _orig, channel, mcc, bank = f
         tally = owner(card)
-        if typ == "PURCHASE" and tally is not None and tally[0] == vno and bank == common:
-            # the common case, about nine records in ten: the volunteer donates, no flag
+        if tally is None or tally[0] != vno:
+            rare.append((line, f))
+            continue
+        if typ == "PURCHASE" and bank == common:
+            # nine records in ten: the volunteer donates, no flag
             tally[1] += 1
             out(
                 f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\tPURCHASE\t\\N\t{channel}\t{mcc}"
                 f"{figures}{vno}\t0{tail}"
             )
+        elif typ == "REVERSAL":
+            reversals.append((tt, line, f, vno, 0))  # sorts by time, then line
+            continue
         else:
-            ben, flags = own(card, vno, tt)
-            if typ == "REVERSAL":
-                reversals.append((tt, line, f, ben, flags))  # sorts by time, then line
-                continue
-            purchase = typ == "PURCHASE"
-            fen = rule.PURCHASE_FEN if purchase else 0
-            if int(bank) != fen:
-                flags |= rule.BANK_DIFFERS
-            add(ben, int(purchase), 0, fen, int(bank), int(flags != 0))
-            out(
-                f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t{NULL}\t{channel}\t{mcc}\t"
-                f"{int(bank)}\t{fen}\t{ben}\t{flags}{tail}"
-            )
+            out(_row(line, f, vno, 0, totals) + tail)
         if len(chunk) >= BATCH:
             count += len(chunk)
             copy.write("".join(chunk))
@@ -588,29 +613,56 @@ def _stream(copy, records: Iterable[Texts], parties: _Parties, totals: _Totals, 
     if chunk:
         count += len(chunk)
         copy.write("".join(chunk))
-    return count, reversals
+    return count, reversals, rare
+
+
+def _row(line: int, f: tuple[str, ...], ben: str, flags: int, totals: _Totals) -> str:
+    """A purchase's or refund's row (without the file's columns), added to the totals."""
+    txn, card, vno, tt, typ, _orig, channel, mcc, bank = f
+    purchase = typ == "PURCHASE"
+    fen = rule.PURCHASE_FEN if purchase else 0
+    if int(bank) != fen:
+        flags |= rule.BANK_DIFFERS
+    totals.add(ben, int(purchase), 0, fen, int(bank), int(flags != 0))
+    return (
+        f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t\\N\t{channel}\t{mcc}\t"
+        f"{int(bank)}\t{fen}\t{ben}\t{flags}"
+    )
+
+
+def _rare_rows(cur, rare: list[Texts], reversals: list, totals: _Totals, tail: str) -> list[str]:
+    """The rare purchases' and refunds' rows; the rare reversals join ``reversals``."""
+    rows = []
+    if rare:
+        for line, f, ben, flags in _own(cur, rare):
+            if f[4] == "REVERSAL":
+                reversals.append((f[3], line, f, ben, flags))
+            else:
+                rows.append(_row(line, f, ben, flags, totals) + tail)
+    return rows
 
 
 def _reversals(cur, reversals, totals: _Totals):
     """The file's reversals, earliest first (time, then line): rows to COPY (without the
     file's columns) and the (purchase, reversal) pairs that took a donation back. A
     reversal's purchase is looked up in ``swipes``, where this file's purchases are by
-    now (same transaction) beside every earlier file's."""
-    names = list({f[5] for _t, _line, f, _b, _f in reversals})
+    now (same transaction) beside every earlier file's: one probe of the primary key
+    each (``unnest``, so that the plan stays an index look-up on a table of any size)."""
     purchases: dict[str, str] = {}
     taken: set[str] = set()
-    if names:
+    if reversals:
         cur.execute(
-            "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL FROM swipes w "
-            "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id "
-            "WHERE w.txn_id = ANY(%s) AND w.txn_type = 'PURCHASE'",
-            (names,),
+            "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL "
+            "FROM unnest(string_to_array(%s, ',')) AS n(txn_id) JOIN swipes w ON w.txn_id = n.txn_id "
+            "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id WHERE w.txn_type = 'PURCHASE'",
+            (",".join(sorted({r[2][5] for r in reversals})),),
         )
         for txn, ben, done in cur.fetchall():
             purchases[txn] = ben
             if done:
                 taken.add(txn)
     rows, valid = [], []
+    add = totals.add
     for _t, line, f, own_ben, flags in sorted(reversals):
         txn, card, vno, tt, typ, orig, channel, mcc, bank = f
         purchase_ben = purchases.get(orig)
@@ -624,7 +676,7 @@ def _reversals(cur, reversals, totals: _Totals):
             fen, ben = rule.REVERSAL_FEN, purchase_ben
         if int(bank) != fen:
             flags |= rule.BANK_DIFFERS
-        totals.add(ben, 0, int(fen != 0), fen, int(bank), int(flags != 0))
+        add(ben, 0, int(fen != 0), fen, int(bank), int(flags != 0))
         rows.append(
             f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t{orig}\t{channel}\t{mcc}\t"
             f"{int(bank)}\t{fen}\t{ben}\t{flags}"
@@ -655,7 +707,7 @@ def _store_totals(cur, day: date, rows: list[tuple]) -> None:
     cur.execute("DROP TABLE IF EXISTS swipe_days")  # a caller may apply several files in one transaction
     cur.execute(
         "CREATE TEMP TABLE swipe_days (day date, volunteer_no varchar(10), purchases integer, reversals integer, "
-        "computed_fen integer, bank_fen integer, flagged integer) ON COMMIT DROP"
+        "computed_fen integer, bank_fen bigint, flagged integer) ON COMMIT DROP"
     )
     _copy(cur, "swipe_days", lines)
     cur.execute(_STORE_DAYS)

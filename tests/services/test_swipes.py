@@ -119,6 +119,19 @@ def test_purchases_one_second_before_and_at_the_deregistration_instant(db) -> No
     assert day_totals(db, CAMPAIGN)[D1][:3] == (1, 0, 10)
 
 
+def test_a_deregistration_within_a_second_leaves_that_seconds_purchase_with_the_volunteer(db) -> None:
+    """txn_time has whole seconds, the deregistration instant may not (the API's clock):
+    a purchase at 15:00:00 is before an instant of 15:00:00.4; one at 15:00:01 is not."""
+    instant = utc_of(at(D1, 15)) + timedelta(milliseconds=400)
+    v = person(db, "CARDAAAAAAAAAA26", deregistered_at=instant)
+    no = v.volunteer_no
+    s = apply(db, D1, [swipe("SAME", no, at(D1, 15), card_id="CARDAAAAAAAAAA26"),
+                       swipe("NEXT", no, at(D1, 15, 0, 1), card_id="CARDAAAAAAAAAA26")])  # fmt: skip
+    assert s.way == direct_way(db)
+    assert stored(db, "SAME").beneficiary == no
+    assert stored(db, "NEXT").beneficiary == CAMPAIGN
+
+
 def test_a_reversal_listed_before_its_purchase_in_the_same_file_matches(db) -> None:
     v = person(db, "CARDAAAAAAAAAA07")
     no = v.volunteer_no
@@ -152,6 +165,18 @@ def test_the_banks_figure_wrong_on_one_record_is_flagged_and_sva_keeps_its_own(d
                    swipe("Q11", no, at(D1), card_id="CARDAAAAAAAAAA11")])  # fmt: skip
     assert stored(db, "P11").fen == 10 and flags(db, "P11") == {"BANK_DIFFERS"}
     assert day_totals(db, no) == {D1: (2, 0, 20, 30)}
+
+
+@pytest.mark.parametrize("general", [False, True])
+def test_a_bank_figure_beyond_32_bits_is_stored_and_flagged_not_a_failed_file(db, general) -> None:
+    """Integers in partner files have no bound but our 18 digits: a wrong figure of three
+    billion fen is one more BANK_DIFFERS, not a file that can never be applied."""
+    v = person(db, "CARDAAAAAAAAAA27")
+    no = v.volunteer_no
+    huge = 3_000_000_000
+    apply(db, D1, [swipe("P27", no, at(D1), card_id="CARDAAAAAAAAAA27", fen=huge)], general=general)
+    assert stored(db, "P27").bank_fen == huge and flags(db, "P27") == {"BANK_DIFFERS"}
+    assert day_totals(db, no) == {D1: (1, 0, 10, huge)}
 
 
 def test_a_month_whose_figure_is_negative(db) -> None:
