@@ -221,7 +221,8 @@ def lane_pattern(rt: RecordType, ctx: Context) -> re.Pattern[str] | None:
             i = index[fname]
             if relation != "time_on_day" or rt.fields[i].kind is not TIME or rt.fields[i].blank != "never":
                 return None
-            groups[i] = f"({ctx.business_date:%Y%m%d}{_TIME_OF_DAY})"
+            bd = ctx.business_date  # (not %Y: it does not pad a year below 1000)
+            groups[i] = f"({bd.year:04d}{bd.month:02d}{bd.day:02d}{_TIME_OF_DAY})"
         elif r.presence is not None:
             fname, selector, values = r.presence
             s, i = index[selector], index[fname]

@@ -180,16 +180,6 @@ def test_lane_edges_of_the_rules():
         check_sound(lane, validator, swipe_line(BD, f"{day}120000", fen=fen))
 
 
-# Known fault, reported and not fixed here: a strict xfail, so the fix must remove it.
-YEAR_999 = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="lane_pattern writes the business date with strftime %Y, not zero-padded below "
-    "year 1000: for 0999-11-09 it takes the 13-digit time 9991109081532 (schemas/validate.py)",
-)
-
-
-@YEAR_999
 def test_lane_sound_for_a_business_date_before_year_1000():
     bd = date(999, 11, 9)  # a header date 09991109 is a real date to the reader
     ctx = Context.of(bd)
@@ -533,7 +523,6 @@ def test_texts_equal_records_on_small_files():
         same(data, name)
 
 
-@YEAR_999
 def test_texts_equal_records_for_a_business_date_before_year_1000():
     """The same fault through the reader: ``texts`` takes records ``records`` refuses."""
     header = "H|SWIPE|1.0|BOCSZ|SVA|09991109|001|09991110010002"
