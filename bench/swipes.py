@@ -158,7 +158,10 @@ s = settings_mod.load(environ={{}}, var_dir=work / "var", database_url={db!r},
                       keys_dir=work / "keys", key_passphrase={pw!r})
 rt = context.build(s)
 context.install(rt)
-exchange.keystore().decryption_keys()  # loading the private keys is the process's, not the file's
+# the process's, not the file's: loading the private keys and the partner modules
+exchange.keystore().decryption_keys()
+from gateway.services import channels
+channels.channel("BOCSZ")
 import hashlib
 p = work / {name!r}
 sha = hashlib.sha256(p.read_bytes()).hexdigest()
@@ -171,14 +174,16 @@ with rt.engine.connect() as c:
     stored = c.execute(text("select count(*) from swipes")).scalar()
     days = c.execute(text("select count(*), sum(computed_fen), sum(bank_fen) from donation_days")).one()
 print(json.dumps({{"seconds": seconds, "status": status, "stored": stored, "day_rows": days[0],
-                  "computed_fen": days[1], "bank_fen": days[2],
+                  "computed_fen": int(days[1]), "bank_fen": int(days[2]),  # sums of bigint: Decimal
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
 def ours(work: Path, name: str, db_url: str) -> dict:
     code = CHILD.format(root=os.path.dirname(HERE), work=str(work), db=db_url, pw=PASSPHRASE, name=name)
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"ours failed:\n{out.stderr}")
     stages = [ln for ln in out.stderr.splitlines() if "stages:" in ln]
     if stages:
         print("ours, by stage:", stages[-1].split("stages:", 1)[1].strip())

@@ -34,7 +34,6 @@ Contract for callers (the SFTP exchanges, the sandbox partners, the swipe ingest
 from __future__ import annotations
 
 import itertools
-import operator
 import os
 import re
 from collections.abc import Iterator
@@ -54,7 +53,6 @@ MAX_LINE = 16_384  # characters; the longest valid line is about 1,300 (ACK)
 KEEP_ERRORS = 10_000
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _SEQ_RE = re.compile(r"(?!000)[0-9]{3}")
-_GROUPS = operator.methodcaller("groups")
 _TOO_LONG = "\x00line too long"  # sentinel line: a real one cannot start with NUL and pass
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 NAME_RE = re.compile(
@@ -324,7 +322,11 @@ class Reader:
         ctx = Context.of(self.header.business_date, self._branches)
         validator = Validator(rt, ctx, fast=self._fast)
         fast = validator.fast
-        lane = validator.lane.fullmatch if texts and validator.lane and self.photo_check is None else None
+        lane = None
+        if texts and validator.lane is not None and validator.lane.groups > 1 and self.photo_check is None:
+            # The lane anchored at each line of a block: findall's tuples are the records
+            # when there is one per line (a match cannot cross a line, nor two share one).
+            lane = re.compile(f"^(?:{validator.lane.pattern})$", re.MULTILINE).findall
         money_name = rt.money_field
         money = rt.field_names.index(money_name) if money_name else None
         nfields = len(rt.fields)
@@ -336,9 +338,8 @@ class Reader:
         trailer: tuple[int, str] | None = None
         for start, block in itertools.chain(self._rest, self._blocks):
             if lane is not None and trailer is None:
-                matches = list(map(lane, block))
-                if None not in matches:  # every line of the block is a valid record
-                    rows = list(map(_GROUPS, matches))
+                rows = lane("\n".join(block))
+                if len(rows) == len(block):  # every line of the block is a valid record
                     if money is not None:
                         control += sum(map(int, map(itemgetter(money), rows)))
                     good += len(rows)

@@ -29,6 +29,9 @@ def worker(burst: bool, name: str | None) -> None:
     from jobs.queue import QUEUE_NAME, redis_connection
 
     _require_redis("worker")  # fail early on bad settings, before connecting
+    from gateway.services import channels
+
+    channels.load_all()  # once here, not again in every job's forked work horse
     w = Worker([QUEUE_NAME], connection=redis_connection(), name=name)
     w.work(burst=burst, with_scheduler=False)
 

@@ -111,7 +111,7 @@ def channel(partner: str) -> Channel:
     """The partner's channel, with every registered builder and handler loaded."""
     from gateway.settings import SFTP_PARTNERS
 
-    _load_all()
+    load_all()
     if partner not in SFTP_PARTNERS:
         raise KeyError(f"{partner}: no file channel (SFTP partners are {', '.join(SFTP_PARTNERS)})")
     # A partner with nothing registered still has a channel: its ACKs are the engine's own.
@@ -138,7 +138,8 @@ CHANNEL_MODULES = (
 )
 
 
-def _load_all() -> None:
+def load_all() -> None:
+    """Import every partner's service module (each registers its builders and handlers)."""
     import importlib
     import importlib.util
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import psycopg.errors
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
@@ -543,11 +544,19 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
             _copy(cur, f"swipes ({_DIRECT_COLUMNS})", _rare_rows(cur, rare, reversals, totals, tail))
             stage(f"{len(rare)} rare records")
             rev_rows, valid = _reversals(cur, reversals, totals)
-            _copy(cur, f"swipes ({_DIRECT_COLUMNS})", [r + tail for r in rev_rows])
-            _copy(cur, "swipe_reversals (orig_txn_id, txn_id)", [f"{o}\t{r}\n" for o, r in valid])
+            # The day's totals are counted while the server stores the reversals (a
+            # writer thread sends them; the COPY ends, and is waited for, at the block's end).
+            with cur.copy(
+                f"COPY swipes ({_DIRECT_COLUMNS}) FROM STDIN", writer=QueuedLibpqWriter(cur)
+            ) as copy:
+                for i in range(0, len(rev_rows), BATCH):
+                    copy.write("".join(r + tail for r in rev_rows[i : i + BATCH]))
+                rows = totals.rows(day)
+                lines = [f"{d}\t{b}\t{p}\t{r}\t{c}\t{k}\t{f}\n" for d, b, p, r, c, k, f in sorted(rows)]
+                pairs = [f"{o}\t{r}\n" for o, r in valid]
+            _copy(cur, "swipe_reversals (orig_txn_id, txn_id)", pairs)
             stage(f"{len(reversals)} reversals")
-            rows = totals.rows(day)
-            _store_totals(cur, day, rows)
+            _store_totals(cur, day, lines)
             stage("day totals")
     except psycopg.errors.UniqueViolation:
         # A txn_id twice in the file or stored before, or a purchase reversed meanwhile:
@@ -613,6 +622,7 @@ def _stream(copy, records: Iterable[Texts], owners: _Owners, totals: _Totals, ta
     if chunk:
         count += len(chunk)
         copy.write("".join(chunk))
+    reversals.sort()  # earliest first (time, then line), while the server stores the rest
     return count, reversals, rare
 
 
@@ -652,10 +662,10 @@ def _reversals(cur, reversals, totals: _Totals):
     taken: set[str] = set()
     if reversals:
         cur.execute(
-            "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL "
-            "FROM unnest(string_to_array(%s, ',')) AS n(txn_id) JOIN swipes w ON w.txn_id = n.txn_id "
-            "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id WHERE w.txn_type = 'PURCHASE'",
-            (",".join(sorted({r[2][5] for r in reversals})),),
+            "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL FROM swipes w "
+            "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id "
+            "WHERE w.txn_id = ANY(%s) AND w.txn_type = 'PURCHASE'",
+            ([*{r[2][5] for r in reversals}],),
         )
         for txn, ben, done in cur.fetchall():
             purchases[txn] = ben
@@ -663,7 +673,8 @@ def _reversals(cur, reversals, totals: _Totals):
                 taken.add(txn)
     rows, valid = [], []
     add = totals.add
-    for _t, line, f, own_ben, flags in sorted(reversals):
+    reversals.sort()  # again, for the rare ones added since (a list nearly sorted: quick)
+    for _t, line, f, own_ben, flags in reversals:
         txn, card, vno, tt, typ, orig, channel, mcc, bank = f
         purchase_ben = purchases.get(orig)
         if purchase_ben is None:
@@ -692,10 +703,10 @@ SELECT * FROM swipe_days
 """  # noqa: S608 (module constants only)
 
 
-def _store_totals(cur, day: date, rows: list[tuple]) -> None:
-    """Add the day's totals. The day's first file (the usual case) COPYs them in; a
-    later one (a second SEQ) adds to the rows there through a temporary table."""
-    lines = [f"{d}\t{b}\t{p}\t{r}\t{c}\t{k}\t{f}\n" for d, b, p, r, c, k, f in sorted(rows)]
+def _store_totals(cur, day: date, lines: list[str]) -> None:
+    """Add the day's totals (COPY lines of ``donation_days``, in key order). The day's
+    first file (the usual case) COPYs them in; a later one (a second SEQ) adds to the
+    rows there through a temporary table."""
     cur.execute("SELECT 1 FROM donation_days WHERE day = %s LIMIT 1", (day,))
     if cur.fetchone() is None:  # another worker's rows meanwhile fail the primary key
         _copy(

@@ -116,7 +116,7 @@ def world(tmp_path, db_url, shared, monkeypatch):
     migrate.upgrade(rt.engine)
     context.install(rt)
     builder, handler = RequestListBuilder(), AlertRowHandler()
-    monkeypatch.setattr(channels, "_load_all", lambda: None)
+    monkeypatch.setattr(channels, "load_all", lambda: None)
     monkeypatch.setitem(
         channels.CHANNELS,
         PARTNER,
