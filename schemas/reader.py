@@ -11,10 +11,11 @@ Contract for callers (the SFTP exchanges, the sandbox partners, the swipe ingest
         ...                              # roll back everything applied from this file
     summary = reader.summary             # after a complete iteration
 
-* Records are yielded as lines are decoded, a decoded block (1 MiB of text) at a time;
-  memory does not grow with the file (a few MiB of decoded chunk and its records at most).
+* Records are yielded as lines are decoded, a decoded block (32 KiB of text) at a time;
+  memory does not grow with the file (a block and its records at most).
   ``reader.records(errors)`` yields the records only and appends the record errors to
-  the caller's list (the exchange engine's way).
+  the caller's list (the exchange engine's way); ``reader.texts(errors)`` the same, each
+  record as ``(line, field texts)`` (no Python values: the SWIPE ingestion's direct way).
 * **A whole-file failure may be raised only at the end**, after records were already
   yielded: the trailer (count, control sum) is the last line. Apply a file inside one
   database transaction and roll it back on :class:`FileError`; commit nothing from it,

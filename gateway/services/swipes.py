@@ -1,30 +1,34 @@
-"""SWIPE ingestion: one day's bank transactions applied by the donation rule, set-based.
+"""SWIPE ingestion: one day's bank transactions applied by the donation rule, two ways.
 
 The exchange engine opens and reads the file and calls :class:`SwipeHandler` inside the
-file's one transaction. The records are staged in a temporary table (PostgreSQL ``COPY``;
-SQLite batched ``executemany``), then the rule of ``gateway.domain.donations`` is applied
-by a handful of set-based statements, after every record is staged so that a reversal
-listed before its purchase still finds it:
+file's one transaction; a crash anywhere rolls all of it back with the file (the engine's
+exactly-once gate). Both ways are tested against the reference rule
+(``gateway.domain.donations``) and each other.
 
-1. ``swipe_res``: each staged record with its own beneficiary (volunteer or campaign, by
-   the deregistration instant), its card/volunteer flags, and whether it is a duplicate
-   (``txn_id`` already stored, or at a lower line of this file);
-2. ``swipe_rev``: each reversal matched against a purchase stored earlier or staged now,
+**The direct way** (:func:`apply_swipe_texts`, PostgreSQL; the engine's first call, with
+the records as field texts from ``Reader.texts``): the rule applied in Python as the
+records stream in, one look-up per record for the common case (a volunteer's purchase on
+the volunteer's own card), every purchase and refund ``COPY``ed straight into ``swipes``
+with its figure, beneficiary and flags; reversals (one may come before its purchase) and
+rare records (unknown or another's card, unknown number, deregistered volunteer) decided
+at the end; the day's totals counted on the way. It never looks for duplicates: the
+``txn_id`` primary key does, and when it fails (a bank resend, a ``txn_id`` twice in the
+file, another worker first) the handler raises
+:class:`~gateway.services.channels.ApplyAgain` and the engine applies the file again the
+general way.
+
+**The general way** (:func:`apply_swipes`: any file, SQLite always): the records staged
+in a temporary table (PostgreSQL ``COPY``; SQLite batched ``executemany``), then a handful
+of set-based statements, after every record is staged so that a reversal listed before
+its purchase still finds it:
+
+1. ``swipe_rev``: each reversal matched against a purchase stored earlier or staged now,
    not yet reversed (the earliest reversal of one purchase wins);
-3. ``swipe_out``: SVA's figure, the beneficiary and the flags of every record;
-4. ``swipes`` / ``swipe_duplicates`` inserted from it, purchases marked reversed, and the
+2. SVA's figure, the beneficiary (volunteer or campaign, by the deregistration instant)
+   and the flags of every record not a duplicate (``txn_id`` already stored, or at a
+   lower line of this file);
+3. ``swipes`` / ``swipe_duplicates`` inserted from it, purchases marked reversed, and the
    per-beneficiary, per-day totals (``donation_days``) upserted by ``GROUP BY``.
-
-A crash anywhere rolls all of it back with the file (the engine's exactly-once gate).
-
-On PostgreSQL a file goes first the **direct way** (:func:`_apply_direct`): the same rule
-applied in Python while the records stream in, every record ``COPY``ed straight into
-``swipes`` with its figure, beneficiary and flags, the day's totals counted on the way.
-It holds while no record's ``txn_id`` is stored already (nothing to deduplicate against
-the table): the primary key says so, and a file where it does not hold (the bank resent a
-transaction, or another worker stored one meanwhile) is rolled back and applied again
-the set-based way above (the engine's :class:`~gateway.services.channels.ApplyAgain`).
-Both ways are tested against the reference rule (``gateway.domain.donations``).
 """
 
 from __future__ import annotations
