@@ -22,7 +22,8 @@ import io
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -505,24 +506,27 @@ def process(file_id: int) -> str:
         # meaning, so a partner cannot use our answers as a decryption oracle.
         return _reject(file_id, exc.code, exc.reason, ack_text=FILE_CODES[exc.code])
     plain_name = name[:-4] if name.endswith(".p7m") else name
-    plain_copy = archive.store_plain(rt.settings, partner, beijing_today(), plain_name, plain)
-    try:
-        status = _apply(file_id, partner, name, plain, plain_copy.path)
-    except FileError as exc:
-        return _reject(file_id, exc.code, exc.reason, plain_copy.path)
-    except Exception as exc:
-        # Not the partner's fault (a defect, the database gone): nothing was applied and
-        # the file stays ``received``, unacknowledged, and the files after it wait. An
-        # operator must see it, not only the failed job. The exception's text may quote
-        # record values, so the alert names only its type; the log has the rest.
-        with transaction(rt.sessions) as session:
-            raise_alert(
-                session, NOT_APPLIED_ALERT, partner,
-                f"{name}: could not be applied ({type(exc).__name__}; see the worker log); "
-                "it stays unacknowledged and is tried again at the next run",
-                subject=name,
-            )  # fmt: skip
-        raise
+    # The plain copy is archived (encrypted, written, synced) while the file is read and
+    # applied; the file's transaction takes its path, so waits for it, before committing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as pool:
+        archiving = pool.submit(archive.store_plain, rt.settings, partner, beijing_today(), plain_name, plain)
+        try:
+            status = _apply(file_id, partner, name, plain, lambda: archiving.result().path)
+        except FileError as exc:
+            return _reject(file_id, exc.code, exc.reason, archiving.result().path)
+        except Exception as exc:
+            # Not the partner's fault (a defect, the database gone): nothing was applied and
+            # the file stays ``received``, unacknowledged, and the files after it wait. An
+            # operator must see it, not only the failed job. The exception's text may quote
+            # record values, so the alert names only its type; the log has the rest.
+            with transaction(rt.sessions) as session:
+                raise_alert(
+                    session, NOT_APPLIED_ALERT, partner,
+                    f"{name}: could not be applied ({type(exc).__name__}; see the worker log); "
+                    "it stays unacknowledged and is tried again at the next run",
+                    subject=name,
+                )  # fmt: skip
+            raise
     with transaction(rt.sessions) as session:
         for alert in session.scalars(
             select(Alert).where(
@@ -547,7 +551,7 @@ def _reject(
         return row.status
 
 
-def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str) -> str:
+def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: Callable[[], str]) -> str:
     rt = context.current()
     reader = read_file(io.BytesIO(plain), file_name=name, sender=partner, receiver=OUR_ID)
     errors: list[RecordError] = []
@@ -581,7 +585,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                     dup.id,
                     f"same header as {dup.name}",
                 )
-                row.plain_path = plain_path
+                row.plain_path = plain_path()
                 _owe_ack(row, "REJECTED", "E06", "duplicate of a file already received")
                 session.commit()
                 return row.status
@@ -605,7 +609,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: str)
                 pass
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq
             row.record_count = reader.summary.count
-            row.plain_path, row.applied_at = plain_path, utcnow()
+            row.plain_path, row.applied_at = plain_path(), utcnow()
             for e in errors:
                 row.record_errors.append(RecordErrorRow(line=e.line, field=e.field, reason=e.reason))
             if errors:
