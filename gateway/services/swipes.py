@@ -668,8 +668,10 @@ def _reversals(cur, reversals, totals: _Totals):
         cur.execute(
             "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL FROM swipes w "
             "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id "
-            "WHERE w.txn_id = ANY(%s) AND w.txn_type = 'PURCHASE'",
-            ([*{r[2][5] for r in reversals}],),
+            "WHERE w.txn_id = ANY(%s::text[]) AND w.txn_type = 'PURCHASE'",
+            # an array literal (the ids are A-Z0-9: nothing to quote), not a list that
+            # the driver would check and quote one element at a time
+            ("{" + ",".join({r[2][5] for r in reversals}) + "}",),
         )
         for txn, ben, done in cur.fetchall():
             purchases[txn] = ben
