@@ -5,7 +5,9 @@
 The file: ``--records`` synthetic SWIPE records (``schemas.samples``: purchases, refunds,
 reversals), written as the bank writes it and sealed as the bank would (signed with a
 bank identity, encrypted to SVA's decryption certificate). The volunteers and cards the
-records name exist in the database (about one per 20 records), as in production.
+records name exist in the database (about one per 20 records), as in production, but
+for one card in a hundred, unknown to SVA: about 1% of the records are flagged and take
+the rare path.
 
 Floor (measured in this run, wall clock): ``openssl cms -decrypt | openssl cms -verify``
 of the same file, plus a PostgreSQL ``COPY`` of its records into a table of the same
@@ -17,7 +19,7 @@ record, stage them (COPY), deduplicate against every stored txn_id, match revers
 store, and update the per-day totals, in one transaction. Peak memory: the child's
 maximum RSS (ru_maxrss), interpreter included.
 
-Rounds (``--rounds``, 3 by default): floor, then ours, each after a CHECKPOINT (so neither
+Rounds (``--rounds``, 5 by default): floor, then ours, each after a CHECKPOINT (so neither
 pays for the other's dirty pages), the database reset between rounds; each round is
 printed and the medians are compared (one round on this shared 2-core machine varies by
 a quarter either way).
@@ -101,7 +103,9 @@ def prepare(work: Path, n: int, db_url: str) -> dict:
             "COPY cards (volunteer_id, card_id, carrier, branch_code, state, notified_inferred, "
             "created_at, updated_at) FROM STDIN"
         ) as cp:
-            for card, no in pairs.items():
+            for i, (card, no) in enumerate(pairs.items()):
+                if i % 100 == 99:
+                    continue  # one card in a hundred unknown to SVA: its records are rare (flagged)
                 cp.write(
                     f"{ids[no]}\t{card}\tDEBIT\t44001\tIN_USE\tf\t2026-01-01 00:00+00\t2026-01-01 00:00+00\n"
                 )
@@ -110,7 +114,12 @@ def prepare(work: Path, n: int, db_url: str) -> dict:
     finally:
         raw.close()
     rt.engine.dispose()
-    return {"name": f"{name}.p7m", "volunteers": len(ids), "cards": len(pairs), "bytes": len(sealed)}
+    return {
+        "name": f"{name}.p7m",
+        "volunteers": len(ids),
+        "cards": len(pairs) - len(pairs) // 100,
+        "bytes": len(sealed),
+    }
 
 
 def floor(work: Path, name: str, pg_url: str) -> dict:
@@ -211,7 +220,7 @@ def _reset(pg_url: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--rounds", type=int, default=3, help="floor and ours, alternately; medians are compared")
+    ap.add_argument("--rounds", type=int, default=5, help="floor and ours, alternately; medians are compared")
     ap.add_argument(
         "--pg", default=os.environ.get("SVCARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )

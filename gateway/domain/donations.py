@@ -1,8 +1,9 @@
 """The donation rule (bank.md "SWIPE", fund.md "Reconciliation"): pure Python, one place.
 
-The swipe ingestion applies this rule set-based in SQL for speed (``gateway.services.swipes``);
-:func:`apply_day` below is the same rule record by record, the reference the SQL is
-tested against, and the text to read when in doubt.
+The swipe ingestion applies this rule two ways for speed (``gateway.services.swipes``:
+in Python on the records' field texts, and set-based in SQL); :func:`apply_day` below is
+the same rule record by record, the reference both are tested against, and the text to
+read when in doubt.
 
 * Every record that passed its field rules is stored and counted once, by ``txn_id``: a
   ``txn_id`` seen before (in this file, at a lower line, or in an earlier file) is a

@@ -88,6 +88,19 @@ class InboundHandler(Protocol):
         :class:`ApplyAgain` when its way does not hold for this file."""
 
 
+class TextsHandler(InboundHandler, Protocol):
+    """An inbound handler with a way for most files on the records' field texts."""
+
+    def apply_texts(
+        self,
+        session: Session,
+        file: ExchangeFile,
+        header: Header,
+        records: Iterator[tuple[int, tuple[str, ...]]],
+    ) -> None:
+        """As ``apply``, each record as ``(line, field texts)``; may raise :class:`ApplyAgain`."""
+
+
 class ApplyAgain(Exception):  # noqa: N818 - an instruction to the engine, not an error
     """A handler's ``apply_texts`` cannot apply this file as it stands (SWIPE: a txn_id
     there already, or a database without the direct way). The engine rolls the whole

@@ -23,7 +23,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -510,6 +510,7 @@ def process(file_id: int) -> str:
     # applied; the file's transaction takes its path, so waits for it, before committing.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as pool:
         archiving = pool.submit(archive.store_plain, rt.settings, partner, beijing_today(), plain_name, plain)
+        archiving.add_done_callback(_log_archive_failure)  # seen even when nothing asks for it
         try:
             status = _apply(file_id, partner, name, plain, lambda: archiving.result().path)
         except FileError as exc:
@@ -527,6 +528,8 @@ def process(file_id: int) -> str:
                     subject=name,
                 )  # fmt: skip
             raise
+    if status == "received":  # not applied after every attempt: the alert, if any, stays
+        return status
     with transaction(rt.sessions) as session:
         for alert in session.scalars(
             select(Alert).where(
@@ -536,6 +539,11 @@ def process(file_id: int) -> str:
             alert.resolved_at = utcnow()
             alert.message = f"{alert.message} [applied at a later run: {status}]"
     return status
+
+
+def _log_archive_failure(archiving: Future) -> None:
+    if archiving.exception() is not None:
+        log.error("archiving a plain copy failed", exc_info=archiving.exception())
 
 
 def _reject(
@@ -599,7 +607,7 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: Call
                 handler = channel(partner).inbound.get(header.file_type)
                 if handler is None:
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
-                if hasattr(handler, "apply_texts") and not again:
+                if hasattr(handler, "apply_texts") and not again:  # a channels.TextsHandler
                     stream = reader.texts(errors)
                     handler.apply_texts(session, row, header, stream)
                 else:

@@ -243,7 +243,7 @@ def _insert_stage(conn, rows: Iterable[tuple[int, dict, int]]) -> None:
 # Only module constants are formatted into these statements; values are bound.
 
 
-def _own(s: str, v: str) -> str:
+def _own_sql(s: str, v: str) -> str:
     """The record's own beneficiary: the campaign for a number unknown to SVA or a time at
     or after the volunteer's deregistration instant."""
     return (
@@ -253,8 +253,8 @@ def _own(s: str, v: str) -> str:
 
 
 _SQL = {
-    "own": _own("s", "v"),
-    "own_p": _own("p", "pv"),
+    "own": _own_sql("s", "v"),
+    "own_p": _own_sql("p", "pv"),
     "base_flags": (
         f"(CASE WHEN v.id IS NULL THEN {rule.UNKNOWN_VOLUNTEER} ELSE 0 END"
         f" + CASE WHEN c.id IS NULL THEN {rule.UNKNOWN_CARD}"
@@ -484,7 +484,7 @@ def _first_second_at_or_after(instant: datetime) -> str:
     at = as_beijing(instant)
     if at.microsecond:
         at = at.replace(microsecond=0) + timedelta(seconds=1)
-    return f"{at:%Y%m%d%H%M%S}"
+    return f"{at.year:04d}{at:%m%d%H%M%S}"  # (%Y does not pad a year below 1000)
 
 
 class _Totals:
@@ -565,7 +565,12 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
     except psycopg.errors.UniqueViolation:
         # A txn_id twice in the file or stored before, or a purchase reversed meanwhile:
         # the general way deduplicates. The caller rolls this transaction back.
-        log.info("SWIPE %s (file %s): a txn_id is there already; applying it the general way", day, file_id)
+        log.info(
+            "SWIPE %s (file %s): a key is there already (a txn_id, a reversed purchase or the day's totals); "
+            "applying it the general way",
+            day,
+            file_id,
+        )
         raise ApplyAgain from None
     stored = count + len(rare) - sum(1 for _l, f in rare if f[4] == "REVERSAL") + len(reversals)
     summary = SwipeSummary(
@@ -660,8 +665,8 @@ def _reversals(cur, reversals, totals: _Totals):
     """The file's reversals, earliest first (time, then line): rows to COPY (without the
     file's columns) and the (purchase, reversal) pairs that took a donation back. A
     reversal's purchase is looked up in ``swipes``, where this file's purchases are by
-    now (same transaction) beside every earlier file's: one probe of the primary key
-    each (``unnest``, so that the plan stays an index look-up on a table of any size)."""
+    now (same transaction) beside every earlier file's, by ``= ANY`` of their ids (the
+    planner probes the primary key, or scans when they are a large part of the table)."""
     purchases: dict[str, str] = {}
     taken: set[str] = set()
     if reversals:
@@ -669,9 +674,10 @@ def _reversals(cur, reversals, totals: _Totals):
             "SELECT w.txn_id, w.beneficiary, x.orig_txn_id IS NOT NULL FROM swipes w "
             "LEFT JOIN swipe_reversals x ON x.orig_txn_id = w.txn_id "
             "WHERE w.txn_id = ANY(%s::text[]) AND w.txn_type = 'PURCHASE'",
-            # an array literal (the ids are A-Z0-9: nothing to quote), not a list that
-            # the driver would check and quote one element at a time
-            ("{" + ",".join({r[2][5] for r in reversals}) + "}",),
+            # One array literal, not a list the driver would check and quote element by
+            # element. Each id quoted: an unquoted NULL (a valid txn_id) would be SQL NULL;
+            # the ids are A-Z0-9, so nothing inside needs escaping.
+            ('{"' + '","'.join({r[2][5] for r in reversals}) + '"}',),
         )
         for txn, ben, done in cur.fetchall():
             purchases[txn] = ben

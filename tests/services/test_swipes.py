@@ -168,6 +168,21 @@ def test_the_banks_figure_wrong_on_one_record_is_flagged_and_sva_keeps_its_own(d
 
 
 @pytest.mark.parametrize("general", [False, True])
+def test_a_purchase_whose_txn_id_is_the_word_null_is_reversed_like_any_other(db, general) -> None:
+    """``NULL`` is a valid txn_id (1 to 24 of A-Z0-9), not SQL's NULL."""
+    v = person(db, "CARDAAAAAAAAAA28")
+    no = v.volunteer_no
+    apply(db, D1, [swipe("NULL", no, at(D1, 9), card_id="CARDAAAAAAAAAA28"),
+                   swipe("REVNULL", no, at(D1, 10), "REVERSAL", "NULL", card_id="CARDAAAAAAAAAA28")],
+          general=general)  # fmt: skip
+    assert stored(db, "REVNULL").fen == -10 and reversed_by(db, "NULL") == "REVNULL"
+    apply(
+        db, D2, [swipe("AGAIN", no, at(D2), "REVERSAL", "NULL", card_id="CARDAAAAAAAAAA28")], general=general
+    )
+    assert stored(db, "AGAIN").fen == 0 and flags(db, "AGAIN") == {"REVERSED_TWICE", "BANK_DIFFERS"}
+
+
+@pytest.mark.parametrize("general", [False, True])
 def test_a_bank_figure_beyond_32_bits_is_stored_and_flagged_not_a_failed_file(db, general) -> None:
     """Integers in partner files have no bound but our 18 digits: a wrong figure of three
     billion fen is one more BANK_DIFFERS, not a file that can never be applied."""
