@@ -545,7 +545,8 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
                 count, reversals, rare = _stream(copy, records, owners, totals, tail)
             stage("read, check and COPY")
             # before the reversals: a rare purchase may be the one a reversal names
-            _copy(cur, f"swipes ({_DIRECT_COLUMNS})", _rare_rows(cur, rare, reversals, totals, tail))
+            rare_rows = _rare_rows(cur, rare, reversals, totals, tail)
+            _copy(cur, f"swipes ({_DIRECT_COLUMNS})", rare_rows)
             stage(f"{len(rare)} rare records")
             rev_rows, valid = _reversals(cur, reversals, totals)
             # The day's totals are counted while the server stores the reversals (a
@@ -572,7 +573,7 @@ def apply_swipe_texts(session: Session, file_id: int, day: date, records: Iterab
             file_id,
         )
         raise ApplyAgain from None
-    stored = count + len(rare) - sum(1 for _l, f in rare if f[4] == "REVERSAL") + len(reversals)
+    stored = count + len(rare_rows) + len(rev_rows)
     summary = SwipeSummary(
         records=stored,
         stored=stored,
@@ -623,7 +624,7 @@ def _stream(copy, records: Iterable[Texts], owners: _Owners, totals: _Totals, ta
             reversals.append((tt, line, f, vno, 0))  # sorts by time, then line
             continue
         else:
-            out(_row(line, f, vno, 0, totals) + tail)
+            out(_row(line, f, _fen(typ), vno, 0, totals) + tail)
         if len(chunk) >= BATCH:
             count += len(chunk)
             copy.write("".join(chunk))
@@ -631,21 +632,27 @@ def _stream(copy, records: Iterable[Texts], owners: _Owners, totals: _Totals, ta
     if chunk:
         count += len(chunk)
         copy.write("".join(chunk))
-    reversals.sort()  # earliest first (time, then line), while the server stores the rest
     return count, reversals, rare
 
 
-def _row(line: int, f: tuple[str, ...], ben: str, flags: int, totals: _Totals) -> str:
-    """A purchase's or refund's row (without the file's columns), added to the totals."""
-    txn, card, vno, tt, typ, _orig, channel, mcc, bank = f
-    purchase = typ == "PURCHASE"
-    fen = rule.PURCHASE_FEN if purchase else 0
-    if int(bank) != fen:
+def _fen(txn_type: str) -> int:
+    """SVA's figure for a purchase or a refund (a reversal's depends on its purchase)."""
+    return rule.PURCHASE_FEN if txn_type == "PURCHASE" else 0
+
+
+def _row(line: int, f: tuple[str, ...], fen: int, ben: str, flags: int, totals: _Totals) -> str:
+    """A record's row (without the file's columns) with SVA's figure ``fen``, the bank's
+    compared with it, added to the day's totals (a reversal counts when it takes back)."""
+    txn, card, vno, tt, typ, orig, channel, mcc, bank = f
+    bank_fen = int(bank)
+    if bank_fen != fen:
         flags |= rule.BANK_DIFFERS
-    totals.add(ben, int(purchase), 0, fen, int(bank), int(flags != 0))
+    totals.add(
+        ben, int(typ == "PURCHASE"), int(typ == "REVERSAL" and fen != 0), fen, bank_fen, int(flags != 0)
+    )
     return (
-        f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t\\N\t{channel}\t{mcc}\t"
-        f"{int(bank)}\t{fen}\t{ben}\t{flags}"
+        f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t{orig or NULL}\t{channel}\t{mcc}\t"
+        f"{bank_fen}\t{fen}\t{ben}\t{flags}"
     )
 
 
@@ -657,7 +664,7 @@ def _rare_rows(cur, rare: list[Texts], reversals: list, totals: _Totals, tail: s
             if f[4] == "REVERSAL":
                 reversals.append((f[3], line, f, ben, flags))
             else:
-                rows.append(_row(line, f, ben, flags, totals) + tail)
+                rows.append(_row(line, f, _fen(f[4]), ben, flags, totals) + tail)
     return rows
 
 
@@ -684,10 +691,9 @@ def _reversals(cur, reversals, totals: _Totals):
             if done:
                 taken.add(txn)
     rows, valid = [], []
-    add = totals.add
-    reversals.sort()  # again, for the rare ones added since (a list nearly sorted: quick)
+    reversals.sort()  # earliest first: time, then line
     for _t, line, f, own_ben, flags in reversals:
-        txn, card, vno, tt, typ, orig, channel, mcc, bank = f
+        txn, orig = f[0], f[5]
         purchase_ben = purchases.get(orig)
         if purchase_ben is None:
             fen, ben, flags = 0, own_ben, flags | rule.REVERSAL_OF_NOTHING
@@ -697,13 +703,7 @@ def _reversals(cur, reversals, totals: _Totals):
             taken.add(orig)
             valid.append((orig, txn))
             fen, ben = rule.REVERSAL_FEN, purchase_ben
-        if int(bank) != fen:
-            flags |= rule.BANK_DIFFERS
-        add(ben, 0, int(fen != 0), fen, int(bank), int(flags != 0))
-        rows.append(
-            f"{txn}\t{line}\t{card}\t{vno}\t{tt[:8]}T{tt[8:]}+08\t{typ}\t{orig}\t{channel}\t{mcc}\t"
-            f"{int(bank)}\t{fen}\t{ben}\t{flags}"
-        )
+        rows.append(_row(line, f, fen, ben, flags, totals))
     # in key order: the primary key's pages are then visited once each, not at random
     return sorted(rows), sorted(valid)
 
