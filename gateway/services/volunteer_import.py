@@ -331,7 +331,7 @@ class _Context:
             else:
                 report.unchanged += 1
             if v.status == VolunteerStatus.OFFICIAL and v.id not in with_card:
-                problems = elig.card_order_problems(_candidate(v), self.today, self.branches)
+                problems = elig.card_order_problems(vs.candidate_of(v), self.today, self.branches)
                 if problems:
                     report.not_ordered.append((row.line, v.volunteer_no or "", problems))
                 else:
@@ -367,13 +367,3 @@ class _Context:
         elif ss is not None and ss.minutes != row.service_minutes:
             ss.minutes, changed = row.service_minutes, True
         return changed
-
-
-def _candidate(v: Volunteer) -> elig.Candidate:
-    """The card-order view of an imported volunteer (hours do not matter for an order)."""
-    return elig.Candidate(
-        name=v.name, id_type=v.id_type, id_number=v.id_number, gender=v.gender, birth_date=v.birth_date,
-        mobile=v.mobile, address=v.address, emergency_name=v.emergency_name, emergency_mobile=v.emergency_mobile,
-        guardian_name=v.guardian_name, guardian_mobile=v.guardian_mobile, photo=v.photo, carrier=v.carrier,
-        branch_code=v.branch_code,
-    )  # fmt: skip

@@ -106,6 +106,16 @@ def _minutes(session: Session, model, volunteer: Volunteer) -> int:
 
 
 def candidate(session: Session, v: Volunteer) -> elig.Candidate:
+    """What the eligibility rules look at, hours included."""
+    return candidate_of(
+        v,
+        training_minutes=_minutes(session, TrainingRecord, v),
+        service_minutes=_minutes(session, ServiceSession, v),
+    )
+
+
+def candidate_of(v: Volunteer, training_minutes: int = 0, service_minutes: int = 0) -> elig.Candidate:
+    """``candidate`` with the hours given (a card order's rules do not look at them)."""
     return elig.Candidate(
         name=v.name,
         id_type=v.id_type,
@@ -121,8 +131,8 @@ def candidate(session: Session, v: Volunteer) -> elig.Candidate:
         photo=v.photo,
         carrier=v.carrier,
         branch_code=v.branch_code,
-        training_minutes=_minutes(session, TrainingRecord, v),
-        service_minutes=_minutes(session, ServiceSession, v),
+        training_minutes=training_minutes,
+        service_minutes=service_minutes,
     )
 
 
