@@ -6,15 +6,29 @@ use, so rotations are still seen at once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway import context
+from gateway.partners import registry
 from keys.keystore import Keystore
 
-_KEYSTORES: dict[tuple[str, str], Keystore] = {}
+_KEYSTORES: dict[tuple[str, str, tuple[str, ...]], Keystore] = {}
+
+
+def registered_partners() -> dict[str, bool]:
+    """Every registered partner id, with whether it exchanges files (pins host keys)."""
+    return {p.id: p.file_partner for p in registry.partners()}
+
+
+def open_keystore(path: Path, passphrase: str) -> Keystore:
+    """A keystore that holds exactly the registered partners."""
+    return Keystore(path, passphrase, partners=registered_partners())
 
 
 def keystore() -> Keystore:
     s = context.current().settings
-    key = (str(s.keys_dir), s.key_passphrase)
+    partners = registered_partners()
+    key = (str(s.keys_dir), s.key_passphrase, tuple(partners))
     if key not in _KEYSTORES:
-        _KEYSTORES[key] = Keystore(s.keys_dir, s.key_passphrase)
+        _KEYSTORES[key] = Keystore(s.keys_dir, s.key_passphrase, partners=partners)
     return _KEYSTORES[key]

@@ -17,17 +17,16 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.partners import registry
+
 PREFIX = "SVCARD_"
 # Business dates are Beijing dates (partners/README.md, "Time"): fixed, not a setting.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-PARTNER_IDS = ("BOCSZ", "SZT", "SZHC", "BOCINS", "SZVF")
-SFTP_PARTNERS = ("BOCSZ", "SZT", "SZVF")
-SOAP_PARTNERS = ("SZHC", "BOCINS")
 OUR_ID = "SVA"
 
 
@@ -229,19 +228,33 @@ for _name, (_default, _doc) in SANDBOX_RATES.items():
         else (_float_range(0, 1000) if _name == "SANDBOX_SWIPES_PER_CARD_DAY" else _float_range(0, 1))
     )
     SPECS.append(Spec(_name, _parse, _default, _doc))
-for _pid in PARTNER_IDS:
-    SPECS.append(
-        Spec(
-            f"PARTNER_{_pid}_URL",
-            _optional_url,
-            "",
-            f"{_pid} endpoint (sftp://USER@HOST:PORT/PATH or http(s):// for SOAP)",
-        )
-    )
-for _pid in SOAP_PARTNERS:
-    SPECS.append(Spec(f"PARTNER_{_pid}_USERNAME", _str, "", f"{_pid} WS-Security user name"))
-    SPECS.append(Spec(f"PARTNER_{_pid}_PASSWORD", _str, "", f"{_pid} WS-Security password", secret=True))
-SPECS_BY_NAME = {s.name: s for s in SPECS}
+
+
+# What each kind of partner setting is: its parser and the Settings mapping that holds it.
+_PARTNER_KEYS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "URL": (_optional_url, "partner_urls"),
+    "USERNAME": (_str, "partner_usernames"),
+    "PASSWORD": (_str, "partner_passwords"),
+}
+
+
+def partner_specs() -> list[Spec]:
+    """``PARTNER_<ID>_<KEY>`` for every setting each registered partner declares."""
+    out = []
+    for partner in registry.partners():
+        for setting in partner.settings:
+            if setting.key not in _PARTNER_KEYS:
+                raise SettingsError(f"partner {partner.id}: unknown kind of setting {setting.key!r}")
+            parse = _PARTNER_KEYS[setting.key][0]
+            out.append(
+                Spec(f"PARTNER_{partner.id}_{setting.key}", parse, "", setting.doc, secret=setting.secret)
+            )
+    return out
+
+
+def all_specs() -> list[Spec]:
+    """Every setting: the gateway's own, then every registered partner's."""
+    return SPECS + partner_specs()
 
 
 @dataclass(frozen=True)
@@ -288,7 +301,7 @@ class Settings:
     def redacted(self) -> list[tuple[str, str, str]]:
         """(variable, effective value, doc) for every setting, secrets shown as ***."""
         rows = []
-        for spec in SPECS:
+        for spec in all_specs():
             value = _effective_value(self, spec.name)
             shown = "***" if spec.secret and value not in ("", None, ()) else _hide_url_password(_show(value))
             rows.append((PREFIX + spec.name, shown, spec.doc))
@@ -315,9 +328,7 @@ def _effective_value(s: Settings, name: str) -> Any:
         return s.sandbox_rates[name]
     if name.startswith("PARTNER_"):
         pid, _, kind = name[len("PARTNER_") :].rpartition("_")
-        return {"URL": s.partner_urls, "USERNAME": s.partner_usernames, "PASSWORD": s.partner_passwords}[
-            kind
-        ].get(pid)
+        return getattr(s, _PARTNER_KEYS[kind][1]).get(pid)
     return getattr(s, name.lower())
 
 
@@ -344,13 +355,36 @@ def _dev_secret(path: Path, make: Callable[[], str]) -> str:
     return path.read_text().strip()
 
 
+def _partner_values(v: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The partner mappings of Settings (partner_urls, ...), from the parsed values."""
+    out: dict[str, dict[str, Any]] = {attr: {} for _, attr in _PARTNER_KEYS.values()}
+    for partner in registry.partners():
+        for setting in partner.settings:
+            out[_PARTNER_KEYS[setting.key][1]][partner.id] = v[f"PARTNER_{partner.id}_{setting.key}"]
+    return out
+
+
+def with_partner_env(s: Settings, env: Mapping[str, str]) -> Settings:
+    """``s`` with the ``SVCARD_PARTNER_*`` variables of ``env`` applied (the sandbox's
+    exports, pointing a running gateway at it); each value parsed as at start-up."""
+    changes: dict[str, dict[str, Any]] = {}
+    for spec in partner_specs():
+        if PREFIX + spec.name in env:
+            pid, _, key = spec.name[len("PARTNER_") :].rpartition("_")
+            attr = _PARTNER_KEYS[key][1]
+            changes.setdefault(attr, dict(getattr(s, attr)))[pid] = _read(env, spec)
+    return replace(s, **changes)
+
+
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read every SVCARD_* variable once. ``overrides`` replace fields (tests)."""
     env = os.environ if environ is None else environ
-    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in SPECS_BY_NAME)
+    specs = all_specs()
+    known_names = {s.name for s in specs}
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in known_names)
     if unknown:
         raise SettingsError(f"{unknown[0]}: unknown setting (typo?); see `svcard config show`")
-    v = {s.name: _read(env, s) for s in SPECS}
+    v = {s.name: _read(env, s) for s in specs}
     var_dir: Path = overrides.get("var_dir") or v["VAR_DIR"]
     production = v["ENV"] == "production"
 
@@ -420,12 +454,10 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         sandbox_dir=v["SANDBOX_DIR"] or var_dir / "sandbox",
         sandbox_interval=v["SANDBOX_INTERVAL"],
         sandbox_rates={n: v[n] for n in SANDBOX_RATES},
-        partner_urls={p: v[f"PARTNER_{p}_URL"] for p in PARTNER_IDS},
-        partner_usernames={p: v[f"PARTNER_{p}_USERNAME"] for p in SOAP_PARTNERS},
-        partner_passwords={p: v[f"PARTNER_{p}_PASSWORD"] for p in SOAP_PARTNERS},
+        **_partner_values(v),
     )
     if production and values["soap_ca_bundle"] is None:
-        for pid in SOAP_PARTNERS:
+        for pid in registry.ids("soap"):
             if (values["partner_urls"].get(pid) or "").startswith("https://"):
                 # partners/README.md: the server certificate is checked against a configured
                 # CA bundle or pinned certificate, not whatever the host happens to trust.

@@ -141,17 +141,7 @@ class Demo:
         self.world = self._start_world(ks, root)
         # Point the gateway at the sandbox partners: their URLs and credentials are settings.
         env = self.world.gateway_env()
-        s = rt.settings
-        s = replace(
-            s,
-            partner_urls={
-                **s.partner_urls,
-                **{p: env[f"SVCARD_PARTNER_{p}_URL"] for p in settings_mod.PARTNER_IDS},
-            },
-            partner_usernames={p: env[f"SVCARD_PARTNER_{p}_USERNAME"] for p in settings_mod.SOAP_PARTNERS},
-            partner_passwords={p: env[f"SVCARD_PARTNER_{p}_PASSWORD"] for p in settings_mod.SOAP_PARTNERS},
-            retry_base_delay=0.2,
-        )
+        s = replace(settings_mod.with_partner_env(rt.settings, env), retry_base_delay=0.2)
         rt.engine.dispose()
         self.rt = context.build(s)
         context.install(self.rt)
@@ -375,7 +365,8 @@ class Demo:
         """The 3rd: DONATIONEXP for last month. The go-live month has no SWIPE files before
         the start, so it is not complete: an operator decides to send it anyway, and the
         decision is recorded (fund.md)."""
-        from gateway.services import fund_exchange, reconciliation
+        from gateway.partners.fund import exchange as fund_exchange
+        from gateway.services import reconciliation
         from jobs import exchange as ex
 
         period = fund_exchange.previous_period(d)

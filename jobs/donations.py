@@ -13,7 +13,8 @@ from sqlalchemy import select
 from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
-from gateway.services import exchange, fund_exchange, reconciliation
+from gateway.partners.fund import exchange as fund_exchange
+from gateway.services import exchange, reconciliation
 from gateway.timeutil import business_day
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month

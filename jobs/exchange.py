@@ -14,6 +14,7 @@ from sqlalchemy import select
 from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
+from gateway.partners import registry
 from gateway.services import exchange
 from gateway.services.channels import channel
 from gateway.timeutil import business_day
@@ -178,14 +179,6 @@ def run_cycle(partner: str, business_date: str | None = None) -> CycleReport:
 
 # ------------------------------------------------------------------ missing files
 
-# (file type, business-date offset from the checking day, only on working days?)
-EXPECTED: dict[str, list[tuple[str, int, bool]]] = {
-    # bank.md: by 06:00, for the previous (working) day; checked at 08:00
-    "BOCSZ": [("CARDRESULT", -1, True), ("CARDSTATUS", -1, False), ("SWIPE", -1, False)],
-    # transit.md: TRANSITACK each day by 07:00; checked at 09:00
-    "SZT": [("TRANSITACK", 0, False)],
-}
-
 
 def check_expected(partner: str, today: str | None = None) -> list[str]:
     """Raise an alert for each expected inbound file that has not arrived (run two hours
@@ -197,9 +190,10 @@ def check_expected(partner: str, today: str | None = None) -> list[str]:
     rt = context.current()
     with transaction(rt.sessions) as session:
         cal = working_calendar(session)
-        for file_type, offset, working_only in EXPECTED.get(partner, []):
-            bdate = day + timedelta(days=offset)
-            if working_only and not cal.is_working(bdate):
+        for expected in registry.get(partner).expected:
+            file_type = expected.file_type
+            bdate = day + timedelta(days=expected.offset_days)
+            if expected.working_days_only and not cal.is_working(bdate):
                 continue
             have = session.scalar(
                 select(ExchangeFile.id).where(

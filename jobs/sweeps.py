@@ -16,10 +16,11 @@ from gateway import context
 from gateway.db import transaction
 from gateway.models.cards import CardRequest, RequestStatus
 from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
+from gateway.partners import registry
+from gateway.partners.bank import ID as BANK
 from gateway.services import card_queries
 from gateway.services.calendar import working_calendar
 from gateway.services.exchange import raise_alert
-from gateway.settings import SFTP_PARTNERS
 from gateway.timeutil import as_beijing, business_day, utcnow
 
 
@@ -34,7 +35,7 @@ def service_levels(today: str | None = None) -> dict[str, int]:
             raise_alert(
                 session,
                 "order_overdue",
-                "BOCSZ",
+                BANK,
                 f"order {o.order_id}: {o.result} was due {o.due:%Y%m%d}"
                 f"{' (provisional)' if o.provisional else ''}",
                 subject=f"{o.order_id}:{o.result}:late",
@@ -43,7 +44,7 @@ def service_levels(today: str | None = None) -> dict[str, int]:
             raise_alert(
                 session,
                 "order_due_soon",
-                "BOCSZ",
+                BANK,
                 f"order {o.order_id}: {o.result} due {o.due:%Y%m%d}, not yet received",
                 subject=f"{o.order_id}:{o.result}:soon",
             )
@@ -112,7 +113,7 @@ def open_requests(today: str | None = None) -> int:
                 raise_alert(
                     session,
                     "request_unanswered",
-                    "BOCSZ",
+                    BANK,
                     f"{req.request_type} {req.request_id} unanswered two working days after it was sent",
                     subject=req.request_id,
                 )
@@ -166,7 +167,7 @@ def unsent_files(now: datetime | None = None) -> int:
             select(ExchangeFile).where(
                 # SFTP files only: an unanswered INSROSTER is superseded by the next day's
                 # snapshot and never uploaded again (the roster job fails visibly instead).
-                ExchangeFile.partner.in_(SFTP_PARTNERS),
+                ExchangeFile.partner.in_(registry.file_partner_ids()),
                 ExchangeFile.direction == "out",
                 ExchangeFile.status == "prepared",
                 ExchangeFile.created_at < at - UPLOAD_GRACE,

@@ -24,9 +24,10 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,8 +47,9 @@ from keys.identity import (
     make_identity,
 )
 
-PARTNERS = ("BOCSZ", "SZT", "SZHC", "BOCINS", "SZVF")
-SFTP_PARTNERS = ("BOCSZ", "SZT", "SZVF")
+# A partner's id names its folder: upper-case letters and digits, nothing a path could
+# misread (partners/README.md party ids).
+PARTNER_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 ROLES = ("sign", "decrypt")
 ORGANIZATION = "Shenzhen Volunteers Association"
 OUR_CERT_DAYS = 730
@@ -117,9 +119,13 @@ def _host_matches(pattern: str, host: str) -> bool:
 class Keystore:
     """The keystore folder ``path``, with private keys encrypted under ``passphrase``."""
 
-    def __init__(self, path: Path, passphrase: str) -> None:
+    def __init__(self, path: Path, passphrase: str, partners: Mapping[str, bool] | None = None) -> None:
+        """``partners`` maps each partner id the keystore may hold to whether it is a file
+        (SFTP) partner, whose host keys are pinned too; the gateway passes its partner
+        registry. Without it any well-formed id is taken (tools, benchmarks)."""
         self.path = Path(path)
         self._passphrase = passphrase
+        self._partners = dict(partners) if partners is not None else None
         self._cache: dict[Path, object] = {}
 
     # ------------------------------------------------------------ creation
@@ -144,7 +150,7 @@ class Keystore:
         )
         _write_new(ssh_dir / SSH_KEY_NAME, priv, 0o600)
         _write_new(ssh_dir / f"{SSH_KEY_NAME}.pub", pub + b" svcard-gateway@SVA\n", 0o644)
-        for p in PARTNERS:
+        for p in self._partners or ():
             self._dir("partners", p, "certs")
 
     def _dir(self, *parts: str) -> Path:
@@ -243,13 +249,27 @@ class Keystore:
 
     # ------------------------------------------------------------ partners
 
-    @staticmethod
-    def _partner(partner: str, sftp: bool = False) -> str:
-        allowed = SFTP_PARTNERS if sftp else PARTNERS
+    def _partner(self, partner: str, sftp: bool = False) -> str:
+        kind = "SFTP partner" if sftp else "partner"
+        if self._partners is None:
+            if not PARTNER_ID_RE.match(partner):
+                raise KeystoreError(f"unknown {kind} {partner!r}: not a partner id")
+            return partner
+        allowed = [p for p, files in self._partners.items() if files or not sftp]
         if partner not in allowed:
-            kind = "SFTP partner" if sftp else "partner"
             raise KeystoreError(f"unknown {kind} {partner!r}; one of {', '.join(allowed)}")
         return partner
+
+    def _partner_ids(self) -> list[str]:
+        """The partners to list: the declared ones, else every partner folder present."""
+        if self._partners is not None:
+            return list(self._partners)
+        root = self.path / "partners"
+        return (
+            sorted(d.name for d in root.iterdir() if d.is_dir() and PARTNER_ID_RE.match(d.name))
+            if root.is_dir()
+            else []
+        )
 
     def partner_certs(self, partner: str) -> list[x509.Certificate]:
         """Every certificate pinned for ``partner`` (oldest first)."""
@@ -445,7 +465,7 @@ class Keystore:
             kind, b64 = pub.read_text().split()[:2]
             pkey = paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
             out.append(Entry("ssh client key", pub, _ssh_fingerprint(pkey), kind, None, None))
-        for p in PARTNERS:
+        for p in self._partner_ids():
             for pem in sorted((self.path / "partners" / p / "certs").glob("*.pem")):
                 out.append(self._cert_entry(f"partner {p} certificate", pem))
             kh = self.path / "partners" / p / "known_hosts"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -511,3 +511,23 @@ TYPES: dict[str, RecordType] = {
 }
 
 PARTIES = frozenset({"SVA", "BOCSZ", "SZT", "SZVF", "BOCINS", "SZHC"})
+
+
+def register(rt: RecordType, partner: str) -> RecordType:
+    """Add the record type of a partner beyond the specs' five (a deployment's own, or a
+    test's): its files are read and written like any other, and ACKs go both ways between
+    SVA and ``partner``. A name already taken by another type is refused."""
+    if rt.name in TYPES and TYPES[rt.name] is not rt:
+        raise ValueError(f"record type {rt.name} already exists")
+    TYPES[rt.name] = rt
+    ack = TYPES["ACK"]
+    TYPES["ACK"] = replace(ack, directions=ack.directions | {("SVA", partner), (partner, "SVA")})
+    return rt
+
+
+def unregister(name: str, partner: str) -> None:
+    """Undo :func:`register` (tests clean up with it)."""
+    TYPES.pop(name, None)
+    ack = TYPES["ACK"]
+    if not any(partner in d for t in TYPES.values() if t is not ack for d in t.directions):
+        TYPES["ACK"] = replace(ack, directions=ack.directions - {("SVA", partner), (partner, "SVA")})

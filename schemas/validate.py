@@ -55,7 +55,15 @@ def _schema_class(rt: RecordType) -> type[RecordSchema]:
     return type(name, (RecordSchema,), attrs)
 
 
-SCHEMAS: dict[str, type[RecordSchema]] = {name: _schema_class(rt) for name, rt in TYPES.items()}
+class _Schemas(dict):
+    """The schema class of each record type, built for a type registered later on first use."""
+
+    def __missing__(self, name: str) -> type[RecordSchema]:
+        self[name] = cls = _schema_class(TYPES[name])
+        return cls
+
+
+SCHEMAS: dict[str, type[RecordSchema]] = _Schemas({name: _schema_class(rt) for name, rt in TYPES.items()})
 
 
 def schema_check(schema: RecordSchema, raw: list[str]) -> tuple[dict[str, Any] | None, FieldErrors]:

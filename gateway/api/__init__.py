@@ -41,7 +41,11 @@ def register_api(app: Flask) -> None:
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # A file partner's id in a path: checked against the registry when the URL is matched,
+    # so an unknown partner is a 404 before anything else is read.
+    app.url_map.converters["file_partner"] = core.FilePartnerConverter
     api = core.SvcardApi(app, spec_kwargs={"info": {"description": "See /api/docs and docs/api.md."}})
+    api.register_converter(core.FilePartnerConverter, lambda c: {"type": "string", "pattern": f"^{c.regex}$"})
     for name in BLUEPRINTS:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)

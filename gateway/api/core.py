@@ -11,6 +11,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
 
 from gateway.api import auth, idempotency, unit
 from gateway.api.problems import (
@@ -21,9 +22,21 @@ from gateway.api.problems import (
     slug,
     validation_problem,
 )
+from gateway.partners import registry
 from schemas.api.common import IDEMPOTENCY_KEY, ProblemSchema
 
 log = logging.getLogger(__name__)
+
+
+class FilePartnerConverter(BaseConverter):
+    """A registered file partner's id (``<file_partner:partner>``); anything else does not match."""
+
+    regex = "[A-Z][A-Z0-9]{1,7}"
+
+    def to_python(self, value: str) -> str:
+        if value not in registry.file_partner_ids():
+            raise ValidationError()
+        return value
 
 
 class SvcardApi(Api):

@@ -15,7 +15,6 @@ from gateway.api.problems import Problem
 from gateway.api.unit import db
 from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange as exchange_svc
-from gateway.settings import SFTP_PARTNERS
 from jobs import exchange as exchange_jobs
 from jobs.queue import enqueue
 from schemas.api.common import PageArgsSchema
@@ -34,7 +33,7 @@ blp = ApiBlueprint(
 )
 
 READERS = ["operator", "auditor"]
-PARTNER = "/exchanges/<any(" + ", ".join(SFTP_PARTNERS) + "):partner>"
+PARTNER = "/exchanges/<file_partner:partner>"
 FILE = "/exchanges/files/<int(max=2147483647):file_id>"
 
 

@@ -156,7 +156,8 @@ def days(period: str) -> None:
 @click.option("--actor", default=None, help="Who decides (default: the login name).")
 def send_exp(period: str, early: bool, reason: str | None, actor: str | None) -> None:
     """Send PERIOD's DONATIONEXP to the fund now."""
-    from gateway.services import exchange, fund_exchange
+    from gateway.partners.fund import exchange as fund_exchange
+    from gateway.services import exchange
     from gateway.timeutil import beijing_today
 
     period = _period(period)

@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 
 from gateway.keystore import keystore
+from gateway.partners import registry
 from keys.envelope import EnvelopeError
-from keys.keystore import PARTNERS, KeystoreError
+from keys.keystore import KeystoreError
 
-PartnerChoice = click.Choice(PARTNERS)
+PartnerChoice = click.Choice(registry.ids())
 
 
 def write_atomic(out: Path, data: bytes | bytearray | memoryview) -> None:

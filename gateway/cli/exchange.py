@@ -13,7 +13,8 @@ from gateway import context
 from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFile
-from gateway.settings import PARTNER_IDS, SFTP_PARTNERS, SettingsError
+from gateway.partners import registry
+from gateway.settings import SettingsError
 from keys.keystore import KeystoreError
 
 FILE_STATUSES = tuple(dict.fromkeys(OUT_STATUSES + IN_STATUSES))
@@ -21,11 +22,11 @@ FILE_STATUSES = tuple(dict.fromkeys(OUT_STATUSES + IN_STATUSES))
 
 @click.group("exchange")
 def cli() -> None:
-    """SFTP file exchanges with BOCSZ, SZT and SZVF."""
+    """File exchanges with the file partners (SFTP)."""
 
 
 @cli.command("run")
-@click.argument("partner", type=click.Choice(SFTP_PARTNERS))
+@click.argument("partner", type=click.Choice(registry.file_partner_ids()))
 @click.option(
     "--date", "business_date", default=None, help="Business date YYYYMMDD (default: today, Beijing)."
 )
@@ -56,7 +57,7 @@ def run(partner: str, business_date: str | None) -> None:
 
 @cli.command("files")
 @click.option(
-    "--partner", type=click.Choice(PARTNER_IDS), default=None, help="Any partner (BOCINS: rosters)."
+    "--partner", type=click.Choice(registry.ids()), default=None, help="Any partner (the insurer: rosters)."
 )
 @click.option("--status", type=click.Choice(FILE_STATUSES), default=None, help="Only files in this status.")
 @click.option("--limit", default=50, show_default=True)
@@ -118,10 +119,6 @@ def alerts(show_all: bool) -> None:
             )
 
 
-#: Alerts that stop calls to a SOAP partner: lifted by that partner's own command.
-_SECURITY_STOPS = {"SZHC": "svcard health resume", "BOCINS": "svcard insurance resume"}
-
-
 @cli.command("resolve-alert")
 @click.argument("alert_id", type=int)
 @click.option("--note", required=True, help="What was done about it (recorded on the alert).")
@@ -141,7 +138,9 @@ def resolve_alert(alert_id: int, note: str) -> None:
             click.echo(f"svcard: alert {alert_id} is already resolved", err=True)
             sys.exit(1)
         if alert.kind == "SOAP_SECURITY":
-            how = _SECURITY_STOPS.get(alert.partner or "", "the partner's resume command")
+            # Alerts that stop calls to a SOAP partner are lifted by that partner's own command.
+            declared = registry.get(alert.partner) if alert.partner in registry.ids() else None
+            how = (declared and declared.resume_command) or "the partner's resume command"
             click.echo(
                 f"svcard: alert {alert_id} stops calls to {alert.partner}: lift it with `{how}`", err=True
             )

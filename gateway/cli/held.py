@@ -36,7 +36,7 @@ def _fail(exc: DomainError) -> None:
 )
 def held(status: str) -> None:
     """List bank events held for an operator, oldest first."""
-    from gateway.services import bank_exchange as bx
+    from gateway.partners.bank import exchange as bx
 
     with transaction(context.current().sessions) as session:
         rows = bx.held_events(session, status=status)
@@ -52,7 +52,7 @@ def held(status: str) -> None:
 
 
 def _resolve(action: str, held_id: int, note: str) -> None:
-    from gateway.services import bank_exchange as bx
+    from gateway.partners.bank import exchange as bx
 
     if not note.strip():
         raise click.BadParameter("an operator's note is required", param_hint="--note")
@@ -96,7 +96,7 @@ def discard(held_id: int, note: str) -> None:
 def resend_order(order_id: str) -> None:
     """Send ORDER_ID again (same id) in the next CARDORDER, after an operator corrected the
     record the bank listed as a record error (or our writer refused)."""
-    from gateway.services import bank_exchange as bx
+    from gateway.partners.bank import exchange as bx
 
     with transaction(context.current().sessions) as session:
         try:
@@ -111,7 +111,7 @@ def resend_order(order_id: str) -> None:
 def not_sent() -> None:
     """Orders and CARDREQ requests that did not go (refused by our writer) or that the bank
     listed as record errors: each waits for an operator's correction."""
-    from gateway.services import bank_exchange as bx
+    from gateway.partners.bank import exchange as bx
 
     with transaction(context.current().sessions) as session:
         orders, requests = bx.not_sent(session)

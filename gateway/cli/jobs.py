@@ -42,7 +42,7 @@ def cron() -> None:
     from rq.cron import CronScheduler
 
     from jobs.queue import QUEUE_NAME, redis_connection
-    from jobs.schedule import SCHEDULE, register_all
+    from jobs.schedule import entries, register_all
 
     _require_redis("cron")
     # RQ reads cron expressions in local time; the schedule is written in Beijing time.
@@ -50,7 +50,7 @@ def cron() -> None:
     time.tzset()
     scheduler = CronScheduler(connection=redis_connection())
     register_all(scheduler, QUEUE_NAME)
-    click.echo(f"cron: {len(SCHEDULE)} scheduled jobs, Beijing time")
+    click.echo(f"cron: {len(entries())} scheduled jobs, Beijing time")
     scheduler.start()
 
 
@@ -62,9 +62,9 @@ def jobs_group() -> None:
 @jobs_group.command("schedule")
 def show_schedule() -> None:
     """Print the schedule (Beijing time)."""
-    from jobs.schedule import SCHEDULE
+    from jobs.schedule import entries
 
-    for item in SCHEDULE:
+    for item in entries():
         click.echo(f"{item.cron:<18} {item.name:<28} {item.func}  # {item.why}")
 
 

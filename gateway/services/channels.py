@@ -5,13 +5,13 @@ handler per file type we receive. The engine (``gateway.services.exchange``) doe
 everything generic — SEQ, writing, sealing, archiving, upload, listing, duplicates,
 opening, the one transaction per file, record errors, ACKs both ways — and calls these
 for the partner's business meaning. Builders and handlers are registered per partner in
-``CHANNELS`` by the partner's service module (``register``), so adding a file type never
-touches the engine.
+the partner's package (``gateway.partners.<name>.channels``, ``CHANNEL``), so adding a file
+type or a partner never touches the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from gateway.models.exchange import ExchangeFile
+from gateway.partners import registry
 from schemas.reader import Header, Record
 
 
@@ -115,47 +116,40 @@ class Channel:
     # Apply order of inbound types within one fetch (bank.md "Order across files").
     inbound_order: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        partner: str,
+        *,
+        outbound: Iterable[OutboundBuilder] = (),
+        inbound: Iterable[InboundHandler] = (),
+        inbound_order: tuple[str, ...] = (),
+    ) -> Channel:
+        return cls(
+            partner,
+            outbound={b.file_type: b for b in outbound},
+            inbound={h.file_type: h for h in inbound},
+            inbound_order=inbound_order,
+        )
 
+
+# Each file partner's channel, loaded from the partner registry on first use.
 CHANNELS: dict[str, Channel] = {}
-_LOADERS: list[Callable[[], None]] = []
 
 
 def channel(partner: str) -> Channel:
-    """The partner's channel, with every registered builder and handler loaded."""
-    from gateway.settings import SFTP_PARTNERS
-
-    load_all()
-    if partner not in SFTP_PARTNERS:
-        raise KeyError(f"{partner}: no file channel (SFTP partners are {', '.join(SFTP_PARTNERS)})")
-    # A partner with nothing registered still has a channel: its ACKs are the engine's own.
-    return CHANNELS.setdefault(partner, Channel(partner))
-
-
-def register(partner: str, *, outbound=(), inbound=(), inbound_order: tuple[str, ...] = ()) -> Channel:
-    ch = CHANNELS.setdefault(partner, Channel(partner))
-    for b in outbound:
-        ch.outbound[b.file_type] = b
-    for h in inbound:
-        ch.inbound[h.file_type] = h
-    if inbound_order:
-        ch.inbound_order = inbound_order
-    return ch
-
-
-# Modules that register a partner's builders and handlers when imported.
-CHANNEL_MODULES = (
-    "gateway.services.bank_exchange",
-    "gateway.services.transit_exchange",
-    "gateway.services.fund_exchange",
-    "gateway.services.swipes",
-)
+    """The partner's file channel (its partner package's ``CHANNEL``)."""
+    if partner not in CHANNELS:
+        declared = registry.get(partner)
+        if not declared.file_partner:
+            raise KeyError(
+                f"{partner}: no file channel (file partners are {', '.join(registry.file_partner_ids())})"
+            )
+        CHANNELS[partner] = registry.load_channel(declared)
+    return CHANNELS[partner]
 
 
 def load_all() -> None:
-    """Import every partner's service module (each registers its builders and handlers)."""
-    import importlib
-    import importlib.util
-
-    for name in CHANNEL_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+    """Load every file partner's channel (a worker does it once, before it forks)."""
+    for partner in registry.file_partner_ids():
+        channel(partner)

@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import donations as rule
 from gateway.models.exchange import ExchangeFile
-from gateway.services import channels
 from gateway.services.channels import ApplyAgain
 from gateway.timeutil import as_beijing
 from schemas.reader import Header, Record
@@ -95,9 +94,6 @@ class SwipeHandler:
             f"{summary.flagged} flagged; computed {summary.computed_fen} fen, bank {summary.bank_fen} fen "
             f"({summary.way} way)"
         )
-
-
-channels.register("BOCSZ", inbound=[SwipeHandler()])
 
 
 def apply_swipes(session: Session, file_id: int, day: date, records: Iterable[Record]) -> SwipeSummary:

@@ -14,12 +14,17 @@ from tests.api.conftest import ROLES, bearer
 
 
 def _sample_value(m: re.Match) -> str:
-    """A value the path converter accepts: 1 for int, the first choice for any(...)."""
+    """A value the path converter accepts: 1 for int, the first choice for any(...), the
+    first registered file partner for file_partner."""
     converter, args = m.group(1), m.group(2)
     if converter == "int":
         return "1"
     if converter == "any":
         return args.split(",")[0].strip().strip("'\"")
+    if converter == "file_partner":
+        from gateway.partners import registry
+
+        return registry.file_partner_ids()[0]
     return "X"
 
 

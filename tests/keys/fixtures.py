@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.keystore import open_keystore
 from keys.envelope import seal
 from keys.identity import Identity, cert_pem, make_identity
 from keys.keystore import Keystore
@@ -39,7 +40,7 @@ def identities() -> Identities:
 @pytest.fixture(scope="session")
 def keystore_template(tmp_path_factory: pytest.TempPathFactory, identities: Identities) -> Path:
     path = tmp_path_factory.mktemp("keystore") / "keys"
-    ks = Keystore(path, PASSPHRASE)
+    ks = open_keystore(path, PASSPHRASE)
     ks.init()
     ks.trust("BOCSZ", cert_pem(identities.bank[0]))
     # Pinned back when it was valid.
@@ -73,4 +74,4 @@ def ks(keystore_template: Path, tmp_path: Path) -> Keystore:
     """A fresh copy of the template keystore (our keys + BOCSZ pinned)."""
     path = tmp_path / "keys"
     shutil.copytree(keystore_template, path)  # copy2 keeps the 0600 modes
-    return Keystore(path, PASSPHRASE)
+    return open_keystore(path, PASSPHRASE)

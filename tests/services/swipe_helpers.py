@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
-from gateway.services import fund_exchange, swipes
+from gateway.partners.fund import exchange as fund_exchange
+from gateway.services import swipes
 from gateway.services.channels import ApplyAgain
 from schemas import writer
 from schemas.reader import Record, read

@@ -17,7 +17,7 @@ from gateway.domain.lifecycle import CardState as S
 from gateway.models import CardEvent, CardRequest, HeldEvent, Order
 from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus
 from gateway.models.exchange import ExchangeFile, OutboundItem
-from gateway.services import bank_exchange as bx
+from gateway.partners.bank import exchange as bx
 from gateway.services import cards as cs
 from gateway.services import volunteers as vs
 from gateway.services.channels import AckOutcome

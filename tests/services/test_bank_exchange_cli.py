@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gateway.db import transaction
 from gateway.models import HeldEvent
-from gateway.services import bank_exchange as bx
+from gateway.partners.bank import exchange as bx
 from schemas.reader import Record
 from tests.services.foundation_helpers import first_card, official
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from gateway.domain.lifecycle import CardEventType as E
 from gateway.models.transit import TransitRequest
+from gateway.partners.transit.exchange import TransitAckHandler, TransitReqBuilder
 from gateway.services import transit as ts
 from gateway.services import volunteers as vs
 from gateway.services.channels import AckOutcome
-from gateway.services.transit_exchange import TransitAckHandler, TransitReqBuilder
 from schemas.reader import Record
 from tests.services.foundation_helpers import NOW, db, drive, first_card, functions, official, shared_runtime
 

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from gateway.models.donations import DonationPeriod, DonationReceipt
 from gateway.models.exchange import ExchangeFile
-from gateway.services import channels, reconciliation
+from gateway.partners.fund import ID
+from gateway.services import reconciliation
 from gateway.services.channels import AckOutcome, Batch, Refusal
 from gateway.timeutil import utcnow
 from schemas.reader import Header, Record
 
 log = logging.getLogger("svcard.fund")
-PARTNER = "SZVF"
+PARTNER = ID
 SEND_DAY = 3  # fund.md: the 3rd calendar day of each month
 
 
@@ -181,8 +182,3 @@ class DonationHandler:
             f"{new} receipts applied, {resent} already received; periods {', '.join(sorted(periods)) or '-'}"
         )
         log.info("DONATION %s: %s", file.name, file.detail)
-
-
-channels.register(
-    PARTNER, outbound=[DonationExpBuilder()], inbound=[DonationHandler()], inbound_order=("DONATION",)
-)

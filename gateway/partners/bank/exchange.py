@@ -34,14 +34,15 @@ from gateway.models import Card, CardEvent, CardRequest, HeldEvent, Order
 from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus, RequestType
 from gateway.models.columns import utcnow
 from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.partners.bank import ID
 from gateway.services import cards
 from gateway.services.calendar import set_day0, working_calendar
 from gateway.services.cards import EventSource
-from gateway.services.channels import AckOutcome, Batch, Refusal, register
+from gateway.services.channels import AckOutcome, Batch, Refusal
 from gateway.settings import BUSINESS_TZ
 from schemas.reader import Header, Record
 
-PARTNER = "BOCSZ"
+PARTNER = ID
 E = CardEventType
 
 
@@ -598,11 +599,3 @@ def _drain(session: Session, resolved: HeldEvent, card: Card | None, actor: str)
             card = found
         if card is not None and card.card_id:
             tokens.add(card.card_id)
-
-
-register(
-    PARTNER,
-    outbound=[CardOrderBuilder(), CardReqBuilder()],
-    inbound=[CardResultHandler(), CardStatusHandler()],
-    inbound_order=("CARDRESULT", "CARDSTATUS", "SWIPE"),
-)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from adapters.transit.records import TransitLine, transit_answer, transitreq_record
 from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.models.transit import TransitRequest
+from gateway.partners.transit import ID
 from gateway.services import transit
-from gateway.services.channels import AckOutcome, Batch, Refusal, register
+from gateway.services.channels import AckOutcome, Batch, Refusal
 from schemas.reader import Header, Record
 
-PARTNER = "SZT"
+PARTNER = ID
 KIND = "transit_request"
 log = logging.getLogger("svcard.transit")
 
@@ -131,8 +132,3 @@ class TransitAckHandler:
                     f"{out.request.action} {ans.request_id} FAILED {ans.reason_code}: an operator decides",
                     subject=ans.request_id,
                 )  # fmt: skip
-
-
-register(
-    PARTNER, outbound=[TransitReqBuilder()], inbound=[TransitAckHandler()], inbound_order=("TRANSITACK",)
-)

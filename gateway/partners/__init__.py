@@ -1,0 +1,1 @@
+"""The gateway's partners, one package each, listed by ``gateway.partners.registry``."""

@@ -1,0 +1,45 @@
+"""The volunteer fund: the month's expected donations out, its booked donations in, over
+SFTP (partners/fund.md)."""
+
+from gateway.partners.registry import Partner, Scheduled, sftp_settings
+
+ID = "SZVF"
+
+PARTNER = Partner(
+    id=ID,
+    name="Shenzhen Volunteer Service Fund",
+    transport="sftp",
+    settings=sftp_settings(ID),
+    channel="gateway.partners.fund.channels",
+    record_types=("DONATIONEXP", "DONATION", "ACK"),
+    schedule=(
+        Scheduled(
+            "szvf-send",
+            "0 3 3 * *",
+            "jobs.exchange.send_scheduled",
+            {"partner": ID},
+            "fund.md: DONATIONEXP on the 3rd for the previous month",
+        ),
+        Scheduled(
+            "szvf-fetch",
+            "0 10 * * *",
+            "jobs.exchange.fetch_and_process",
+            {"partner": ID},
+            "fund.md: DONATION by the 10th; ACKs",
+        ),
+        Scheduled(
+            "szvf-send-late",
+            "0 3 4-28 * *",
+            "jobs.donations.send_expected",
+            {},
+            "fund.md: a month whose SWIPE days completed after the 3rd goes as soon as it is complete",
+        ),
+        Scheduled(
+            "szvf-donation-watch",
+            "0 2 11 * *",
+            "jobs.donations.check_donation_received",
+            {},
+            "fund.md: DONATION by the 10th; README.md: a missing expected file raises an alert",
+        ),
+    ),
+)

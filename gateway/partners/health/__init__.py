@@ -1,0 +1,23 @@
+"""The health commission: the card's health function enrolled and suspended over SOAP
+(partners/health.md)."""
+
+from gateway.partners.registry import Partner, Scheduled, soap_settings
+
+ID = "SZHC"
+
+PARTNER = Partner(
+    id=ID,
+    name="Shenzhen Health Commission",
+    transport="soap",
+    settings=soap_settings(ID),
+    schedule=(
+        Scheduled(
+            "szhc-sync",
+            "*/10 * * * *",
+            "jobs.health.sync_health",
+            {},
+            "health.md: enrol/suspend requests sent with their requestId, retried with backoff",
+        ),
+    ),
+    resume_command="svcard health resume",
+)
