@@ -47,6 +47,14 @@ def _content_schema(obj: dict[str, Any], spec: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def operation_parameters(item: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operation's parameters: its path item's, overridden by its own of the same name and
+    location (OpenAPI 3.0, Path Item Object ``parameters``)."""
+    own = op.get("parameters", [])
+    mine = {(p.get("name"), p.get("in")) for p in own}
+    return [p for p in item.get("parameters", []) if (p.get("name"), p.get("in")) not in mine] + own
+
+
 def render(spec: dict[str, Any]) -> str:
     info = spec.get("info", {})
     out = [
@@ -56,17 +64,19 @@ def render(spec: dict[str, Any]) -> str:
         "<p>Machine-readable: <a href='/api/openapi.json'>/api/openapi.json</a>. "
         "Conventions: <code>docs/api.md</code>.</p>",
     ]
-    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any], list[dict[str, Any]]]]] = {}
     for path, item in spec.get("paths", {}).items():
         for method, op in item.items():
             if method == "parameters":
                 continue
+            # Resolved here, while ``item`` is this path's: the rendering loop below has no path item.
+            params = operation_parameters(item, op)
             for tag in op.get("tags") or ["other"]:
-                by_tag.setdefault(tag, []).append((path, method.upper(), op))
+                by_tag.setdefault(tag, []).append((path, method.upper(), op, params))
     out.append("<h2>Operations</h2>")
     for tag in sorted(by_tag):
         out.append(f"<h3>{escape(tag)}</h3>")
-        for path, method, op in by_tag[tag]:
+        for path, method, op, params in by_tag[tag]:
             out.append(
                 f"<div class='op'><span class='m {method}'>{method}</span> <span class='path'>{escape(path)}</span>"
                 f" — {escape(op.get('summary', ''))}"
@@ -75,7 +85,6 @@ def render(spec: dict[str, Any]) -> str:
                 out.append(f"<div class='roles'>roles: {escape(', '.join(op['x-roles']))}</div>")
             if op.get("description"):
                 out.append(f"<p>{escape(op['description'])}</p>")
-            params = op.get("parameters", []) + item.get("parameters", [])
             if params:
                 out.append(
                     "<table><tr><th>parameter</th><th>in</th><th>type</th><th>required</th><th>about</th></tr>"
