@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import application_body, bearer
+
 PROBLEM = "application/problem+json"
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -87,3 +89,45 @@ def test_finding_11_docs_render_uses_each_path_items_parameters() -> None:
     html = docs.render({"paths": {"/a/{first}": item("first"), "/b/{second}": item("second")}})
     page = {p: params for _, p, params in _page_operations(html)}
     assert page == {"/a/{first}": [("first", "path")], "/b/{second}": [("second", "path")]}
+
+
+# -- finding 12 ---------------------------------------------------------------------------
+
+MASKED_DATE = "****-**-**"
+
+
+@SQLITE_ONLY
+def test_finding_12_masked_volunteer_hides_the_birth_date(client, tokens, platform) -> None:
+    created = platform.post("/api/volunteers", application_body(birth_date="1990-05-17"))
+    assert created.status_code == 201 and created.get_json()["birth_date"] == MASKED_DATE
+    number = created.get_json()["number"]
+    for role in ("platform", "operator", "auditor"):
+        one = client.get(f"/api/volunteers/{number}", headers=bearer(tokens[role])).get_json()
+        assert one["birth_date"] == MASKED_DATE, role
+        page = client.get("/api/volunteers", headers=bearer(tokens[role])).get_json()["items"]
+        assert [v["birth_date"] for v in page] == [MASKED_DATE], role
+    patched = client.patch(
+        f"/api/volunteers/{number}", json={"opt_transit": False}, headers=bearer(tokens["platform"])
+    )
+    assert patched.status_code == 200 and patched.get_json()["birth_date"] == MASKED_DATE
+
+    # Unmasked with a reason it is the ISO date, and the audit entry names it.
+    r = client.get(
+        f"/api/volunteers/{number}?unmask=true",
+        headers=bearer(tokens["operator"], **{"X-Reason": "ticket 19: check the age"}),
+    )
+    assert r.status_code == 200 and r.get_json()["birth_date"] == "1990-05-17"
+    log = client.get("/api/audit-log", headers=bearer(tokens["auditor"])).get_json()["items"]
+    assert "birth_date" in log[-1]["fields_revealed"]
+
+    # The document says so: a PII field whose pattern admits both forms.
+    spec = client.get("/api/openapi.json").get_json()
+    prop = spec["components"]["schemas"]["Volunteer"]["properties"]["birth_date"]
+    assert prop["x-pii"] == "date"
+    assert re.fullmatch(prop["pattern"], MASKED_DATE) and re.fullmatch(prop["pattern"], "1990-05-17")
+
+
+def test_finding_12_mask_of_a_date_shows_none_of_it() -> None:
+    from schemas.api.pii import mask
+
+    assert mask("1990-05-17", "date") == MASKED_DATE
