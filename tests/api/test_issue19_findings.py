@@ -131,3 +131,83 @@ def test_finding_12_mask_of_a_date_shows_none_of_it() -> None:
     from schemas.api.pii import mask
 
     assert mask("1990-05-17", "date") == MASKED_DATE
+
+
+# -- finding 14 ---------------------------------------------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # 200 KB
+
+
+def _fill(path: str, op: dict[str, Any], item: dict[str, Any]) -> str:
+    for p in item.get("parameters", []) + op.get("parameters", []):
+        if p["in"] == "path":
+            schema = p.get("schema", {})
+            value = schema.get("enum", ["1" if schema.get("type") == "integer" else "P000000000001"])[0]
+            path = path.replace("{" + p["name"] + "}", str(value))
+    return path
+
+
+def _send(client, tokens, method: str, url: str, op: dict[str, Any], body: bytes, key: str):
+    headers = bearer(tokens[op["x-roles"][0]], **{"Content-Type": "application/json"})
+    if method == "post":
+        headers["Idempotency-Key"] = key
+    return client.open(url, method=method.upper(), data=body, headers=headers)
+
+
+def _assert_invalid_json(r, where: str) -> None:
+    assert r.status_code == 400, (where, r.status_code, r.get_data(as_text=True)[:300])
+    assert r.mimetype == PROBLEM, where
+    problem = r.get_json()
+    assert problem["type"].endswith("/invalid-json") and problem["code"] == "invalid-json", where
+    assert problem["field"] == "body" and list(problem["errors"]) == ["body"], where
+    assert problem["detail"].startswith("body: "), where
+
+
+@SQLITE_ONLY
+def test_finding_14_deeply_nested_json_is_a_400_naming_the_body(client, tokens) -> None:
+    assert len(DEEP) == 200_000
+    r = _send(client, tokens, "post", "/api/volunteers", {"x-roles": ["platform"]}, DEEP, "deep-1")
+    _assert_invalid_json(r, "POST /api/volunteers")
+    assert "nested too deeply" in r.get_json()["detail"]
+    # Kept for the key like any 4xx: the repeat is the same answer, replayed.
+    again = _send(client, tokens, "post", "/api/volunteers", {"x-roles": ["platform"]}, DEEP, "deep-1")
+    assert again.status_code == 400 and again.headers.get("Idempotent-Replayed") == "true"
+
+
+@SQLITE_ONLY
+def test_finding_14_every_route_with_a_body_refuses_malformed_json_alike(client, tokens) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    with_body = [(path, m, item, op) for path, m, item, op in _operations(spec) if op.get("requestBody")]
+    assert len(with_body) >= 8
+    n = 0
+    for path, method, item, op in with_body:
+        url = _fill(path, op, item)
+        for body in (DEEP, b'{"name": ', b"\xff\xfe{}"):
+            n += 1
+            _assert_invalid_json(_send(client, tokens, method, url, op, body, f"k-{n}"), f"{method} {url}")
+    # A POST without a body schema ignores the body, deep or not: never a 500.
+    for path, method, item, op in _operations(spec):
+        if method == "post" and not op.get("requestBody"):
+            n += 1
+            r = _send(client, tokens, method, _fill(path, op, item), op, DEEP, f"k-{n}")
+            assert r.status_code < 500, (path, r.status_code)
+
+
+@SQLITE_ONLY
+def test_finding_14_valid_bodies_still_work_and_fingerprint_alike(platform) -> None:
+    import json
+
+    body = application_body()
+    first = platform.client.post(
+        "/api/volunteers",
+        data=json.dumps(body),
+        headers=platform.headers("same"),
+        content_type="application/json",
+    )
+    assert first.status_code == 201
+    # The same JSON with other spacing and key order is the same request for the key.
+    other = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    again = platform.client.post(
+        "/api/volunteers", data=other, headers=platform.headers("same"), content_type="application/json"
+    )
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
