@@ -3,6 +3,8 @@ document, so it works with no network at all (no CDN, no script)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 from typing import Any
 
@@ -16,6 +18,14 @@ code,.path{font-family:monospace}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 .roles{color:#555}.pii{color:#c00;font-size:.85em}
 """
+
+# The page's policy: nothing loads, framing is refused, and the one inline <style> is
+# allowed by its hash (no 'unsafe-inline').
+CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'"
+)
 
 
 def _ref_name(schema: dict[str, Any] | None) -> str:

@@ -211,3 +211,80 @@ def test_finding_14_valid_bodies_still_work_and_fingerprint_alike(platform) -> N
         "/api/volunteers", data=other, headers=platform.headers("same"), content_type="application/json"
     )
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+
+
+# -- finding 15 ---------------------------------------------------------------------------
+
+SECURITY = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _assert_secured(r, where: str) -> None:
+    for name, value in SECURITY.items():
+        assert r.headers.get(name) == value, (where, name, r.headers.get(name))
+    assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", ""), where
+
+
+@SQLITE_ONLY
+def test_finding_15_unmasked_volunteer_is_not_cacheable_nor_sniffable(client, tokens, platform) -> None:
+    v = platform.official()
+    r = client.get(
+        f"/api/volunteers/{v['volunteer_no']}?unmask=true",
+        headers=bearer(tokens["operator"], **{"X-Reason": "ticket 19: headers"}),
+    )
+    assert r.status_code == 200 and r.get_json()["name"] == "张伟"
+    _assert_secured(r, "unmasked GET")
+    assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+@SQLITE_ONLY
+def test_finding_15_every_answer_carries_the_security_headers(client, tokens, platform) -> None:
+    op = bearer(tokens["operator"])
+    body = application_body()
+    created = platform.post("/api/volunteers", body, key="once")
+    number = created.get_json()["number"]
+    answers = {
+        "201 POST": created,
+        "201 replay": platform.post("/api/volunteers", body, key="once"),
+        "200 list": client.get("/api/volunteers", headers=op),
+        "200 whoami": client.get("/api/whoami", headers=op),
+        "200 photo": client.get(f"/api/volunteers/{number}/photo", headers=op),
+        "401": client.get("/api/whoami"),
+        "403": client.get("/api/audit-log", headers=op),
+        "404 route": client.get("/api/nowhere", headers=op),
+        "404 volunteer": client.get("/api/volunteers/P999999999999", headers=op),
+        "405": client.delete("/api/whoami", headers=op),
+        "422": platform.post("/api/volunteers", {"name": "x"}),
+        "400 json": client.patch(
+            f"/api/volunteers/{number}",
+            data=b"{",
+            headers=bearer(tokens["platform"]),
+            content_type="application/json",
+        ),
+        "openapi": client.get("/api/openapi.json"),
+        "healthz": client.get("/healthz"),
+    }
+    assert answers["201 replay"].headers.get("Idempotent-Replayed") == "true"
+    for where, r in answers.items():
+        _assert_secured(r, where)
+    # The docs page keeps its own policy: its one inline style by hash, nothing else loads.
+    page = client.get("/api/docs")
+    _assert_secured(page, "docs")
+    csp = page.headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'none'; style-src 'sha256-") and "unsafe-inline" not in csp
+
+
+@SQLITE_ONLY
+def test_finding_15_a_server_error_carries_them_too(app, client) -> None:
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    # Outside /api/ the access check does not apply, so a bare route can fail on its own.
+    app.add_url_rule("/_boom", "boom", boom)
+    r = client.get("/_boom")
+    assert r.status_code == 500 and r.mimetype == PROBLEM
+    _assert_secured(r, "500")
