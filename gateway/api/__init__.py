@@ -61,6 +61,6 @@ def register_api(app: Flask) -> None:
     def api_docs_page() -> Response:
         if not page:
             page.append(docs.render(api.spec.to_dict()))
-        return Response(page[0], mimetype="text/html")
+        return Response(page[0], mimetype="text/html", headers={"Content-Security-Policy": docs.CSP})
 
     app.add_url_rule("/api/docs", "api_docs_page", api_docs_page)

@@ -19,6 +19,7 @@ import flask_smorest
 from flask import request
 
 from gateway.api.auth import ROLES, UNMASK_ROLES, caller
+from gateway.api.body import BodyParser
 from gateway.api.problems import Problem
 from gateway.api.unit import db
 from gateway.models.api import AuditEntry
@@ -89,6 +90,9 @@ def _pii_scope(func: Callable[..., Any]) -> Callable[..., Any]:
 
 class ApiBlueprint(flask_smorest.Blueprint):
     """Blueprint of one API resource; see the module docstring."""
+
+    # Every JSON body is parsed in one place (gateway.api.body), malformed ones refused there.
+    ARGUMENTS_PARSER = BodyParser()
 
     def route(
         self,

@@ -120,6 +120,25 @@ def after_request(resp: Response) -> Response:
     return resp
 
 
+# On every answer, errors and the docs page included. Answers carry PII (masked or not) and
+# tokens' details, so none may be stored by a browser or proxy cache: no-store on all is the
+# one rule that cannot miss a route. A page that needs a policy of its own (the docs page's
+# inline style) sets its Content-Security-Policy itself; the rest is not negotiable.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def security_headers(resp: Response) -> Response:
+    resp.headers.update(SECURITY_HEADERS)
+    resp.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    return resp
+
+
 def concurrent_update(_exc: IntegrityError | None) -> Response:
     """A unique constraint settled a race against this request (e.g. two approvals taking
     the same number): nothing was kept, and a retry (same key) runs again."""
@@ -133,5 +152,8 @@ def register(app: Flask, api: SvcardApi) -> None:
     app.register_error_handler(Problem, lambda exc: exc.response())
     app.register_error_handler(IntegrityError, concurrent_update)
     app.before_request(before_request)
+    # Registered first, so it runs last (Flask runs after_request hooks in reverse): it also
+    # covers the answer after_request may substitute (a replay, a concurrent-update 409).
+    app.after_request(security_headers)
     app.after_request(after_request)
     app.teardown_request(unit.close)

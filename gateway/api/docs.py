@@ -3,6 +3,8 @@ document, so it works with no network at all (no CDN, no script)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 from typing import Any
 
@@ -16,6 +18,14 @@ code,.path{font-family:monospace}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 .roles{color:#555}.pii{color:#c00;font-size:.85em}
 """
+
+# The page's policy: nothing loads, framing is refused, and the one inline <style> is
+# allowed by its hash (no 'unsafe-inline').
+CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'"
+)
 
 
 def _ref_name(schema: dict[str, Any] | None) -> str:
@@ -47,6 +57,14 @@ def _content_schema(obj: dict[str, Any], spec: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def operation_parameters(item: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operation's parameters: its path item's, overridden by its own of the same name and
+    location (OpenAPI 3.0, Path Item Object ``parameters``)."""
+    own = op.get("parameters", [])
+    mine = {(p.get("name"), p.get("in")) for p in own}
+    return [p for p in item.get("parameters", []) if (p.get("name"), p.get("in")) not in mine] + own
+
+
 def render(spec: dict[str, Any]) -> str:
     info = spec.get("info", {})
     out = [
@@ -56,17 +74,19 @@ def render(spec: dict[str, Any]) -> str:
         "<p>Machine-readable: <a href='/api/openapi.json'>/api/openapi.json</a>. "
         "Conventions: <code>docs/api.md</code>.</p>",
     ]
-    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any], list[dict[str, Any]]]]] = {}
     for path, item in spec.get("paths", {}).items():
         for method, op in item.items():
             if method == "parameters":
                 continue
+            # Resolved here, while ``item`` is this path's: the rendering loop below has no path item.
+            params = operation_parameters(item, op)
             for tag in op.get("tags") or ["other"]:
-                by_tag.setdefault(tag, []).append((path, method.upper(), op))
+                by_tag.setdefault(tag, []).append((path, method.upper(), op, params))
     out.append("<h2>Operations</h2>")
     for tag in sorted(by_tag):
         out.append(f"<h3>{escape(tag)}</h3>")
-        for path, method, op in by_tag[tag]:
+        for path, method, op, params in by_tag[tag]:
             out.append(
                 f"<div class='op'><span class='m {method}'>{method}</span> <span class='path'>{escape(path)}</span>"
                 f" — {escape(op.get('summary', ''))}"
@@ -75,7 +95,6 @@ def render(spec: dict[str, Any]) -> str:
                 out.append(f"<div class='roles'>roles: {escape(', '.join(op['x-roles']))}</div>")
             if op.get("description"):
                 out.append(f"<p>{escape(op['description'])}</p>")
-            params = op.get("parameters", []) + item.get("parameters", [])
             if params:
                 out.append(
                     "<table><tr><th>parameter</th><th>in</th><th>type</th><th>required</th><th>about</th></tr>"

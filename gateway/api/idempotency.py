@@ -12,12 +12,12 @@ with the stored first answer, so the work is done once. Answers of 5xx are not s
 from __future__ import annotations
 
 import hashlib
-import json
 
 from flask import Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.api.body import canonical_body
 from gateway.api.problems import Problem
 from gateway.models.api import IdempotencyRecord
 from gateway.timeutil import utcnow
@@ -33,11 +33,7 @@ def applies() -> bool:
 def fingerprint() -> str:
     """SHA-256 of method, path with query, and the body (JSON canonicalised, so the same
     JSON with other spacing or key order counts as the same body)."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
-    except ValueError:
-        body = raw
+    body = canonical_body()
     h = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.rstrip("?").encode(), body):
         h.update(len(part).to_bytes(8, "big") + part)

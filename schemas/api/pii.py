@@ -1,6 +1,6 @@
 """PII fields for API answers: masked unless the current request is allowed to see them.
 
-A ``Pii`` field dumps its value masked (``张**``, ``138****5678``) by default. The API layer
+A ``Pii`` field dumps its value masked (``张**``, ``138****5678``, ``****-**-**``) by default. The API layer
 opens a ``reveal()`` scope only for a request whose role may unmask and which asked for it
 with a reason; inside that scope the values are dumped in clear and every revealed field
 is noted, so the caller can write the audit entry. Masking is the default, so a schema or
@@ -17,7 +17,10 @@ from typing import Any
 
 from marshmallow import fields
 
-KINDS = ("name", "id_number", "mobile", "address", "text")
+KINDS = ("name", "id_number", "mobile", "address", "date", "text")
+# A masked date shows nothing: the masked ID number shows region, sequence and check digit,
+# so any part of the birth date (even the year) narrows the hidden digits down.
+MASKED_DATE = "****-**-**"
 
 
 @dataclass
@@ -56,6 +59,8 @@ def mask(value: str, kind: str) -> str:
         return value[0] + "*" * max(len(value) - 1, 1)
     if kind == "address":
         return value[:6] + "***"
+    if kind == "date":
+        return MASKED_DATE
     return "***"
 
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from schemas.api.cards import CardRequestSchema, CardSummarySchema
 from schemas.api.common import page_of
-from schemas.api.pii import Pii, PiiBytes
+from schemas.api.pii import MASKED_DATE, Pii, PiiBytes
 
 ID_TYPES = ("RIC", "HKMO", "TW", "PASSPORT", "FRP")
 CARRIERS = ("DEBIT", "CREDIT")
@@ -117,7 +117,14 @@ class VolunteerSchema(Schema):
     id_type = fields.String(required=True)
     id_number = Pii("id_number", required=True)
     gender = fields.String(required=True)
-    birth_date = fields.Date(required=True)
+    birth_date = Pii(
+        "date",
+        required=True,
+        metadata={
+            "description": "ISO date when unmasked, else " + MASKED_DATE,
+            "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|\*{4}-\*{2}-\*{2})$",
+        },
+    )
     mobile = Pii("mobile", required=True)
     address = Pii("address", required=True)
     emergency_name = Pii("name", required=True)
