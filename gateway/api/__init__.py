@@ -45,7 +45,7 @@ def register_api(app: Flask) -> None:
     # so an unknown partner is a 404 before anything else is read.
     app.url_map.converters["file_partner"] = core.FilePartnerConverter
     api = core.SvcardApi(app, spec_kwargs={"info": {"description": "See /api/docs and docs/api.md."}})
-    api.register_converter(core.FilePartnerConverter, lambda c: {"type": "string", "pattern": f"^{c.regex}$"})
+    api.register_converter(core.FilePartnerConverter, core.file_partner_schema)
     for name in BLUEPRINTS:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http
 import logging
+from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
@@ -37,6 +38,11 @@ class FilePartnerConverter(BaseConverter):
         if value not in registry.file_partner_ids():
             raise ValidationError()
         return value
+
+
+def file_partner_schema(converter: type[BaseConverter]) -> dict[str, Any]:
+    """The OpenAPI schema of a ``file_partner`` path parameter: the registered file partners."""
+    return {"type": "string", "enum": list(registry.file_partner_ids())}
 
 
 class SvcardApi(Api):
