@@ -1,13 +1,16 @@
 """The ``svcard`` command: click, on Flask's CLI.
 
 Each area has its own module exposing ``cli``: a click group or command, or a list of them;
-they are registered here, in one list.
+they are registered here, in one list. Commands from outside the gateway package (the
+demo's ``svcard demo`` and ``svcard sandbox``) come in through the ``svcard.commands``
+entry points, so the gateway never imports them.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import entry_points
 
 import click
 from flask.cli import FlaskGroup
@@ -28,9 +31,7 @@ COMMAND_MODULES = [
     "volunteers",
     "cards",
     "calendar",
-    "demo",
     "held",
-    "sandbox",
     "health",
     "insurance",
     "donations",
@@ -48,10 +49,16 @@ COMMAND_HOMES = {
 }
 
 
+PLUGIN_GROUP = "svcard.commands"
+
+
 class LazyGroup(FlaskGroup):
     """Flask's CLI group, importing a command's module only when the command is used."""
 
     _loaded: set[str]
+
+    def _plugins(self) -> dict[str, object]:
+        return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
 
     def _load(self, names) -> None:
         loaded = self.__dict__.setdefault("_loaded", set())
@@ -60,15 +67,28 @@ class LazyGroup(FlaskGroup):
                 continue
             loaded.add(name)
             found = importlib.import_module(f"gateway.cli.{name}").cli
-            for command in found if isinstance(found, list) else [found]:
-                if command.name not in self.commands:
-                    self.add_command(command)
+            self._add(found)
+
+    def _add(self, found) -> None:
+        for command in found if isinstance(found, list) else [found]:
+            if command.name not in self.commands:
+                self.add_command(command)
+
+    def _load_plugin(self, name: str) -> None:
+        ep = self._plugins().get(name)
+        if ep is not None and name not in self.commands:
+            self._add(ep.load())
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load(COMMAND_MODULES)
+        for name in self._plugins():
+            self._load_plugin(name)
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, name: str):
+        if name in self._plugins():
+            self._load_plugin(name)
+            return super().get_command(ctx, name)
         homes = COMMAND_HOMES.get(name) or ((name,) if name in COMMAND_MODULES else COMMAND_MODULES)
         self._load(homes)
         return super().get_command(ctx, name)

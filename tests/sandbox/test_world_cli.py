@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from demo import sandbox_cli
 from gateway import context
 from gateway import settings as settings_mod
-from gateway.cli import sandbox as sandbox_cli
 from keys.identity import cert_pem
 from tests.sandbox.world_kit import identity_cache, make_world, sva
 

@@ -147,7 +147,7 @@ class Demo:
         context.install(self.rt)
 
     def _start_world(self, ks, root: Path):
-        from gateway.cli.sandbox import rates_from_settings
+        from demo.sandbox_cli import rates_from_settings
         from sandbox.world import World
 
         # The partners behave as the SVCARD_SANDBOX_* settings say (rates), like `svcard

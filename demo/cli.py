@@ -1,4 +1,4 @@
-"""`svcard demo`: a month of the programme, end to end, in one command (gateway.simulation).
+"""`svcard demo`: a month of the programme, end to end, in one command (demo.simulation).
 
 It needs no configuration: SQLite, inline jobs and the sandbox partners, all under
 ``var/demo`` (rebuilt on every run). With ``--serve`` the API then stays up on a loopback
@@ -46,7 +46,7 @@ def cli(
     volunteers: int, days: int, start: date | None, seed: int, demo_dir: Path, serve: bool, port: int
 ) -> None:
     """Run a simulated month through the real jobs and adapters against the sandbox partners."""
-    from gateway.simulation import Demo, DemoOptions
+    from demo.simulation import Demo, DemoOptions
 
     demo = Demo(
         DemoOptions(volunteers=volunteers, seed=seed, start=start, days=days, demo_dir=demo_dir),
