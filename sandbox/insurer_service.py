@@ -36,11 +36,12 @@ RosterHandler = Callable[[str, bytes], tuple[str, str | None, str | None]]
 
 
 def default_roster_handler(file_name: str, content: bytes) -> tuple[str, str | None, str | None]:
-    """Stand-in until the keys/schemas packages are wired: name and DER shape only."""
-    if not ROSTER_NAME.fullmatch(file_name):
-        return "REJECTED", "E04", "file name is not INSROSTER_SVA_<date>_<seq>.txt.p7m"
+    """Stand-in until the keys/schemas packages are wired: DER shape, then name only,
+    in README's order (E01 before E04)."""
     if not content or content[0] != 0x30:  # a DER SEQUENCE, as every CMS ContentInfo is
         return "REJECTED", "E01", "not a CMS envelope"
+    if not ROSTER_NAME.fullmatch(file_name):
+        return "REJECTED", "E04", "file name is not INSROSTER_SVA_<date>_<seq>.txt.p7m"
     return "ACCEPTED", None, None
 
 
