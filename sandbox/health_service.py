@@ -49,6 +49,7 @@ class HealthCardService(SoapService):
 
     namespace = NS
     path = PATH
+    wsdl = "healthcard.wsdl"
 
     def __init__(
         self,

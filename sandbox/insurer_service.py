@@ -31,16 +31,18 @@ NS = "urn:bocins:volunteer:v1"
 PATH = "/soap/insurer"
 PAGE_SIZE = 200
 ROSTER_NAME = re.compile(r"INSROSTER_SVA_(\d{8})_(\d{3})\.txt\.p7m")
+_XS_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 
 RosterHandler = Callable[[str, bytes], tuple[str, str | None, str | None]]
 
 
 def default_roster_handler(file_name: str, content: bytes) -> tuple[str, str | None, str | None]:
-    """Stand-in until the keys/schemas packages are wired: name and DER shape only."""
-    if not ROSTER_NAME.fullmatch(file_name):
-        return "REJECTED", "E04", "file name is not INSROSTER_SVA_<date>_<seq>.txt.p7m"
+    """Stand-in until the keys/schemas packages are wired: DER shape, then name only,
+    in README's order (E01 before E04)."""
     if not content or content[0] != 0x30:  # a DER SEQUENCE, as every CMS ContentInfo is
         return "REJECTED", "E01", "not a CMS envelope"
+    if not ROSTER_NAME.fullmatch(file_name):
+        return "REJECTED", "E04", "file name is not INSROSTER_SVA_<date>_<seq>.txt.p7m"
     return "ACCEPTED", None, None
 
 
@@ -50,6 +52,7 @@ class InsurerService(SoapService):
 
     namespace = NS
     path = PATH
+    wsdl = "insurer.wsdl"
     huge_text = True  # insurer.md: messages of up to 256 MB
 
     def __init__(
@@ -164,12 +167,18 @@ class InsurerService(SoapService):
 
 
 def _date(text: str | None, field: str) -> date | None:
+    """The day of an xs:date the schema already passed. The whole text must match (no
+    junk after the day); a zone is allowed and ignored, the day is what counts. Years the
+    schema allows but no claim can have (0000, negative, five digits) are refused."""
     if text is None:
         return None
+    m = _XS_DATE.fullmatch(text)
     try:
-        return date.fromisoformat(text[:10])  # an xs:date may carry a zone; the day is what counts
+        if m is None:
+            raise ValueError(field)
+        return date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
-        raise SoapFault("Client", f"{field} is not an xs:date") from None
+        raise SoapFault("Client", f"element {field}: not an xs:date YYYY-MM-DD, year 0001-9999") from None
 
 
 def _fingerprint(filters: str) -> str:

@@ -3,7 +3,10 @@
 The server side is deliberately independent of the gateway's zeep client, so the
 contract of the WSDLs is checked from both ends. A :class:`SoapService` is a WSGI app for
 one WSDL (document/literal, one namespace); :class:`SoapServer` serves one or more of them
-on a loopback port in a background thread.
+on a loopback port in a background thread. Every request's Body is validated against the
+schema embedded in the service's WSDL (``sandbox.soap_schema``) before an operation sees
+it, so handlers may look children up by name: order, unknown elements and value types
+were checked there, and a breach is a ``Client`` fault naming the element and the rule.
 
 Run-time switches every service has, to exercise the client's retries:
 
@@ -27,6 +30,7 @@ from lxml import etree
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.soap_schema import RequestContract
 from sandbox.soap_security import WSSE_NS, SecurityRefused, UsernameTokenChecker
 
 log = logging.getLogger(__name__)
@@ -110,15 +114,22 @@ def child_text(element: etree._Element, ns: str, name: str, *, required: bool = 
 class SoapService:
     """Base of a sandbox SOAP service: envelope, security, SOAPAction, switches, faults.
 
-    Subclasses set ``namespace`` and ``operations`` (name -> handler taking the body
-    element, returning the response element).
+    Subclasses set ``namespace``, ``wsdl`` (the file name in ``sandbox/wsdl/``) and
+    ``operations`` (name -> handler taking the body element, returning the response
+    element).
     """
 
     namespace: str = ""
     path: str = "/"
+    wsdl: str = ""
     huge_text = False  # True where a WSDL carries big base64 content (UploadRoster)
 
     def __init__(self, users: Mapping[str, str], *, clock: Callable[[], float] = time.time) -> None:
+        # The WSDL's schema, compiled at start-up (once a process), never per request.
+        self.contract = RequestContract(self.wsdl)
+        missing = set(self.operations()) - self.contract.elements
+        if self.contract.namespace != self.namespace or missing:
+            raise ValueError(f"{self.wsdl} does not declare {sorted(missing) or self.namespace}")
         self.security = UsernameTokenChecker(users, clock=clock)
         self.clock = clock
         self.available = True
@@ -169,6 +180,9 @@ class SoapService:
             header, payload = parse_envelope(request.get_data(cache=False), huge_text=self.huge_text)
             self.security.check(header)
             operation = self._operation_for(request, payload)
+            problem = self.contract.problem(payload)
+            if problem is not None:
+                raise SoapFault("Client", f"{operation} breaks the WSDL schema: {problem}")
             with self._lock:
                 if self._server_faults:
                     self._server_faults -= 1

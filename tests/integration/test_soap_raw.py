@@ -109,3 +109,92 @@ def test_request_with_doctype_is_refused(sandbox):
     assert response.status_code == 500
     assert b"DOCTYPE is not allowed" in response.content
     assert sandbox.health.calls["EnrollCard"] == 0
+
+
+# ---- finding 5: the sandbox validates every request Body against its WSDL's schema
+
+
+def fault_of(response: requests.Response) -> tuple[str, str]:
+    assert response.status_code == 500, response.content
+    doc = etree.fromstring(response.content)
+    fault = doc.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    return fault.findtext("faultcode"), fault.findtext("faultstring")
+
+
+def query_claims(sandbox, inner: str) -> requests.Response:
+    user, password = sandbox.credentials["BOCINS"]
+    body = f'<i:QueryClaims xmlns:i="urn:bocins:volunteer:v1">{inner}</i:QueryClaims>'
+    return post(sandbox.insurer_url, "urn:bocins:volunteer:v1#QueryClaims", envelope(user, password, body))
+
+
+def test_finding_5_elements_out_of_sequence_order_are_a_client_fault(sandbox):
+    user, password = sandbox.credentials["SZHC"]
+    swapped = ENROLL.replace("<h:requestId>RAW-0001</h:requestId>", "").replace(
+        "</h:volunteerNo>", "</h:volunteerNo><h:requestId>RAW-0001</h:requestId>"
+    )
+    response = post(
+        sandbox.health_url, "urn:szhc:healthcard:v1#EnrollCard", envelope(user, password, swapped)
+    )
+    code, text = fault_of(response)
+    assert code == "soap:Client"
+    assert "EnrollCard breaks the WSDL schema: element volunteerNo: This element is not expected" in text
+    assert "Expected is ( requestId )" in text
+    assert sandbox.health.calls["EnrollCard"] == 0 and not sandbox.health.cards
+
+
+def test_finding_5_query_claims_filters_out_of_order_are_a_client_fault(sandbox):
+    code, text = fault_of(
+        query_claims(sandbox, "<i:toDate>2027-01-31</i:toDate><i:fromDate>2027-01-01</i:fromDate>")
+    )
+    assert code == "soap:Client" and "element fromDate: This element is not expected" in text
+
+
+def test_finding_5_unknown_element_is_a_client_fault(sandbox):
+    code, text = fault_of(
+        query_claims(sandbox, "<i:volunteerNo>2026000001</i:volunteerNo><i:status>PAID</i:status>")
+    )
+    assert code == "soap:Client"
+    assert "QueryClaims breaks the WSDL schema: element status: This element is not expected" in text
+    assert sandbox.insurer.calls["QueryClaims"] == 0
+
+
+def test_finding_5_unknown_element_in_upload_roster_is_a_client_fault(sandbox):
+    user, password = sandbox.credentials["BOCINS"]
+    body = (
+        '<i:UploadRoster xmlns:i="urn:bocins:volunteer:v1"><i:fileName>INSROSTER_SVA_20270112_001.txt.p7m'
+        "</i:fileName><i:content>MAA=</i:content><i:note>x</i:note></i:UploadRoster>"
+    )
+    response = post(
+        sandbox.insurer_url, "urn:bocins:volunteer:v1#UploadRoster", envelope(user, password, body)
+    )
+    code, text = fault_of(response)
+    assert code == "soap:Client" and "element note: This element is not expected" in text
+    assert not sandbox.insurer.rosters  # not applied, so not remembered either
+
+
+def test_finding_5_date_with_trailing_junk_is_a_client_fault_without_the_value(sandbox):
+    code, text = fault_of(query_claims(sandbox, "<i:fromDate>2027-01-12junk</i:fromDate>"))
+    assert code == "soap:Client"
+    assert "element fromDate: the value is not a valid value of the atomic type 'xs:date'" in text
+    assert "junk" not in text  # a value is never echoed: it may be personal data
+
+
+def test_finding_5_date_with_a_zone_is_still_a_date(sandbox):
+    response = query_claims(
+        sandbox, "<i:fromDate>2027-01-12+08:00</i:fromDate><i:toDate>2027-01-31Z</i:toDate>"
+    )
+    assert response.status_code == 200
+
+
+def test_finding_5_year_the_schema_allows_but_no_claim_has_is_a_client_fault(sandbox):
+    code, text = fault_of(query_claims(sandbox, "<i:toDate>12027-01-12</i:toDate>"))
+    assert code == "soap:Client" and "element toDate: not an xs:date" in text
+
+
+def test_finding_5_default_namespace_request_in_order_is_answered(sandbox):
+    user, password = sandbox.credentials["BOCINS"]
+    body = '<QueryClaims xmlns="urn:bocins:volunteer:v1"><volunteerNo>2026000001</volunteerNo></QueryClaims>'
+    response = post(
+        sandbox.insurer_url, "urn:bocins:volunteer:v1#QueryClaims", envelope(user, password, body)
+    )
+    assert response.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import pytest
@@ -81,3 +82,77 @@ def test_name_disagreeing_with_header_is_rejected_e04(client, parties):
     name, plain = sample_file("INSROSTER", 2, business_date=DAY)
     answer = client.upload_roster("INSROSTER_SVA_20270112_002.txt.p7m", sealed(parties, plain))
     assert (answer.result, answer.error_code) == ("REJECTED", "E04")
+
+
+# ---- finding 4: README "Envelope": the checks run E01, E02, E03, E05, E04 (then E07), and
+# the first failure in that order gives the code, whatever else is wrong with the file.
+
+BAD_NAME = "BAD.txt.p7m"
+GOOD_NAME = "INSROSTER_SVA_20270112_001.txt.p7m"
+
+
+def not_gb18030(plain: bytes) -> bytes:
+    """The file with one byte that no GB18030 sequence starts with, on the first D line."""
+    lines = plain.split(b"\r\n")
+    lines[1] = lines[1] + b"\x80"
+    return b"\r\n".join(lines)
+
+
+def bad_record(plain: bytes) -> bytes:
+    lines = plain.split(b"\r\n")
+    lines[1] = b"D|12345|" + lines[1].split(b"|", 2)[2]  # volunteer_no too short: E07
+    return b"\r\n".join(lines)
+
+
+def roster() -> bytes:
+    return sample_file("INSROSTER", 2, business_date=DAY)[1]
+
+
+def transit() -> bytes:  # addressed to SZT, so E05 at BOCINS
+    return sample_file("TRANSITREQ", 2, business_date=DAY)[1]
+
+
+def sealed_to_stranger(parties, plain: bytes) -> bytes:
+    cert, key = parties["stranger"]
+    return seal(plain, cert, key, [cert])  # BOCINS cannot decrypt it (and the signer is unknown)
+
+
+CASES = {
+    # name, content builder, code due
+    "bad_name_and_bad_content_is_e01": (BAD_NAME, lambda p: b"\x00\x00\x00", "E01"),
+    "bad_name_and_undecryptable_is_e01": (BAD_NAME, lambda p: sealed_to_stranger(p, roster()), "E01"),
+    "undecryptable_and_untrusted_signer_is_e01": (
+        GOOD_NAME, lambda p: sealed_to_stranger(p, not_gb18030(transit())), "E01"
+    ),
+    "bad_name_and_untrusted_signer_is_e02": (
+        BAD_NAME, lambda p: sealed(p, roster(), signer="stranger"), "E02"
+    ),
+    "untrusted_signer_and_not_gb18030_is_e02": (
+        GOOD_NAME, lambda p: sealed(p, not_gb18030(roster()), signer="stranger"), "E02"
+    ),
+    "bad_name_and_not_gb18030_is_e03": (BAD_NAME, lambda p: sealed(p, not_gb18030(roster())), "E03"),
+    "not_gb18030_and_wrong_receiver_is_e03": (
+        GOOD_NAME, lambda p: sealed(p, not_gb18030(transit())), "E03"
+    ),
+    "bad_name_and_wrong_receiver_is_e05": (BAD_NAME, lambda p: sealed(p, transit()), "E05"),
+    "bad_name_and_bad_record_is_e04": (BAD_NAME, lambda p: sealed(p, bad_record(roster())), "E04"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_finding_4_upload_roster_checks_in_readme_order(client, parties, case):
+    name, content, code = CASES[case]
+    answer = client.upload_roster(name, content(parties))
+    assert (answer.result, answer.error_code) == ("REJECTED", code), answer.error_text
+
+
+def test_finding_4_default_handler_answers_e01_before_the_name():
+    # The stand-in handler (no keys at hand) keeps the order too: the issue's own call.
+    with SoapSandbox() as sb:
+        user, password = sb.credentials["BOCINS"]
+        c = InsurerClient(SoapEndpoint(sb.insurer_url, user, password, timeout=10))
+        try:
+            answer = c.upload_roster(BAD_NAME, base64.b64decode("AAAA"))
+        finally:
+            c.close()
+    assert (answer.result, answer.error_code) == ("REJECTED", "E01")
