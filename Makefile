@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/svcard demo $(DEMO_ARGS)
 
 test: $(STAMP)
+	@bash scripts/servers.sh
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
