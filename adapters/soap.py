@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,8 @@ import zeep.exceptions
 import zeep.helpers
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
+
+from schemas.fields import BEIJING
 
 log = logging.getLogger(__name__)
 
@@ -416,9 +418,6 @@ def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) 
 
 def _plain(value: Any) -> Any:
     return zeep.helpers.serialize_object(value, target_cls=dict)
-
-
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def aware(value: datetime, *, operation: str, field_name: str) -> datetime:

@@ -37,8 +37,7 @@ from sqlalchemy import func, select
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
-from gateway.settings import BUSINESS_TZ
-from gateway.timeutil import reset_clock, travel_to
+from gateway.timeutil import BEIJING, reset_clock, travel_to
 
 Echo = Callable[[str], None]
 
@@ -64,7 +63,7 @@ def default_start(today: date) -> date:
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BUSINESS_TZ).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
 
 
 class Demo:
@@ -182,7 +181,7 @@ class Demo:
 
     @property
     def start(self) -> date:
-        return self.o.start or default_start(datetime.now(BUSINESS_TZ).date())
+        return self.o.start or default_start(datetime.now(BEIJING).date())
 
     # ------------------------------------------------------------------ the month
 
@@ -320,7 +319,7 @@ class Demo:
     # ------------------------------------------------------------------ SOAP partners
 
     def roster(self, d: date) -> None:
-        from gateway.services import insurance
+        from gateway.partners.insurer import service as insurance
 
         report = insurance.send_roster(d)
         self.moved["sent INSROSTER"] += 1
@@ -330,7 +329,8 @@ class Demo:
             )
 
     def health_and_claims(self, d: date) -> None:
-        from gateway.services import health, insurance
+        from gateway.partners.health import service as health
+        from gateway.partners.insurer import service as insurance
 
         with transaction(self.rt.sessions) as session:
             health.plan_requests(session, actor="demo")
@@ -457,7 +457,7 @@ class Demo:
     def _partners_summary(self, last: date) -> list[str]:
         out = []
         try:
-            from gateway.services import insurance
+            from gateway.partners.insurer import service as insurance
 
             with transaction(self.rt.sessions) as session:
                 flagged = insurance.flagged_claims(session)
@@ -468,7 +468,7 @@ class Demo:
         except Exception as exc:  # noqa: BLE001 - the summary reports what it could not read
             out.append(f"insurance: summary unavailable ({exc})")
         try:
-            from gateway.services import health
+            from gateway.partners.health import service as health
 
             with transaction(self.rt.sessions) as session:
                 pend = health.pending(session)

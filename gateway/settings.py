@@ -20,13 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from gateway.partners import registry
 
 PREFIX = "SVCARD_"
-# Business dates are Beijing dates (partners/README.md, "Time"): fixed, not a setting.
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 OUR_ID = "SVA"
 
 

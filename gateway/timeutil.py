@@ -1,10 +1,16 @@
-"""Time helpers: instants are stored in UTC, business dates are Beijing dates."""
+"""Time helpers: instants are stored in UTC, business dates are Beijing dates.
+
+The gateway's one clock (``utcnow``), its one Beijing zone (``BEIJING``, the partners'
+contract's own: ``schemas.fields``) and its one business-date function (``beijing_today``,
+``beijing_date`` for an instant)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from gateway.settings import BUSINESS_TZ
+from schemas.fields import BEIJING
+
+__all__ = ["BEIJING", "as_beijing", "beijing_date", "beijing_today", "business_day", "utcnow"]
 
 # The demo simulates a month in a couple of minutes: it sets this clock (and only the
 # demo and tests do). Everything in the gateway that needs "now" reads ``utcnow()``.
@@ -30,7 +36,13 @@ def reset_clock() -> None:
 
 
 def beijing_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(BUSINESS_TZ).date()
+    """Today's (or ``now``'s) Beijing date."""
+    return (now or utcnow()).astimezone(BEIJING).date()
+
+
+def beijing_date(instant: datetime) -> date:
+    """The Beijing date of an instant."""
+    return instant.astimezone(BEIJING).date()
 
 
 def business_day(value: str | date | None) -> date:
@@ -42,4 +54,4 @@ def business_day(value: str | date | None) -> date:
 
 
 def as_beijing(instant: datetime) -> datetime:
-    return instant.astimezone(BUSINESS_TZ)
+    return instant.astimezone(BEIJING)

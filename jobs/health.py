@@ -6,7 +6,7 @@ of a request carries its stable requestId, and SZHC answers a repeated id once.
 
 from __future__ import annotations
 
-from gateway.services import health
+from gateway.partners.health import service as health
 
 
 def sync_health() -> list[str]:

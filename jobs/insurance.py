@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gateway.services import insurance
+from gateway.partners.insurer import service as insurance
 
 
 def send_roster(business_date: str | None = None) -> list[str]:

@@ -13,7 +13,12 @@ SERVERS = ROOT / "scripts" / "servers.sh"
 
 def _servers(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(SERVERS)], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+        ["bash", str(SERVERS)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

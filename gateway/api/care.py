@@ -14,8 +14,8 @@ from gateway.api.pagination import page_list
 from gateway.api.problems import Problem
 from gateway.api.unit import db
 from gateway.models.insurance import InsuranceClaim
-from gateway.services import health as health_svc
-from gateway.services import insurance as insurance_svc
+from gateway.partners.health import service as health_svc
+from gateway.partners.insurer import service as insurance_svc
 from gateway.services import volunteers as volunteer_svc
 from gateway.settings import SettingsError
 from schemas.api.care import (
@@ -29,7 +29,11 @@ from schemas.api.common import PageArgsSchema
 
 log = logging.getLogger("svcard.api")
 
-blp = ApiBlueprint("care", __name__, description="Insurance claims (BOCINS) and health-card requests (SZHC).")
+blp = ApiBlueprint(
+    "care",
+    __name__,
+    description="Insurance claims (the insurer) and health-card requests (the health commission).",
+)
 
 READERS = ["operator", "auditor"]
 
@@ -58,7 +62,7 @@ def volunteer_claims(args: dict[str, Any], number: str) -> Any:
     if args["refresh"]:
         try:
             views = insurance_svc.lookup_claims(volunteer_no=v.volunteer_no)
-        except (insurance_svc.InsurerStopped, SettingsError) as exc:
+        except SettingsError as exc:  # InsurerStopped is a coded 503 of its own
             raise Problem(503, "insurer-unavailable", "Insurer unavailable", str(exc)) from None
         except SoapError as exc:
             # The partner's own fault text stays in our logs; the answer names only the kind.

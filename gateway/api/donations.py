@@ -25,10 +25,7 @@ NUMBER = "/donations/volunteers/<string(length=None, minlength=1, maxlength=16):
 def report(args: dict[str, Any], period: str) -> Any:
     """The month's reconciliation (fund.md): classes with their totals, the beneficiaries
     outside MATCHED, BANK_DIFFERS, and the flagged SWIPE records behind them."""
-    try:
-        r = rec.report(db(), period, flagged_limit=args["flagged"])
-    except rec.BadPeriod as exc:
-        raise Problem(422, "bad-period", "Bad period", str(exc), field="period") from None
+    r = rec.report(db(), period, flagged_limit=args["flagged"])  # BadPeriod: a coded 422
     return {
         "period": r.period,
         "computed_fen": r.computed_fen,

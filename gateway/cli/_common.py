@@ -7,8 +7,7 @@ from datetime import date, datetime
 import click
 
 from gateway.domain.errors import DomainError
-from gateway.settings import BUSINESS_TZ
-from gateway.timeutil import beijing_today
+from gateway.timeutil import BEIJING, beijing_today
 from schemas.rules import parse_yyyymmdd
 
 
@@ -45,4 +44,4 @@ def fail(exc: DomainError) -> None:
 
 
 def beijing(instant: datetime | None) -> str:
-    return instant.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if instant else "-"
+    return instant.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if instant else "-"

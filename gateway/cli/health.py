@@ -22,16 +22,16 @@ def _actor() -> str:
 
 
 def _when(value) -> str:
-    from gateway.settings import BUSINESS_TZ
+    from gateway.timeutil import BEIJING
 
-    return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 @cli.command("pending")
 def pending() -> None:
     """What is still to be done at SZHC, and why: open requests, requests waiting for an
     operator, and HEALTH functions still due."""
-    from gateway.services import health
+    from gateway.partners.health import service as health
 
     with transaction(context.current().sessions) as session:
         alert = health.stopped_by(session)
@@ -64,7 +64,7 @@ def pending() -> None:
 @cli.command("sync")
 def sync() -> None:
     """Plan and send every request due now (each with its stable requestId)."""
-    from gateway.services import health
+    from gateway.partners.health import service as health
 
     try:
         report = health.sync(actor=_actor())
@@ -83,7 +83,7 @@ def sync() -> None:
 def retry(request_id: str, note: str) -> None:
     """Raise a FAILED / CLIENT_FAULT request again (new requestId) or an ERROR one (same id)."""
     from gateway.domain.errors import DomainError
-    from gateway.services import health
+    from gateway.partners.health import service as health
 
     try:
         with transaction(context.current().sessions) as session:
@@ -97,11 +97,11 @@ def retry(request_id: str, note: str) -> None:
 @cli.command("resume")
 def resume() -> None:
     """Lift the stop after a security fault (credentials or certificate fixed)."""
-    from gateway.services import health
+    from gateway.partners.health import service as health
 
     with transaction(context.current().sessions) as session:
         n = health.resume(session, actor=_actor())
-    click.echo(f"{n} security alert(s) resolved; calls to SZHC resume at the next sync")
+    click.echo(f"{n} security alert(s) resolved; calls to {health.PARTNER} resume at the next sync")
 
 
 @cli.command("query")
@@ -109,7 +109,7 @@ def resume() -> None:
 def query(health_card_no: str) -> None:
     """Ask SZHC where a health card is and whether it is active."""
     from adapters.soap import SoapError
-    from gateway.services import health
+    from gateway.partners.health import service as health
 
     try:
         status = health.query_card(health_card_no)

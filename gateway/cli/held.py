@@ -15,7 +15,7 @@ from gateway import context
 from gateway.db import transaction
 from gateway.domain.errors import DomainError
 from gateway.models.cards import HeldStatus
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import BEIJING
 
 
 def _actor() -> str:
@@ -43,7 +43,7 @@ def held(status: str) -> None:
         if not rows:
             click.echo(f"no {status.lower()} events")
         for h in rows:
-            when = h.event_time.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") if h.event_time else "-"
+            when = h.event_time.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if h.event_time else "-"
             where = f"{h.source_file or '-'}:{h.source_line or '-'}"
             click.echo(
                 f"#{h.id:<6} {h.event:<17} card {h.card_id or '-':<16} {when}  {h.reason_code:<18} "
@@ -156,7 +156,7 @@ def transit_requests(unanswered_days: int) -> None:
         if not rows:
             click.echo("nothing to do")
         for r in rows:
-            sent = r.sent_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d") if r.sent_at else "-"
+            sent = r.sent_at.astimezone(BEIJING).strftime("%Y-%m-%d") if r.sent_at else "-"
             why = " ".join(x for x in (r.reason_code or "", r.note or "") if x)
             click.echo(
                 f"{r.request_id:<20} {r.action:<7} card {r.card_id} volunteer {r.volunteer_no} "

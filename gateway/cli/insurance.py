@@ -20,7 +20,7 @@ def cli() -> None:
 
 def _run(fn, *args, **kwargs):
     from adapters.soap import SoapError
-    from gateway.services.insurance import InsurerStopped
+    from gateway.partners.insurer.service import InsurerStopped
 
     try:
         return fn(*args, **kwargs)
@@ -44,7 +44,7 @@ def roster() -> None:
 def roster_send(business_date: str | None) -> None:
     """Send the day's roster (again under the same name if unanswered; next SEQ after
     PARTIAL or REJECTED; nothing once ACCEPTED)."""
-    from gateway.services import insurance
+    from gateway.partners.insurer import service as insurance
 
     report = _run(insurance.send_roster, yyyymmdd(business_date, "--date"))
     for line in report.lines():
@@ -58,7 +58,7 @@ def roster_send(business_date: str | None) -> None:
 @click.option("--claim", "claim_no", default=None, help="The insurer's claim number.")
 def claims(volunteer_no: str | None, claim_no: str | None) -> None:
     """A volunteer's claims, or one claim, with SVA's cover check (figures in yuan)."""
-    from gateway.services import insurance
+    from gateway.partners.insurer import service as insurance
 
     if (volunteer_no is None) == (claim_no is None):
         raise click.UsageError("give exactly one of --volunteer NO or --claim NO")
@@ -72,7 +72,7 @@ def claims(volunteer_no: str | None, claim_no: str | None) -> None:
 @cli.command("flagged")
 def flagged() -> None:
     """Every APPROVED or PAID claim that fails the cover check, with the reasons."""
-    from gateway.services import insurance
+    from gateway.partners.insurer import service as insurance
 
     with transaction(context.current().sessions) as session:
         rows = insurance.flagged_claims(session)
@@ -84,7 +84,7 @@ def flagged() -> None:
 @cli.command("sweep")
 def sweep() -> None:
     """Fetch the claims changed since the last sweep and check them (the daily job)."""
-    from gateway.services import insurance
+    from gateway.partners.insurer import service as insurance
 
     report = _run(insurance.sweep_claims)
     for line in report.lines():
@@ -96,7 +96,7 @@ def sweep() -> None:
 @cli.command("resume")
 def resume() -> None:
     """Lift the stop on BOCINS calls after a security fault was fixed."""
-    from gateway.services import insurance
+    from gateway.partners.insurer import service as insurance
 
     with transaction(context.current().sessions) as session:
         n = insurance.resume(session, actor=f"cli:{getpass.getuser()}")

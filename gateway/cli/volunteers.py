@@ -16,7 +16,7 @@ from gateway.cli._common import business_date_option, fail, parse_business_date
 from gateway.db import transaction
 from gateway.domain.errors import DomainError
 from gateway.services.volunteer_import import ImportReport, import_csv
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import BEIJING
 
 
 @click.group("volunteers")
@@ -44,7 +44,7 @@ def print_report(report: ImportReport, echo=click.echo) -> None:
 def import_(csv_file: Path, business_date: str | None) -> None:
     """Import volunteers from CSV_FILE (UTF-8, header row; see README "Volunteers import")."""
     day = parse_business_date(business_date)
-    now = datetime.now(UTC) if business_date is None else datetime.combine(day, time(12), BUSINESS_TZ)
+    now = datetime.now(UTC) if business_date is None else datetime.combine(day, time(12), BEIJING)
     rt = context.current()
     try:
         with transaction(rt.sessions) as session:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+from schemas.fields import BEIJING
 
 DEDUCTIBLE_FEN = 10_000  # 100 yuan per medical claim
 MEDICAL_LIMIT_FEN = 500_000  # 5,000 yuan per volunteer per calendar year

@@ -40,6 +40,23 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class Unavailable(DomainError):
+    """A partner the use case needs cannot be called now (a security stop, no endpoint)."""
+
+    http_status = 503
+
+
+class CodedError(DomainError):
+    """A refusal with a fixed code: subclasses name ``CODE`` (and ``FIELD`` when the refusal
+    is about one), and are raised with the message alone."""
+
+    CODE = "REFUSED"
+    FIELD: str | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.CODE, message, self.FIELD)
+
+
 class Invalid(DomainError):
     """A value breaks a field rule."""
 

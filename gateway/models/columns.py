@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from gateway.timeutil import utcnow  # the gateway's clock, the models' default for timestamps
+
+__all__ = ["UtcDateTime", "utcnow"]
 
 
 class UtcDateTime(TypeDecorator):
@@ -29,10 +33,3 @@ class UtcDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """The gateway's clock (``gateway.timeutil``): the demo can move it."""
-    from gateway.timeutil import utcnow as clock
-
-    return clock()

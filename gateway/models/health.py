@@ -3,7 +3,7 @@
 ``request_id`` is unique for ever and stable across retries: every attempt of a row sends
 the same id, so SZHC applies it once (it answers a repeated id with its first answer).
 The state of the health-card function itself lives in ``card_functions`` (function
-HEALTH); ``gateway.services.health`` keeps the two in step.
+HEALTH); ``gateway.partners.health.service`` keeps the two in step.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from gateway.domain import calendar as cal_rules
 from gateway.domain.calendar import CalendarRow, WorkingCalendar
 from gateway.models import CalendarDay, CalendarYear, Order
 from gateway.models.cards import OrderStatus
-from gateway.models.columns import utcnow
+from gateway.timeutil import utcnow
 
 #: Years seeded by ``seed_from_holidays`` when none are given.
 DEFAULT_SEED_YEARS = range(2020, 2031)

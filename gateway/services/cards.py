@@ -33,9 +33,8 @@ from gateway.domain.lifecycle import (
 )
 from gateway.models import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order, Volunteer
 from gateway.models.cards import HeldStatus, OrderStatus, OrderType, RequestStatus, RequestType
-from gateway.models.columns import utcnow
 from gateway.models.volunteers import VolunteerStatus
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import BEIJING, beijing_date, utcnow
 
 E = CardEventType
 _DEAD = sorted(str(s) for s in DEAD_STATES)
@@ -63,13 +62,9 @@ class Applied:
     notes: list[str] = field(default_factory=list)  # e.g. why an EXPIRING ordered no renewal
 
 
-def beijing_date(instant: datetime) -> date:
-    return instant.astimezone(BUSINESS_TZ).date()
-
-
 def beijing_midnight(day: date) -> datetime:
     """The instant a Beijing date starts (for CARDRESULT lines, which carry only a date)."""
-    return datetime.combine(day, time(0), BUSINESS_TZ).astimezone(UTC)
+    return datetime.combine(day, time(0), BEIJING).astimezone(UTC)
 
 
 # ------------------------------------------------------------------ look-ups

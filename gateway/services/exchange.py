@@ -35,12 +35,13 @@ from sqlalchemy.orm import Session
 
 from gateway import context
 from gateway.db import transaction
+from gateway.domain.errors import CodedError, Conflict
 from gateway.keystore import keystore
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.services import archive
 from gateway.services.channels import AckOutcome, ApplyAgain, Batch, Refusal, channel
-from gateway.settings import BUSINESS_TZ, OUR_ID
-from gateway.timeutil import beijing_today, utcnow
+from gateway.settings import OUR_ID
+from gateway.timeutil import BEIJING, beijing_today, utcnow
 from keys.envelope import EnvelopeError
 from schemas import writer
 from schemas.ack import error_text, parse_error_text
@@ -142,7 +143,7 @@ def _next_seq(session: Session, partner: str, file_type: str, business_date: dat
 
 def _write_plain(file_type: str, ext: str, partner: str, business_date: date, seq: int, batch: Batch):
     """(plain bytes, WriteResult) — a ZIP package for CARDORDER, a text file otherwise."""
-    created = utcnow().astimezone(BUSINESS_TZ)
+    created = utcnow().astimezone(BEIJING)
     if ext == "zip":
         from schemas.package import write_package
 
@@ -778,8 +779,10 @@ def send_acks(partner: str) -> SendReport | None:
 # --------------------------------------------------------------------- operators
 
 
-class ReplayRefused(Exception):
+class ReplayRefused(CodedError, Conflict):
     """Only a rejected inbound file can be replayed, and only with a comment."""
+
+    CODE, FIELD = "REPLAY_REFUSED", "file_id"
 
 
 def replay(file_id: int, comment: str, actor: str) -> str:

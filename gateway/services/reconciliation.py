@@ -19,13 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain import donations as rule
+from gateway.domain.errors import CodedError, Invalid
 from gateway.models.donations import DonationDay, DonationPeriod, DonationReceipt, Swipe, SwipeDuplicate
 from gateway.models.exchange import ExchangeFile
+from gateway.partners import registry
 from gateway.timeutil import utcnow
 
 
-class BadPeriod(ValueError):
+class BadPeriod(CodedError, Invalid, ValueError):
     """A period that is not ``YYYYMM``."""
+
+    CODE, FIELD = "BAD_PERIOD", "period"
 
 
 def month_bounds(period: str) -> tuple[date, date]:
@@ -36,13 +40,19 @@ def month_bounds(period: str) -> tuple[date, date]:
     return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
 
 
-def missing_days(session: Session, period: str, partner: str = "BOCSZ") -> list[date]:
+def swipe_partner() -> str:
+    """The partner whose daily SWIPE files make the month (the registry's SWIPE sender)."""
+    (partner,) = [p.id for p in registry.by_record_type("SWIPE")]
+    return partner
+
+
+def missing_days(session: Session, period: str, partner: str | None = None) -> list[date]:
     """Days of the month without an applied SWIPE file (fund.md: DONATIONEXP waits for them)."""
     first, last = month_bounds(period)
     applied = set(
         session.scalars(
             select(ExchangeFile.business_date).where(
-                ExchangeFile.partner == partner,
+                ExchangeFile.partner == (partner or swipe_partner()),
                 ExchangeFile.direction == "in",
                 ExchangeFile.file_type == "SWIPE",
                 ExchangeFile.status.in_(("processed", "partial")),

@@ -39,8 +39,8 @@ from gateway.domain import ids
 from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.functions import Function, FunctionState
 from gateway.models import Card, CardFunction
-from gateway.models.columns import utcnow
 from gateway.models.transit import TransitAction, TransitRequest, TransitStatus
+from gateway.timeutil import utcnow
 
 A, S = TransitAction, TransitStatus
 ID_KIND = {A.ENABLE: "E", A.DISABLE: "D"}

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from gateway.domain import eligibility as elig
 from gateway.domain.errors import Invalid, Problem
 from gateway.models import Card, ServiceSession, TrainingRecord, Volunteer
-from gateway.models.columns import utcnow
 from gateway.models.volunteers import SessionKind, VolunteerStatus
 from gateway.services import cards as card_service
 from gateway.services import volunteers as vs
+from gateway.timeutil import beijing_today, utcnow
 from schemas import rules
 
 COLUMNS = (
@@ -168,7 +168,7 @@ def import_csv(
     Rows are checked one by one, then applied in chunks of ``CHUNK``: one query finds the
     chunk's existing volunteers, one flush writes its new ones."""
     now = now or utcnow()
-    today = vs.business_date(now)
+    today = beijing_today(now)
     report = ImportReport(file=path.name)
     data = path.read_bytes()
     try:

@@ -22,11 +22,10 @@ from gateway.domain.functions import Function, FunctionState, OffReason, switch_
 from gateway.domain.lifecycle import CardState
 from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
 from gateway.models.cards import OrderType
-from gateway.models.columns import utcnow
 from gateway.models.volunteers import SessionKind, VolunteerStatus
 from gateway.services import cards as card_service
 from gateway.services.cards import EventSource
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import beijing_today, utcnow
 from keys.pii import lookup_hash
 from schemas import rules
 
@@ -59,11 +58,6 @@ class ApplicationData:
 class Deregistration:
     volunteer: Volunteer
     cancel_requests: list[CardRequest] = field(default_factory=list)
-
-
-def business_date(at: datetime | None = None) -> date:
-    """Today's (or ``at``'s) Beijing date."""
-    return (at or utcnow()).astimezone(BUSINESS_TZ).date()
 
 
 def id_hash(id_type: str, id_number: str) -> str:
@@ -156,7 +150,7 @@ def create_application(
     (``NOT_ELIGIBLE`` lists every problem); the same person may not apply twice while an
     earlier record is active (``DUPLICATE_ID``)."""
     now = now or utcnow()
-    today = business_date(now)
+    today = beijing_today(now)
     c = elig.Candidate(
         **{k: getattr(data, k) for k in elig.Candidate.__dataclass_fields__ if hasattr(data, k)}
     )
@@ -261,7 +255,7 @@ def approve(session: Session, number: str, *, actor: str, now: datetime | None =
     v = get_volunteer(session, number)
     if v.status != VolunteerStatus.APPLICANT:
         raise Conflict("NOT_APPLICANT", "only an applicant can be approved", "volunteer_no")
-    today = business_date(now)
+    today = beijing_today(now)
     problems = elig.approval_problems(candidate(session, v), today, open_branches(session))
     if problems:
         raise NotEligible(problems)
@@ -324,7 +318,7 @@ def set_card_choice(
     """Choose the carrier and/or branch for the next order (cards already ordered keep theirs)."""
     v = get_volunteer(session, number)
     _require_active(v)
-    today = business_date(now)
+    today = beijing_today(now)
     problems = []
     if carrier is not None and (p := elig.carrier_problem(carrier, v.birth_date, today)):
         problems.append(p)
@@ -450,7 +444,7 @@ def order_new_card(
     c = candidate(session, v)
     if carrier is not None:
         c.carrier = carrier
-    problems = elig.card_order_problems(c, business_date(now), open_branches(session))
+    problems = elig.card_order_problems(c, beijing_today(now), open_branches(session))
     if problems:
         raise NotEligible(problems)
     return card_service.place_order(

@@ -1,7 +1,7 @@
 """The health-card queue end to end: card lifecycle -> HEALTH function -> queued requests
 -> our zeep client over real HTTP -> the sandbox SZHC service, on SQLite and PostgreSQL.
 
-Rules are named as in ``gateway.services.health``.
+Rules are named as in ``gateway.partners.health.service``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from gateway.cli.health import cli as health_cli
 from gateway.db import transaction
 from gateway.domain.lifecycle import CardEventType as E
 from gateway.models import Alert, Card, CardFunction, HealthRequest, Volunteer
+from gateway.partners.health import service as health
 from gateway.services import cards as cs
-from gateway.services import health
 from gateway.services import volunteers as vs
 from jobs.health import sync_health
 from sandbox.soap_sandbox import SoapSandbox

@@ -15,7 +15,7 @@ from gateway import settings as settings_mod
 from gateway.cli.insurance import cli as insurance_cli
 from gateway.db import transaction
 from gateway.models import Alert, InsuranceClaim
-from gateway.services import insurance
+from gateway.partners.insurer import service as insurance
 from gateway.services import volunteers as vs
 from sandbox.insurer_claims import (
     DISABILITY_AMOUNT,

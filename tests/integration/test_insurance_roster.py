@@ -15,9 +15,10 @@ from gateway import settings as settings_mod
 from gateway.cli.insurance import cli as insurance_cli
 from gateway.db import transaction
 from gateway.models import ExchangeFile, Volunteer
-from gateway.services import archive, insurance
+from gateway.partners.insurer import service as insurance
+from gateway.services import archive
 from gateway.services import volunteers as vs
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import BEIJING
 from jobs.insurance import send_roster as send_roster_job
 from keys.identity import cert_pem, make_identity
 from keys.keystore import Keystore
@@ -109,7 +110,7 @@ def test_roster_is_accepted_by_the_insurer_with_every_official_volunteer_and_cov
     runtime, sandbox, desk
 ):
     who = volunteers(runtime)
-    today = datetime.now(UTC).astimezone(BUSINESS_TZ).date()
+    today = datetime.now(UTC).astimezone(BEIJING).date()
     report = insurance.send_roster()
     assert (report.status, report.ack_code, report.uploaded) == ("accepted", None, True) and report.roster_id
     name = f"INSROSTER_SVA_{today:%Y%m%d}_001.txt.p7m"

@@ -14,7 +14,7 @@ from adapters.health.client import EnrollResult, SuspendResult
 from gateway.domain.errors import Conflict
 from gateway.domain.lifecycle import CardEventType as E
 from gateway.models import HealthRequest
-from gateway.services import health
+from gateway.partners.health import service as health
 from gateway.services import volunteers as vs
 from tests.services.foundation_helpers import NOW, db, drive, first_card, functions, official, shared_runtime
 

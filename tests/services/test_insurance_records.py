@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from adapters.insurer.client import Claim
 from gateway.models import InsuranceClaim
-from gateway.services import insurance
+from gateway.partners.insurer import service as insurance
 from gateway.services import volunteers as vs
 from tests.services.foundation_helpers import application, db, official, shared_runtime
 

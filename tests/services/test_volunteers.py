@@ -89,7 +89,7 @@ def test_deregistration_effect_on_each_function(db) -> None:
     drive(db, card, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED)
     for f in card.functions:  # the partners confirmed
         f.state = "ON"
-    at = datetime(2026, 12, 1, 9, 30, tzinfo=vs.BUSINESS_TZ)
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=vs.BEIJING)
     vs.deregister(db, v.volunteer_no, at=at, actor="t")
     assert v.deregistered_at == at and v.deregistered_at.tzinfo is not None
     states = {f.function: (f.state, f.reason) for f in card.functions}

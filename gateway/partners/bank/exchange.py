@@ -32,14 +32,13 @@ from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.lifecycle import CardEventType, LifecycleError
 from gateway.models import Card, CardEvent, CardRequest, HeldEvent, Order
 from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus, RequestType
-from gateway.models.columns import utcnow
 from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.partners.bank import ID
 from gateway.services import cards
 from gateway.services.calendar import set_day0, working_calendar
 from gateway.services.cards import EventSource
 from gateway.services.channels import AckOutcome, Batch, Refusal
-from gateway.settings import BUSINESS_TZ
+from gateway.timeutil import BEIJING, utcnow
 from schemas.reader import Header, Record
 
 PARTNER = ID
@@ -79,7 +78,7 @@ def _refs(session: Session, file: ExchangeFile, kind: str) -> list[str]:
 
 def _upload_day(file: ExchangeFile) -> date:
     """Day 0: the Beijing date of the upload of the file the bank acknowledged."""
-    return (file.sent_at or file.created_at).astimezone(BUSINESS_TZ).date()
+    return (file.sent_at or file.created_at).astimezone(BEIJING).date()
 
 
 def _whole_file_rejected(outcome: AckOutcome) -> bool:

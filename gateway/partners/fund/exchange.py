@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.errors import CodedError, Conflict
 from gateway.models.donations import DonationPeriod, DonationReceipt
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import ID
@@ -40,8 +41,10 @@ def _period_start(period: str) -> date:
     return date(int(period[:4]), int(period[4:]), 1)
 
 
-class NotReady(Exception):
+class NotReady(CodedError, Conflict):
     """DONATIONEXP for a month that still misses SWIPE days, without an operator's decision."""
+
+    CODE, FIELD = "MONTH_NOT_READY", "period"
 
 
 def decide_early(session: Session, period: str, reason: str, actor: str) -> DonationPeriod:

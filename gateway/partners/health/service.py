@@ -51,14 +51,15 @@ from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.functions import Function, FunctionState, OffReason
 from gateway.domain.lifecycle import is_dead
 from gateway.models import Alert, Card, CardFunction, Volunteer
-from gateway.models.columns import utcnow
 from gateway.models.health import HealthAction, HealthRequest, HealthStatus
 from gateway.models.volunteers import VolunteerStatus
+from gateway.partners.health import ID
 from gateway.services.exchange import raise_alert
+from gateway.timeutil import utcnow
 
 log = logging.getLogger("svcard.health")
 
-PARTNER = "SZHC"
+PARTNER = ID
 A, S = HealthAction, HealthStatus
 SECURITY_ALERT = "SOAP_SECURITY"
 SECURITY_SUBJECT = "SZHC: calls stopped"

@@ -38,22 +38,23 @@ from adapters.soap import RetryableError, SecurityFault, SoapError
 from gateway import context
 from gateway.db import transaction
 from gateway.domain import cover
+from gateway.domain.errors import CodedError, Unavailable
 from gateway.keystore import keystore
 from gateway.models import Alert, ExchangeFile, InsuranceClaim, ServiceSession, Volunteer
-from gateway.models.columns import utcnow
 from gateway.models.exchange import RecordErrorRow
 from gateway.models.insurance import ClaimSweep
 from gateway.models.volunteers import SessionKind
+from gateway.partners.insurer import ID
 from gateway.services import archive
 from gateway.services.exchange import raise_alert
-from gateway.settings import BUSINESS_TZ, OUR_ID
-from gateway.timeutil import beijing_today
+from gateway.settings import OUR_ID
+from gateway.timeutil import BEIJING, beijing_today, utcnow
 from schemas import writer
 from schemas.ack import parse_error_text
 
 log = logging.getLogger("svcard.insurance")
 
-PARTNER = "BOCINS"
+PARTNER = ID
 FILE_TYPE = "INSROSTER"
 SECURITY_ALERT = "SOAP_SECURITY"
 ROSTER_ALERT = "ROSTER_NOT_SENT"
@@ -91,8 +92,10 @@ def resume(session: Session, *, actor: str) -> int:
     return n
 
 
-class InsurerStopped(RuntimeError):
+class InsurerStopped(CodedError, Unavailable):
     """Calls to BOCINS are stopped by an open security alert."""
+
+    CODE = "INSURER_UNAVAILABLE"
 
 
 def _check_not_stopped() -> None:
@@ -119,7 +122,7 @@ def roster_records(session: Session, business_date: date) -> Iterator[dict[str, 
         .execution_options(yield_per=1000)
     )
     for v in session.scalars(query):
-        ended = v.deregistered_at.astimezone(BUSINESS_TZ).date() if v.deregistered_at else None
+        ended = v.deregistered_at.astimezone(BEIJING).date() if v.deregistered_at else None
         yield {
             "volunteer_no": v.volunteer_no,
             "name": v.name,
@@ -185,7 +188,7 @@ def _prepare_roster(day: date) -> tuple[int, list[str], bool]:
             if last is not None and last.status in ("prepared", "sent", "accepted"):
                 return last.id, [], False
             seq = (last.seq or 0) + 1 if last is not None else 1
-            created = utcnow().astimezone(BUSINESS_TZ)
+            created = utcnow().astimezone(BEIJING)
             numbers: list[str] = []  # record index -> volunteer number (records are streamed)
             plain, result = writer.write_bytes(
                 FILE_TYPE, _noting(roster_records(session, day), numbers), sender=OUR_ID, receiver=PARTNER, business_date=day, seq=seq,
@@ -383,7 +386,7 @@ def _cover_facts(
     )
     sessions = [cover.ServiceSession(s.check_in, s.check_out) for s in rows]
     # official since the start of that Beijing day
-    since = datetime.combine(v.official_since, datetime.min.time(), BUSINESS_TZ)
+    since = datetime.combine(v.official_since, datetime.min.time(), BEIJING)
     return sessions, cover.Registration(since, v.deregistered_at)
 
 
@@ -576,7 +579,7 @@ def _yuan(fen: int | None) -> str:
 
 def format_claim(c: ClaimView) -> str:
     """One claim for operators: the insurer's figures (yuan), SVA's allowed amount, flags."""
-    when = c.incident_time.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+    when = c.incident_time.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     grade = f" g{c.disability_grade}" if c.disability_grade else ""
     head = (f"{c.claim_no} {c.volunteer_no} {when} {c.category}{grade} {c.status:<12} "
             f"claimed {_yuan(c.claimed_fen)} approved {_yuan(c.approved_fen)} paid {_yuan(c.paid_fen)} "
