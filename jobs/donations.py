@@ -15,6 +15,7 @@ from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import exchange as fund_exchange
 from gateway.services import exchange, reconciliation
+from gateway.services.alerts import raise_alert
 from gateway.timeutil import business_day
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
@@ -57,7 +58,7 @@ def check_donation_received(today: str | None = None) -> str | None:
         if have is not None:
             return None
         what = f"DONATION for {period}"
-        exchange.raise_alert(
+        raise_alert(
             session,
             "file_missing",
             fund_exchange.PARTNER,

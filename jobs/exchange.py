@@ -16,6 +16,7 @@ from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
 from gateway.partners import registry
 from gateway.services import exchange
+from gateway.services.alerts import raise_alert
 from gateway.services.channels import channel
 from gateway.timeutil import business_day
 
@@ -206,7 +207,7 @@ def check_expected(partner: str, today: str | None = None) -> list[str]:
             if have is None:
                 what = f"{file_type} for {bdate:%Y%m%d}"
                 missing.append(what)
-                exchange.raise_alert(
+                raise_alert(
                     session,
                     "file_missing",
                     partner,

@@ -19,8 +19,8 @@ from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
 from gateway.partners import registry
 from gateway.partners.bank import ID as BANK
 from gateway.services import card_queries
+from gateway.services.alerts import raise_alert
 from gateway.services.calendar import working_calendar
-from gateway.services.exchange import raise_alert
 from gateway.timeutil import as_beijing, business_day, utcnow
 
 

@@ -24,15 +24,14 @@ def _require_redis(command: str) -> None:
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
 def worker(burst: bool, name: str | None) -> None:
     """Start an RQ worker on SVCARD_REDIS_URL."""
-    from rq import Worker
-
     from jobs.queue import QUEUE_NAME, redis_connection
+    from jobs.worker import GatewayWorker
 
     _require_redis("worker")  # fail early on bad settings, before connecting
     from gateway.services import channels
 
     channels.load_all()  # once here, not again in every job's forked work horse
-    w = Worker([QUEUE_NAME], connection=redis_connection(), name=name)
+    w = GatewayWorker([QUEUE_NAME], connection=redis_connection(), name=name)
     w.work(burst=burst, with_scheduler=False)
 
 

@@ -39,6 +39,7 @@ from gateway.domain.errors import CodedError, Conflict
 from gateway.keystore import keystore
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.services import archive
+from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, ApplyAgain, Batch, Refusal, channel
 from gateway.settings import OUR_ID
 from gateway.timeutil import BEIJING, beijing_today, utcnow
@@ -50,7 +51,6 @@ from schemas.reader import NAME_RE, Record
 from schemas.reader import read as read_file
 
 log = logging.getLogger("svcard.exchange")
-alert_log = logging.getLogger("svcard.alert")
 ACK_TEXT_LIMIT = 1000
 NOT_APPLIED_ALERT = "file_not_applied"
 
@@ -91,20 +91,6 @@ def open_transport(partner: str) -> Iterator:
                 session, kind, partner, f"{where.host}:{where.port}: {exc}", subject=f"{partner}:{kind}"
             )
         raise
-
-
-def raise_alert(
-    session: Session, kind: str, partner: str | None, message: str, subject: str | None = None
-) -> None:
-    """Record an alert (once per open subject) and log it on the alert channel."""
-    if subject:
-        open_one = session.scalar(
-            select(Alert.id).where(Alert.kind == kind, Alert.subject == subject, Alert.resolved_at.is_(None))
-        )
-        if open_one:
-            return
-    session.add(Alert(kind=kind, partner=partner, subject=subject, message=message))
-    alert_log.error("%s %s: %s", kind, partner or "-", message)
 
 
 def _spool(kind: str, partner: str) -> Path:

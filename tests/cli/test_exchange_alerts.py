@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from gateway.db import transaction
 from gateway.models.exchange import Alert
-from gateway.services.exchange import raise_alert
+from gateway.services.alerts import raise_alert
 
 
 def test_an_operator_resolves_an_alert_with_a_note_and_it_leaves_the_open_list(runtime) -> None:

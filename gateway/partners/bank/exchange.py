@@ -35,6 +35,7 @@ from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus, Request
 from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.partners.bank import ID
 from gateway.services import cards
+from gateway.services.alerts import raise_alert
 from gateway.services.calendar import set_day0, working_calendar
 from gateway.services.cards import EventSource
 from gateway.services.channels import AckOutcome, Batch, Refusal
@@ -291,8 +292,6 @@ class CardReqBuilder:
 def _cancel_rejected(session: Session, req: CardRequest) -> None:
     """The bank never had the cancellation and goes on making the card: an operator must
     correct it and cancel again, or close the card once it comes."""
-    from gateway.services.exchange import raise_alert
-
     order_id = req.order.order_id if req.order is not None else "-"
     raise_alert(
         session, "cancel_order_rejected", PARTNER,
@@ -305,8 +304,6 @@ def _cancel_rejected(session: Session, req: CardRequest) -> None:
 def _loss_report_rejected(session: Session, req: CardRequest) -> None:
     """The bank never froze the card: stop showing it as "loss requested" and get an
     operator to tell the volunteer (bank.md: the immediate freeze is the 95566 call)."""
-    from gateway.services.exchange import raise_alert
-
     req.card.loss_requested_at = None
     raise_alert(
         session, "loss_report_rejected", PARTNER,
@@ -446,8 +443,6 @@ _EXPECTED_NOTES = ("NOT_REGISTERED", "RENEW_EXISTS")
 def _alert_notes(session: Session, card: Card, notes: list[str]) -> None:
     """E.g. an EXPIRING that could not order its renewal (CREDIT_CUT_CLOSED): operators
     must see it."""
-    from gateway.services.exchange import raise_alert
-
     for note in notes:
         if not note.startswith(_EXPECTED_NOTES):
             raise_alert(

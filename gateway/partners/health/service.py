@@ -54,7 +54,7 @@ from gateway.models import Alert, Card, CardFunction, Volunteer
 from gateway.models.health import HealthAction, HealthRequest, HealthStatus
 from gateway.models.volunteers import VolunteerStatus
 from gateway.partners.health import ID
-from gateway.services.exchange import raise_alert
+from gateway.services.alerts import raise_alert
 from gateway.timeutil import utcnow
 
 log = logging.getLogger("svcard.health")

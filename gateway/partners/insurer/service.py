@@ -46,7 +46,7 @@ from gateway.models.insurance import ClaimSweep
 from gateway.models.volunteers import SessionKind
 from gateway.partners.insurer import ID
 from gateway.services import archive
-from gateway.services.exchange import raise_alert
+from gateway.services.alerts import raise_alert
 from gateway.settings import OUR_ID
 from gateway.timeutil import BEIJING, beijing_today, utcnow
 from schemas import writer

@@ -18,6 +18,7 @@ from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.models.transit import TransitRequest
 from gateway.partners.transit import ID
 from gateway.services import transit
+from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, Batch, Refusal
 from schemas.reader import Header, Record
 
@@ -93,8 +94,6 @@ class TransitAckHandler:
     file_type = "TRANSITACK"
 
     def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
-        from gateway.services.exchange import raise_alert
-
         for rec in records:
             ans = transit_answer(rec.data, rec.line)
             out = transit.apply_answer(

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from gateway.models import Volunteer
 from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, Batch, Channel, Refusal
-from gateway.services.exchange import raise_alert
 from schemas.reader import Header, Record
 from tests.partners.library import ID
 

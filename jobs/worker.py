@@ -1,0 +1,18 @@
+"""The gateway's RQ worker: RQ's forking worker, with the database engine disposed before
+each fork (as CKAN's worker does), so a work horse never shares the parent's pooled
+connections — two processes on one PostgreSQL socket corrupt each other's protocol."""
+
+from __future__ import annotations
+
+from rq import Worker
+
+from gateway import context
+
+
+class GatewayWorker(Worker):
+    def fork_work_horse(self, job, queue):  # noqa: ANN001 - RQ's own signature
+        rt = context.current()
+        # Close the parent's pooled connections: the horse opens its own on first use, and
+        # the parent, which runs no job, opens none until the next fork.
+        rt.engine.dispose()
+        return super().fork_work_horse(job, queue)
