@@ -56,6 +56,7 @@ from adapters.sftp_errors import (
     UploadError,
 )
 from adapters.sftp_wire import BulkIO, LocalIOError, RemoteStatus
+from adapters.transport import Downloaded, RemoteFile
 
 __all__ = [
     "AuthError",
@@ -103,20 +104,6 @@ class SftpUrl:
     host: str
     port: int
     path: str  # "" = the login folder; otherwise the remote folder holding inbox/ and outbox/
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    name: str
-    size: int
-    mtime: datetime  # UTC
-
-
-@dataclass(frozen=True)
-class Downloaded:
-    path: Path
-    sha256: str  # lower-case hex
-    size: int
 
 
 def _setting(partner: str | None) -> str:

@@ -24,7 +24,6 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +40,7 @@ from gateway.models.exchange import Alert, ExchangeFile, FileApplication, Outbou
 from gateway.services import archive
 from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, ApplyAgain, Batch, Refusal, channel
+from gateway.services.transports import open_transport
 from gateway.settings import OUR_ID
 from gateway.timeutil import BEIJING, beijing_today, utcnow
 from keys.envelope import EnvelopeError
@@ -56,41 +56,6 @@ NOT_APPLIED_ALERT = "file_not_applied"
 
 
 # --------------------------------------------------------------------- plumbing
-
-
-@contextmanager
-def open_transport(partner: str) -> Iterator:
-    """The partner's SFTP account, from settings (URL) and the keystore (keys). A refused
-    host key or login is never retried (the transport raises at once); here it also
-    becomes an alert row, so operators see it in `svcard exchange alerts`, not only in a
-    log line."""
-    from adapters.sftp import SftpTransport, parse_sftp_url
-    from adapters.sftp_errors import AuthError, HostKeyError
-
-    s = context.current().settings
-    ks = keystore()
-    url = s.partner_url(partner)
-    where = parse_sftp_url(url, partner)
-    transport = SftpTransport(
-        url,
-        ks.ssh_client_key(),
-        # every pinned key for this host: both keys survive a same-type host-key rotation
-        ks.host_key_list(partner, where.host, where.port),
-        timeout=s.sftp_timeout,
-        retry_attempts=s.retry_attempts,
-        retry_base_delay=s.retry_base_delay,
-        partner=partner,
-    )
-    try:
-        with transport:
-            yield transport
-    except (HostKeyError, AuthError) as exc:
-        kind = "sftp_host_key_refused" if isinstance(exc, HostKeyError) else "sftp_login_refused"
-        with transaction(context.current().sessions) as session:
-            raise_alert(
-                session, kind, partner, f"{where.host}:{where.port}: {exc}", subject=f"{partner}:{kind}"
-            )
-        raise
 
 
 def _spool(kind: str, partner: str) -> Path:
