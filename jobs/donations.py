@@ -12,23 +12,61 @@ from sqlalchemy import select
 
 from gateway import context
 from gateway.db import transaction
+from gateway.models.donations import DonationPeriod
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import exchange as fund_exchange
 from gateway.services import exchange, reconciliation
-from gateway.services.alerts import raise_alert
+from gateway.services.alerts import raise_alert, resolve_alerts
 from gateway.timeutil import business_day
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
 
 
+HELD_ALERT = "donationexp_held"
+
+
 def send_expected(business_date: str | None = None) -> str | None:
-    """Send DONATIONEXP if a month is ready (complete and due) and not sent; the file name."""
+    """Send DONATIONEXP if a month is ready (complete and due) and not sent; the file name.
+
+    Run daily: from the 3rd, a previous month still missing SWIPE days is held back
+    (fund.md: it goes only once complete) with an alert naming the missing days, and goes
+    the day it completes; the alert is closed when it is sent."""
     day = business_day(business_date)
+    period = fund_exchange.previous_period(day)
     with transaction(context.current().sessions) as session:
-        if not fund_exchange.ready_periods(session, day):
-            return None
+        _alert_if_held(session, period, day)
+        ready = fund_exchange.ready_periods(session, day)
+    if not ready:
+        return None
     report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", day)
+    with transaction(context.current().sessions) as session:
+        for p in ready:
+            resolve_alerts(session, HELD_ALERT, _held_subject(p), f"sent in {report.name if report else '-'}")
     return report.name if report else None
+
+
+def _held_subject(period: str) -> str:
+    return f"{fund_exchange.PARTNER}:DONATIONEXP:{period}"
+
+
+def _alert_if_held(session, period: str, day) -> None:
+    if day.day < fund_exchange.SEND_DAY:
+        return  # not due yet
+    row = session.get(DonationPeriod, period)
+    if row is not None and (row.exp_file_id is not None or row.early_at is not None):
+        return  # sent, or going early by an operator's decision
+    missing = reconciliation.missing_days(session, period)
+    if not missing:
+        return
+    days = ", ".join(f"{d:%Y%m%d}" for d in missing)
+    raise_alert(
+        session,
+        HELD_ALERT,
+        fund_exchange.PARTNER,
+        f"DONATIONEXP for {period} held back: no applied SWIPE file for {len(missing)} day(s): {days}; "
+        "it goes the day the month is complete (or `svcard donations send-exp PERIOD --early --reason ...`)",
+        subject=_held_subject(period),
+    )
 
 
 def refresh_report(period: str) -> dict:
@@ -52,6 +90,9 @@ def check_donation_received(today: str | None = None) -> str | None:
                 ExchangeFile.partner == fund_exchange.PARTNER,
                 ExchangeFile.direction == "in",
                 ExchangeFile.file_type == "DONATION",
+                # a file we refused (REJECTED) or a duplicate never arrived as far as the
+                # fund's obligation goes: only an applied one counts
+                ExchangeFile.status.in_(("processed", "partial")),
                 ExchangeFile.business_date.between(day.replace(day=1), day),
             )
         )

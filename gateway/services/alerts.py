@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.models.exchange import Alert
+from gateway.timeutil import utcnow
 
 alert_log = logging.getLogger("svcard.alert")
 
@@ -25,3 +26,14 @@ def raise_alert(
             return
     session.add(Alert(kind=kind, partner=partner, subject=subject, message=message))
     alert_log.error("%s %s: %s", kind, partner or "-", message)
+
+
+def resolve_alerts(session: Session, kind: str, subject: str, why: str) -> int:
+    """Close the open alerts of ``kind`` on ``subject`` (their cause is gone); how many."""
+    rows = session.scalars(
+        select(Alert).where(Alert.kind == kind, Alert.subject == subject, Alert.resolved_at.is_(None))
+    ).all()
+    for alert in rows:
+        alert.resolved_at = utcnow()
+        alert.message = f"{alert.message} [resolved: {why}]"
+    return len(rows)

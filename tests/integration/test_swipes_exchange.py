@@ -259,3 +259,99 @@ def test_no_donation_file_by_the_10th_raises_one_alert(world) -> None:
     drop(world, "SZVF", "DONATION", [], date(2027, 1, 8))
     jobs.fetch_and_process("SZVF", "2027-01-08")
     assert donations.check_donation_received("2027-01-11") is None
+
+
+# ------------------------------------------------------------ issue 19, fund findings
+
+
+def _complete_november(w, no: str = "1000000009", upto: int = 30) -> None:
+    for i in range(upto):
+        d = NOV + timedelta(days=i)
+        drop(w, "BOCSZ", "SWIPE", [swipe(f"F{d:%d}", no, d)], d)
+    jobs.fetch_and_process("BOCSZ", "2026-12-01")
+
+
+def _fund_acks(w, name: str, code: str, bdate: date) -> None:
+    """The fund's ACK of our file ``name``: REJECTED with ``code``."""
+    import hashlib
+
+    sealed = (w.server.folder("szvf") / "inbox" / name).read_bytes()
+    rec = {"original_file_name": name, "sha256": hashlib.sha256(sealed).hexdigest(), "status": "REJECTED",
+           "error_code": code, "error_text": "test"}  # fmt: skip
+    drop(w, "SZVF", "ACK", [rec], bdate)
+
+
+def _exp_files(w) -> list[str]:
+    with transaction(w.rt.sessions) as s:
+        return list(
+            s.scalars(
+                select(ExchangeFile.name)
+                .where(ExchangeFile.file_type == "DONATIONEXP")
+                .order_by(ExchangeFile.id)
+            )
+        )
+
+
+def test_finding_1_e06_on_donationexp_does_not_send_the_month_again(world) -> None:
+    from jobs import donations
+
+    _complete_november(world)
+    (sent,) = jobs.send_scheduled("SZVF", "2026-12-03")
+    _fund_acks(world, sent, "E06", date(2026, 12, 3))
+    jobs.fetch_and_process("SZVF", "2026-12-04")
+    assert donations.send_expected("2026-12-04") is None
+    assert jobs.send_scheduled("SZVF", "2026-12-05") == []
+    assert _exp_files(world) == [sent]
+    with transaction(world.rt.sessions) as s:
+        assert s.get(DonationPeriod, "202611").exp_file_id is not None
+
+
+def test_finding_1_a_donationexp_rejected_whole_goes_again_under_a_new_seq(world) -> None:
+    from jobs import donations
+
+    _complete_november(world)
+    (sent,) = jobs.send_scheduled("SZVF", "2026-12-03")
+    _fund_acks(world, sent, "E02", date(2026, 12, 3))
+    jobs.fetch_and_process("SZVF", "2026-12-03")
+    again = donations.send_expected("2026-12-03")
+    assert again == "DONATIONEXP_SVA_20261203_002.txt.p7m"
+    assert _exp_files(world) == [sent, again]
+    assert [x["period"] for x in partner_reads(world, "SZVF", "DONATIONEXP")] == ["202611", "202611"]
+    assert donations.send_expected("2026-12-04") is None  # once accepted or pending, not again
+
+
+def test_finding_7_a_rejected_donation_file_does_not_count_as_arrived(world) -> None:
+    from jobs import donations
+
+    bad = "DONATION_SZVF_20261208_001.txt.p7m"
+    (world.server.folder("szvf") / "outbox" / bad).write_bytes(b"not an envelope")
+    jobs.fetch_and_process("SZVF", "2026-12-08")
+    with transaction(world.rt.sessions) as s:
+        assert s.scalar(select(ExchangeFile.status).where(ExchangeFile.name == bad)) == "rejected"
+    assert donations.check_donation_received("2026-12-11") == "DONATION for 202611"
+
+
+def test_finding_8_a_donationexp_held_back_raises_an_alert_naming_the_days_until_sent(world) -> None:
+    from croniter import croniter
+
+    from gateway.models.exchange import Alert
+    from gateway.partners import registry
+    from jobs import donations
+
+    _complete_november(world, upto=29)  # 30 November missing
+    assert donations.send_expected("2026-12-02") is None  # not due yet: no alert
+    assert donations.send_expected("2026-12-03") is None
+    with transaction(world.rt.sessions) as s:
+        (alert,) = s.scalars(select(Alert).where(Alert.kind == "donationexp_held")).all()
+        assert "20261130" in alert.message and "1 day(s)" in alert.message and alert.resolved_at is None
+    # the job runs every day, the 29th to the 31st included, until the month goes
+    (entry,) = [
+        e for p in registry.partners() for e in p.schedule if e.func == "jobs.donations.send_expected"
+    ]
+    assert all(croniter.match(entry.cron, datetime(2026, 12, d, 3, 5)) for d in (3, 4, 28, 29, 30, 31))
+    drop(world, "BOCSZ", "SWIPE", [], NOV + timedelta(days=29))
+    jobs.fetch_and_process("BOCSZ", "2026-12-30")
+    assert donations.send_expected("2026-12-30") == "DONATIONEXP_SVA_20261230_001.txt.p7m"
+    with transaction(world.rt.sessions) as s:
+        (alert,) = s.scalars(select(Alert).where(Alert.kind == "donationexp_held")).all()
+        assert alert.resolved_at is not None

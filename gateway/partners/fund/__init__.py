@@ -29,10 +29,11 @@ PARTNER = Partner(
         ),
         Scheduled(
             "szvf-send-late",
-            "0 3 4-28 * *",
+            "5 3 * * *",
             "jobs.donations.send_expected",
             {},
-            "fund.md: a month whose SWIPE days completed after the 3rd goes as soon as it is complete",
+            "fund.md: a month whose SWIPE days completed after the 3rd goes as soon as it is complete; "
+            "from the 3rd, a month held back raises an alert naming its missing days (every day until sent)",
         ),
         Scheduled(
             "szvf-donation-watch",

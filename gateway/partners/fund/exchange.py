@@ -128,6 +128,11 @@ class DonationExpBuilder:
     def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
         if outcome.status != "REJECTED":
             return
+        if outcome.code == "E06":
+            # README "ACK codes": E06 is "already received, no action": the fund has the
+            # month already, so it must not go again under a new SEQ.
+            log.info("DONATIONEXP %s: E06, the fund has it already; not sent again", file.name)
+            return
         # A file rejected whole was never received: its months go again in the next SEQ.
         for row in session.scalars(select(DonationPeriod).where(DonationPeriod.exp_file_id == file.id)):
             row.exp_file_id = None
