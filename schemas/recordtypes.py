@@ -369,7 +369,8 @@ TRANSITREQ = RecordType(
 
 @rule("result", "transit_account_no")
 def account_only_ok(d: dict[str, Any], ctx: Context) -> Problem:
-    # The ENABLE/DISABLE half of the rule needs the request: the adapter checks it.
+    # The ENABLE/DISABLE half of the rule needs the request: adapters.transit.records
+    # .account_problem checks it, and the TRANSITACK handler records it as a record error.
     if d["result"] == "FAILED" and d["transit_account_no"] is not None:
         return "transit_account_no", "only for OK"
     return None

@@ -57,3 +57,14 @@ def transit_answer(data: Mapping[str, Any], line: int = 0) -> TransitAnswer:
         data["processed_date"],
         line,
     )
+
+
+def account_problem(action: str, answer: TransitAnswer) -> tuple[str, str] | None:
+    """transit.md, TRANSITACK field 4: 12 digits on an ``OK`` to an ``ENABLE``, blank
+    otherwise (``T02`` included). The schema checks the digits and FAILED; this half needs
+    the request's action. (field, reason) when broken."""
+    if action == "ENABLE" and answer.result == "OK" and not answer.transit_account_no:
+        return "transit_account_no", "required on an OK to an ENABLE"
+    if action != "ENABLE" and answer.transit_account_no:
+        return "transit_account_no", "only on an OK to an ENABLE"
+    return None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models.exchange import ExchangeFile
 from gateway.partners import registry
+from schemas.errors import RecordError
 from schemas.reader import Header, Record
 
 
@@ -78,10 +79,14 @@ class OutboundBuilder(Protocol):
 class InboundHandler(Protocol):
     file_type: str
 
-    def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
+    def apply(
+        self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]
+    ) -> Iterable[RecordError] | None:
         """Apply every record, in the caller's transaction. ``records`` yields only the
         records that passed their field rules; the engine keeps the record errors. A
-        ``FileError`` raised while iterating rolls the whole file back.
+        ``FileError`` raised while iterating rolls the whole file back. The handler may
+        return more record errors, for rules that need our state (a record it did not
+        apply): the engine records them and ACKs the file PARTIAL like any other.
 
         A handler may also define ``apply_texts`` (same arguments, but each record as
         ``(line, field texts)``, ``schemas.reader.Reader.texts``: the same checks, no

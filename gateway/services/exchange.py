@@ -561,10 +561,13 @@ def _apply(file_id: int, partner: str, name: str, plain: bytes, plain_path: Call
                     raise FileError("E04", f"{header.file_type} is not a file type {partner} sends to SVA")
                 if hasattr(handler, "apply_texts") and not again:  # a channels.TextsHandler
                     stream = reader.texts(errors)
-                    handler.apply_texts(session, row, header, stream)
+                    found = handler.apply_texts(session, row, header, stream)
                 else:
                     stream = records()
-                    handler.apply(session, row, header, stream)
+                    found = handler.apply(session, row, header, stream)
+                # record errors the handler found with our state (a rule the schema cannot
+                # check alone), beside the field rules' own
+                errors.extend(sorted(found or (), key=lambda e: e.line))
             for _ in stream:  # a handler that stopped early still lets the trailer be checked
                 pass
             row.file_type, row.business_date, row.seq = header.file_type, header.business_date, header.seq

@@ -35,6 +35,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.transit.records import TransitAnswer, account_problem
 from gateway.domain import ids
 from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.functions import Function, FunctionState
@@ -48,8 +49,9 @@ ID_KIND = {A.ENABLE: "E", A.DISABLE: "D"}
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    status: str  # applied | resent | differs | unknown | unexpected
+    status: str  # applied | resent | differs | unknown | unexpected | record_error
     request: TransitRequest | None = None
+    problem: tuple[str, str] | None = None  # record_error: (field, reason)
 
 
 def _set(f: CardFunction, state: FunctionState, reason: str | None = None) -> None:
@@ -211,8 +213,13 @@ def apply_answer(
         return AnswerOutcome("resent" if same else "differs", req)
     if req.status != S.SENT:
         return AnswerOutcome("unexpected", req)  # never sent, cancelled or a record error
-    if req.action == A.DISABLE:
-        account_no = None  # only an OK ENABLE carries an account (transit.md)
+    problem = account_problem(
+        req.action, TransitAnswer(request_id, result, reason_code, account_no, processed_date)
+    )
+    if problem is not None:
+        # A record error (transit.md field 4): not applied; the request stays SENT for a
+        # corrected answer, and the file's ACK lists the line (PARTIAL, E07).
+        return AnswerOutcome("record_error", req, problem)
     req.result, req.reason_code, req.transit_account_no = result, reason_code, account_no
     req.processed_date, req.answer_file, req.closed_at = processed_date, file_name, utcnow()
     f = _transit_fn(req.card)

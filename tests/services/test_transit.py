@@ -40,16 +40,25 @@ def send(db) -> list[TransitRequest]:
     return [rows[ref] for _, ref in batch.refs]
 
 
-def answer(db, req: TransitRequest, result: str = "OK", code: str | None = None, account: str | None = None):
+SOME_ACCOUNT = "310000000001"
+_DEFAULT = object()
+
+
+def answer(db, req: TransitRequest, result: str = "OK", code: str | None = None, account=_DEFAULT):
+    """SZT's answer to ``req``; an OK to an ENABLE carries an account unless one is given
+    (transit.md field 4). The handler's record errors."""
+    if account is _DEFAULT:
+        account = SOME_ACCOUNT if (result, req.action) == ("OK", "ENABLE") else None
     data = {"request_id": req.request_id, "result": result, "reason_code": code,
             "transit_account_no": account, "processed_date": DAY}  # fmt: skip
-    ACKS.apply(
+    errors = ACKS.apply(
         db,
         SimpleNamespace(name="TRANSITACK_SZT_20261207_001.txt.p7m"),
         None,
         iter([Record(2, "TRANSITACK", data)]),
     )
     db.flush()
+    return errors
 
 
 def transit(card) -> str:
@@ -230,3 +239,26 @@ def test_an_answer_for_a_request_never_sent_changes_nothing(db) -> None:
     answer(db, req, account="310012345678")
     assert req.status == "PENDING" and req.result is None and transit(card) == "ON_DUE"
     assert db.scalars(select(Alert).where(Alert.kind == "transit_answer_unexpected")).all()
+
+
+def test_finding_3_an_ok_enable_without_an_account_is_a_record_error(db) -> None:
+    v, card = collected(db, opt_transit=True)
+    (enable,) = send(db)
+    errors = answer(db, enable, account=None)
+    assert [str(e) for e in errors] == ["line:2:transit_account_no:required on an OK to an ENABLE"]
+    # not taken as success: the request waits for a corrected answer, the function stays due
+    assert enable.status == "SENT" and enable.result is None and transit(card) == "ON_DUE"
+    assert answer(db, enable, account="310012345678") == []
+    assert enable.status == "ANSWERED" and transit(card) == "ON"
+
+
+def test_finding_3_an_account_on_a_disable_is_a_record_error(db) -> None:
+    v, card = collected(db, opt_transit=True)
+    (enable,) = send(db)
+    answer(db, enable, account="310012345678")
+    drive(db, card, E.LOST_REPORTED)
+    (disable,) = send(db)
+    errors = answer(db, disable, account="310012345678")
+    assert [str(e) for e in errors] == ["line:2:transit_account_no:only on an OK to an ENABLE"]
+    assert disable.status == "SENT" and transit(card) == "OFF_DUE"
+    assert answer(db, disable) == [] and transit(card) == "OFF"

@@ -20,6 +20,7 @@ from gateway.partners.transit import ID
 from gateway.services import transit
 from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, Batch, Refusal
+from schemas.errors import RecordError
 from schemas.reader import Header, Record
 
 PARTNER = ID
@@ -93,7 +94,10 @@ def _first_of_day(session: Session, business_date: date) -> bool:
 class TransitAckHandler:
     file_type = "TRANSITACK"
 
-    def apply(self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]) -> None:
+    def apply(
+        self, session: Session, file: ExchangeFile, header: Header, records: Iterator[Record]
+    ) -> list[RecordError]:
+        errors: list[RecordError] = []
         for rec in records:
             ans = transit_answer(rec.data, rec.line)
             out = transit.apply_answer(
@@ -107,7 +111,9 @@ class TransitAckHandler:
                 file_name=file.name,
             )
             where = f"{file.name} line {rec.line}"
-            if out.status == "unknown":
+            if out.status == "record_error":
+                errors.append(RecordError(rec.line, *out.problem))
+            elif out.status == "unknown":
                 raise_alert(
                     session, "transit_answer_unknown", PARTNER,
                     f"{where}: answer for request {ans.request_id}, which SVA never sent",
@@ -131,3 +137,4 @@ class TransitAckHandler:
                     f"{out.request.action} {ans.request_id} FAILED {ans.reason_code}: an operator decides",
                     subject=ans.request_id,
                 )  # fmt: skip
+        return errors
