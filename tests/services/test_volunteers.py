@@ -15,6 +15,7 @@ from gateway.models import CardRequest
 from gateway.models.cards import OrderStatus
 from gateway.services import volunteers as vs
 from gateway.services.sample import jpeg
+from gateway.timeutil import BEIJING
 from tests.services.foundation_helpers import (
     NOW,
     application,
@@ -89,7 +90,7 @@ def test_deregistration_effect_on_each_function(db) -> None:
     drive(db, card, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED)
     for f in card.functions:  # the partners confirmed
         f.state = "ON"
-    at = datetime(2026, 12, 1, 9, 30, tzinfo=vs.BEIJING)
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=BEIJING)
     vs.deregister(db, v.volunteer_no, at=at, actor="t")
     assert v.deregistered_at == at and v.deregistered_at.tzinfo is not None
     states = {f.function: (f.state, f.reason) for f in card.functions}
