@@ -113,9 +113,23 @@ def query(health_card_no: str) -> None:
 
     try:
         status = health.query_card(health_card_no)
-    except (SoapError, SettingsError) as exc:
+    except (SoapError, SettingsError, health.HealthStopped) as exc:
         click.echo(f"svcard: {exc}", err=True)
         sys.exit(1)
     click.echo(
         f"{status.health_card_no} {status.status} on card {status.card_id} since {_when(status.since)}"
     )
+
+
+@cli.command("reconcile")
+@click.option("--all", "all_cards", is_flag=True, help="Every volunteer SZHC holds a card for, not a sample.")
+def reconcile(all_cards: bool) -> None:
+    """Compare our health-function states with SZHC's QueryCard; an alert per mismatch
+    (the weekly job checks a sample)."""
+    from gateway.partners.health import reconcile as rec
+
+    report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+    for line in report.lines():
+        click.echo(line)
+    if report.stopped or report.mismatches:
+        sys.exit(1)

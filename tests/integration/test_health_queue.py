@@ -365,3 +365,69 @@ def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(r
     health.sync()
     [req] = requests(runtime)
     assert req.status == "DONE" and sandbox.health.applied[req.request_id] == 1
+
+
+# --------------------------------------------------------------------- issue 19
+
+
+def _enrolled(runtime) -> tuple[str, int, str]:
+    vno, card = collected(runtime)
+    health.sync()
+    return vno, card, health_fn(runtime, card)[2]
+
+
+def test_finding_2_query_card_honours_the_security_stop_and_raises_its_alert(runtime, sandbox):
+    from adapters.soap import SecurityFault
+
+    _, _, number = _enrolled(runtime)
+    bad = client_for(sandbox, password="not-the-password")
+    try:
+        with pytest.raises(SecurityFault):
+            health.query_card(number, client=bad)
+    finally:
+        bad.close()
+    with transaction(runtime.sessions) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == "SOAP_SECURITY")).all()
+        assert alert.partner == "SZHC" and alert.resolved_at is None
+    queried = sandbox.health.calls["QueryCard"]
+    # the stop holds for every call, an operator's queries included: nothing reaches SZHC
+    with pytest.raises(health.HealthStopped, match="stopped"):
+        health.query_card(number)
+    out = CliRunner().invoke(health_cli, ["query", number])
+    assert out.exit_code == 1 and "stopped" in out.output
+    assert sandbox.health.calls["QueryCard"] == queried
+    assert CliRunner().invoke(health_cli, ["resume"]).exit_code == 0
+    assert health.query_card(number).status == "ACTIVE"
+
+
+def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, sandbox):
+    from gateway.partners.health import reconcile as rec
+    from jobs.health import reconcile_health
+    from jobs.schedule import entries
+
+    (weekly,) = [e for e in entries() if e.func == "jobs.health.reconcile_health"]
+    assert weekly.cron == "0 5 * * 0"
+    first, _, number = _enrolled(runtime)
+    second, _, _ = _enrolled(runtime)
+    assert reconcile_health() == ["health reconcile: 2 checked, 2 matched, 0 mismatched, 0 not answered"]
+    sandbox.health.cards[number].status = "SUSPENDED"  # SZHC changed it on its side
+    lines = reconcile_health(all_cards=True)
+    assert lines[0] == "health reconcile: 2 checked, 1 matched, 1 mismatched, 0 not answered"
+    assert lines[1] == f"  mismatch {first}: SZHC says SUSPENDED, our requests say ACTIVE"
+    reconcile_health(all_cards=True)  # still one open alert for the volunteer
+    with transaction(runtime.sessions) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).all()
+        assert alert.subject == f"SZHC:{first}" and second not in alert.message
+    out = CliRunner().invoke(health_cli, ["reconcile", "--all"])
+    assert out.exit_code == 1 and "1 mismatched" in out.output
+    sandbox.health.cards[number].status = "ACTIVE"
+    assert rec.reconcile(sample=1, seed=3).checked == 1  # a sample
+    reconcile_health(all_cards=True)
+    with transaction(runtime.sessions) as s:
+        assert s.scalar(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).resolved_at is not None
+    # the security stop holds for the reconciliation too
+    with transaction(runtime.sessions) as s:
+        health.raise_alert(s, health.SECURITY_ALERT, "SZHC", "test stop", subject=health.SECURITY_SUBJECT)
+    queried = sandbox.health.calls["QueryCard"]
+    report = rec.reconcile(sample=None)
+    assert report.stopped and report.checked == 0 and sandbox.health.calls["QueryCard"] == queried

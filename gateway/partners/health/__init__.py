@@ -18,6 +18,13 @@ PARTNER = Partner(
             {},
             "health.md: enrol/suspend requests sent with their requestId, retried with backoff",
         ),
+        Scheduled(
+            "szhc-reconcile",
+            "0 5 * * 0",
+            "jobs.health.reconcile_health",
+            {},
+            "health.md, Operations: QueryCard for reconciliation; a weekly sample, an alert per mismatch",
+        ),
     ),
     resume_command="svcard health resume",
 )

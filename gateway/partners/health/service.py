@@ -47,7 +47,7 @@ from adapters.soap import ClientFault, RetryableError, SecurityFault, SoapError
 from gateway import context
 from gateway.db import transaction
 from gateway.domain import ids
-from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.errors import CodedError, Conflict, NotFound, Unavailable
 from gateway.domain.functions import Function, FunctionState, OffReason
 from gateway.domain.lifecycle import is_dead
 from gateway.models import Alert, Card, CardFunction, Volunteer
@@ -611,12 +611,31 @@ def resume(session: Session, *, actor: str) -> int:
     return n
 
 
+class HealthStopped(CodedError, Unavailable):
+    """Calls to SZHC are stopped by an open security alert (health.md "Faults")."""
+
+    CODE = "HEALTH_UNAVAILABLE"
+
+
 def query_card(health_card_no: str, client: HealthCardPartner | None = None) -> HealthCardStatus:
-    """Ask SZHC where a health card is (operators, reconciliation)."""
+    """Ask SZHC where a health card is (operators, reconciliation).
+
+    SECURITY_STOPS holds here too: with the stop open nothing is sent (an operator's
+    repeated queries must not lock the account), and a security fault of this call opens
+    the stop and raises its alert, as a sync would."""
+    rt = context.current()
+    with transaction(rt.sessions) as session:
+        alert = stopped_by(session)
+        if alert is not None:
+            raise HealthStopped(f"calls to {PARTNER} stopped: {alert.message} (`svcard health resume`)")
     own = client is None
     client = client or default_client()
     try:
         return client.query_card(health_card_no)
+    except SecurityFault as exc:
+        with transaction(rt.sessions) as session:
+            raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
+        raise
     finally:
         if own:
             client.close()  # type: ignore[attr-defined]
