@@ -18,6 +18,7 @@ from gateway.models.cards import CardRequest, RequestStatus
 from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
 from gateway.partners import registry
 from gateway.partners.bank import ID as BANK
+from gateway.services import calendar as cal_service
 from gateway.services import card_queries
 from gateway.services.alerts import raise_alert
 from gateway.services.calendar import working_calendar
@@ -207,4 +208,11 @@ def daily(today: str | None = None) -> dict[str, object]:
     result["requests_unanswered"] = open_requests(day.isoformat())
     result["acks_missing"] = missing_acks(day.isoformat())
     result["files_unsent"] = unsent_files()
+    result["calendar_next_year"] = calendar_next_year(day.isoformat())
     return result
+
+
+def calendar_next_year(today: str | None = None) -> str | None:
+    """From 1 December, an alert while next year's working-day calendar is not loaded."""
+    with transaction(context.current().sessions) as session:
+        return cal_service.check_next_year(session, business_day(today))

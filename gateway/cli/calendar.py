@@ -1,4 +1,4 @@
-"""`svcard calendar show|load|seed`: the working-day calendar, a table per year.
+"""`svcard calendar status|show|load|seed`: the working-day calendar, a table per year.
 
 File format of ``load`` (UTF-8 CSV, the year's complete list of exceptional days)::
 
@@ -27,6 +27,28 @@ from gateway.services import calendar as cal_service
 @click.group("calendar")
 def cli() -> None:
     """Working-day calendar (State Council schedule, per year)."""
+
+
+@cli.command("status")
+def status() -> None:
+    """Which years are loaded (and from where) and which are provisional, around today;
+    from 1 December, a warning while next year is not loaded (exit 1)."""
+    from gateway.timeutil import beijing_today
+
+    today = beijing_today()
+    with transaction(context.current().sessions) as session:
+        for year in range(today.year - 1, today.year + 2):
+            cy, _ = cal_service.year_rows(session, year)
+            if cy is None:
+                click.echo(f"{year}: PROVISIONAL (not loaded: weekends only)")
+            else:
+                click.echo(
+                    f"{year}: loaded from {cy.source} by {cy.loaded_by} at {beijing(cy.loaded_at)} (Beijing)"
+                )
+        warning = cal_service.next_year_warning(session, today)
+    if warning is not None:
+        click.echo(f"WARNING: {warning}")
+        raise SystemExit(1)
 
 
 @cli.command("show")

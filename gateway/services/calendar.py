@@ -14,10 +14,16 @@ from gateway.domain import calendar as cal_rules
 from gateway.domain.calendar import CalendarRow, WorkingCalendar
 from gateway.models import CalendarDay, CalendarYear, Order
 from gateway.models.cards import OrderStatus
+from gateway.services.alerts import raise_alert, resolve_alerts
 from gateway.timeutil import utcnow
 
 #: Years seeded by ``seed_from_holidays`` when none are given.
 DEFAULT_SEED_YEARS = range(2020, 2031)
+#: From this day of December the next year's schedule is due: the State Council usually
+#: publishes it in November or December, and every due date in it is provisional until
+#: it is loaded (partners/README.md).
+NEXT_YEAR_WARN_FROM = 1
+NEXT_YEAR_ALERT = "calendar_next_year"
 
 
 def working_calendar(session: Session) -> WorkingCalendar:
@@ -52,6 +58,7 @@ def load_year(session: Session, year: int, rows: Iterable[CalendarRow], *, sourc
     session.flush()
     session.add_all(CalendarDay(day=r.day, year=year, working=r.working, name=r.name) for r in rows)
     session.flush()
+    resolve_alerts(session, NEXT_YEAR_ALERT, _next_year_subject(year), f"{year} loaded from {source}")
     return recompute_due_dates(session, year)
 
 
@@ -126,3 +133,28 @@ def summary(session: Session, year: int) -> YearSummary:
     cy, rows = year_rows(session, year)
     cal = working_calendar(session)
     return YearSummary(year, cy is not None, cy.source if cy else None, cal.working_days_in(year), rows)
+
+
+def _next_year_subject(year: int) -> str:
+    return f"calendar:{year}"
+
+
+def next_year_warning(session: Session, today: date) -> str | None:
+    """From 1 December, while next year's schedule is not loaded: what an operator must do."""
+    nxt = today.year + 1
+    if (today.month, today.day) < (12, NEXT_YEAR_WARN_FROM) or session.get(CalendarYear, nxt) is not None:
+        return None
+    return (
+        f"the {nxt} working-day calendar is not loaded: due dates in {nxt} count only Saturdays and "
+        f"Sundays as non-working and are provisional; load the State Council's schedule with "
+        f"`svcard calendar load {nxt} FILE` (docs/runbook.md)"
+    )
+
+
+def check_next_year(session: Session, today: date) -> str | None:
+    """The daily sweep: raise (once) the alert of :func:`next_year_warning`; its text or None.
+    Loading the year closes it (``load_year``)."""
+    warning = next_year_warning(session, today)
+    if warning is not None:
+        raise_alert(session, NEXT_YEAR_ALERT, None, warning, subject=_next_year_subject(today.year + 1))
+    return warning

@@ -94,3 +94,36 @@ def test_service_level_alerts_close_once_the_order_is_no_longer_late(runtime, se
     session.expire_all()
     (alert,) = session.scalars(select(Alert).where(Alert.kind == "order_overdue")).all()
     assert alert.resolved_at is not None and "resolved by the sweep of 20261125" in alert.message
+
+
+def test_finding_9_next_years_calendar_not_loaded_alerts_from_1_december(runtime, session):
+    from click.testing import CliRunner
+
+    from gateway import timeutil
+    from gateway.cli.calendar import cli as calendar_cli
+    from gateway.services import calendar as cal_service
+    from gateway.timeutil import BEIJING
+
+    year = 2031  # beyond every seeded year: not loaded in a fresh database
+    assert sweeps.calendar_next_year(f"{year - 1}-11-30") is None  # not yet December
+    warning = sweeps.calendar_next_year(f"{year - 1}-12-01")
+    assert warning is not None and f"the {year} working-day calendar is not loaded" in warning
+    sweeps.daily(f"{year - 1}-12-02")  # the daily sweep runs it: still one open alert
+    assert _alerts(session, "calendar_next_year") == 1
+    alert = session.scalar(select(Alert).where(Alert.kind == "calendar_next_year"))
+    assert alert.subject == f"calendar:{year}" and alert.resolved_at is None
+    timeutil.travel_to(datetime(year - 1, 12, 7, 9, tzinfo=BEIJING))
+    try:
+        out = CliRunner().invoke(calendar_cli, ["status"])
+        assert out.exit_code == 1
+        assert f"{year}: PROVISIONAL" in out.output and f"WARNING: the {year} working-day calendar" in out.output
+        rows = [cal_service.CalendarRow(date(year, 1, 1), False, "New Year's Day")]
+        cal_service.load_year(session, year, rows, source="file test.csv", actor="op")
+        session.commit()
+        out = CliRunner().invoke(calendar_cli, ["status"])
+        assert out.exit_code == 0 and f"{year}: loaded from file test.csv" in out.output
+    finally:
+        timeutil.reset_clock()
+    session.expire_all()
+    assert alert.resolved_at is not None
+    assert sweeps.calendar_next_year(f"{year - 1}-12-08") is None
