@@ -188,6 +188,11 @@ class CardFunction(Base):
 
     card: Mapped[Card] = relationship(back_populates="functions")
 
+    def set_state(self, state: str, reason: str | None = None) -> None:
+        """The one place a function's state changes: ``changed_at`` moves only on a change."""
+        if self.state != state:
+            self.state, self.reason, self.changed_at = state, reason, utcnow()
+
 
 class RequestType:
     LOSS_REPORT = "LOSS_REPORT"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.domain import calendar as cal_rules
 from gateway.domain import functions as fn
 from gateway.domain import ids
+from gateway.domain.effects import effects_of
 from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.functions import Function, FunctionState, OffReason
 from gateway.domain.lifecycle import (
@@ -547,64 +548,36 @@ def _effects(
 ) -> None:
     order = card.order
     now = utcnow()
-    if event is E.ACCEPTED and order is not None and not inferred:
-        order.accepted_on = day
-    elif event in (E.REJECTED, E.ORDER_CANCELLED, E.ORDER_WITHDRAWN):
-        if order is not None:
-            if event is not E.ORDER_WITHDRAWN:
-                order.reject_code = payload.get("reason_code")
-                order.reject_text = (payload.get("reason_text") or None) and payload["reason_text"][:100]
-            _close_order(order, now)
-            outcome = (
-                "withdrawn before sending"
-                if event is E.ORDER_WITHDRAWN
-                else f"rejected {order.reject_code or ''}"
-            )
-            _close_requests(
-                session,
-                order=order,
-                status=RequestStatus.CLOSED,
-                outcome=outcome.strip(),
-                at=now,
-                request_type=RequestType.CANCEL_ORDER,
-            )
-    elif event is E.PRODUCED:
+    eff = effects_of(event)
+    if eff.card_fields:
         _take_card_fields(card, payload)
-        if order is not None:
-            order.produced_on = day
-            _close_requests(
-                session,
-                order=order,
-                status=RequestStatus.TOO_LATE,
-                outcome="too late: PRODUCED",
-                at=now,
-                request_type=RequestType.CANCEL_ORDER,
-            )
-    elif event is E.NOTIFIED:
-        _take_card_fields(card, payload)
+    if eff.notified:
         card.notified_on, card.notified_inferred = day, inferred
         card.pickup_deadline = cal_rules.pickup_deadline(day)
-        if order is not None:
-            if not inferred:
-                order.notified_on = day
+    if eff.card_time:
+        setattr(card, eff.card_time, event_time)
+    if order is not None:
+        if eff.order_date and (eff.order_date_if_inferred or not inferred):
+            setattr(order, eff.order_date, day)
+        if eff.reject_reason:
+            order.reject_code = payload.get("reason_code")
+            order.reject_text = (payload.get("reason_text") or None) and payload["reason_text"][:100]
+        if eff.close_order:
             _close_order(order, now)
+        if eff.cancel_requests:
             _close_requests(
                 session,
                 order=order,
-                status=RequestStatus.TOO_LATE,
-                outcome="too late: NOTIFIED",
+                status=getattr(RequestStatus, eff.cancel_requests.status),
+                outcome=eff.cancel_requests.outcome.format(reject_code=order.reject_code or "").strip(),
                 at=now,
                 request_type=RequestType.CANCEL_ORDER,
             )
-    elif event is E.COLLECTED:
-        card.collected_at = event_time
+    if eff.switch_on:
         _switch_on_collected(session, card, event_time, source)
-    elif event is E.EXPIRING:
+    if eff.renew:
         result.new_card = _renew(session, card, source, event_time, result.notes)
-    elif event is E.LOSS_REQUESTED:
-        card.loss_requested_at = event_time
-
-    if event is E.REISSUED:
+    if eff.reissue:
         result.new_card = _reissue(session, card, event_time, day, source, payload)
         card.replaced_by_pk = result.new_card.id
     if is_dead(after) and not is_dead(before) and before not in NOT_PRODUCED_STATES:
@@ -626,11 +599,6 @@ def _effects(
         )
 
 
-def _set(f: CardFunction, state: FunctionState, reason: str | None) -> None:
-    if f.state != state:
-        f.state, f.reason, f.changed_at = state, reason, utcnow()
-
-
 def _switch_on_collected(session: Session, card: Card, event_time: datetime, source: EventSource) -> None:
     """COLLECTED: the opted-in functions become due; a renewal replaces the old card."""
     v: Volunteer = card.volunteer
@@ -640,7 +608,7 @@ def _switch_on_collected(session: Session, card: Card, event_time: datetime, sou
         if fn.wanted_on_collection(
             function, opt_transit=v.opt_transit, opt_health=v.opt_health, registered=registered
         ):
-            _set(f, fn.switch_on(function, FunctionState(f.state)), None)
+            f.set_state(fn.switch_on(function, FunctionState(f.state)), None)
     old = card.replaces
     if old is not None and card.order is not None and card.order.order_type == OrderType.RENEW:
         if old.state in (CardState.IN_USE, CardState.NOTIFIED):
@@ -661,10 +629,10 @@ def _switch_off_all(card: Card, reason: OffReason, *, moved_health: bool) -> Non
         if moved_health and function is Function.HEALTH:
             # The replacement's EnrollCard moves the health card: no SuspendCard for the old one.
             if f.state != FunctionState.OFF:
-                _set(f, FunctionState.OFF, reason)
+                f.set_state(FunctionState.OFF, reason)
             continue
         new = fn.switch_off(function, FunctionState(f.state))
-        _set(f, new, reason if new != f.state else f.reason)
+        f.set_state(new, reason if new != f.state else f.reason)
 
 
 def _renew(
@@ -867,7 +835,7 @@ def deregister_cards(
             function = Function(f.function)
             if function in fn.ENDED_BY_DEREGISTRATION:
                 new = fn.switch_off(function, FunctionState(f.state))
-                _set(f, new, OffReason.DEREGISTERED if new != f.state else f.reason)
+                f.set_state(new, OffReason.DEREGISTERED if new != f.state else f.reason)
         order = card.order
         if order is not None and card.state in NOT_PRODUCED_STATES and order.status != OrderStatus.CLOSED:
             req = cancel_order(session, order, source=source, reason="volunteer deregistered", at=at)

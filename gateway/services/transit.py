@@ -54,11 +54,6 @@ class AnswerOutcome:
     problem: tuple[str, str] | None = None  # record_error: (field, reason)
 
 
-def _set(f: CardFunction, state: FunctionState, reason: str | None = None) -> None:
-    if f.state != state:
-        f.state, f.reason, f.changed_at = state, reason, utcnow()
-
-
 def _requests(session: Session, card: Card) -> list[TransitRequest]:
     return list(
         session.scalars(
@@ -110,16 +105,16 @@ def sync_card(session: Session, f: CardFunction, *, actor: str = "system") -> Tr
     if want == A.ENABLE:
         if last is not None and last.action == A.ENABLE:
             if last.status == S.ANSWERED:
-                _set(f, FunctionState.ON)  # it is on at SZT: the DISABLE never went
+                f.set_state(FunctionState.ON)  # it is on at SZT: the DISABLE never went
             return None  # ENABLE unanswered: wait, never repeat
         return _new_request(session, card, A.ENABLE, f.reason or "ON_DUE", actor)
     if last is not None and last.action == A.DISABLE:
         if last.status == S.ANSWERED:
-            _set(f, FunctionState.OFF, f.reason)
+            f.set_state(FunctionState.OFF, f.reason)
         return None
     if last is not None and last.action == A.ENABLE:  # answered OK/T02, or unanswered
         return _new_request(session, card, A.DISABLE, f.reason or "OFF_DUE", actor)
-    _set(f, FunctionState.OFF, f.reason)  # DISABLE_ONLY_IF_ENABLED: never on at SZT
+    f.set_state(FunctionState.OFF, f.reason)  # DISABLE_ONLY_IF_ENABLED: never on at SZT
     return None
 
 
@@ -188,9 +183,9 @@ def _after_failure(req: TransitRequest) -> None:
     # the due state so that nothing repeats it automatically.
     f = _transit_fn(req.card)
     if req.action == A.ENABLE and f.state == FunctionState.ON_DUE:
-        _set(f, FunctionState.OFF, "FAILED")
+        f.set_state(FunctionState.OFF, "FAILED")
     elif req.action == A.DISABLE and f.state == FunctionState.OFF_DUE:
-        _set(f, FunctionState.ON, "FAILED")
+        f.set_state(FunctionState.ON, "FAILED")
 
 
 def apply_answer(
@@ -229,9 +224,9 @@ def apply_answer(
             if account_no:
                 f.partner_ref = account_no
             if f.state == FunctionState.ON_DUE:
-                _set(f, FunctionState.ON)
+                f.set_state(FunctionState.ON)
         elif f.state == FunctionState.OFF_DUE:
-            _set(f, FunctionState.OFF, f.reason)
+            f.set_state(FunctionState.OFF, f.reason)
     else:
         req.status = S.FAILED
         _after_failure(req)
@@ -257,7 +252,7 @@ def retry(session: Session, request_id: str, *, actor: str, note: str) -> Transi
     if again is not None:
         raise Conflict("ALREADY_RAISED", f"{req.action} for this card is already open as {again.request_id}")
     f = _transit_fn(req.card)
-    _set(f, FunctionState.ON_DUE if req.action == A.ENABLE else FunctionState.OFF_DUE, "OPERATOR")
+    f.set_state(FunctionState.ON_DUE if req.action == A.ENABLE else FunctionState.OFF_DUE, "OPERATOR")
     req.note = (f"{req.note or ''} | raised again by {actor}: {note}").strip(" |")[:300]
     return sync_card(session, f, actor=actor)
 

@@ -116,7 +116,9 @@ def test_finding_9_next_years_calendar_not_loaded_alerts_from_1_december(runtime
     try:
         out = CliRunner().invoke(calendar_cli, ["status"])
         assert out.exit_code == 1
-        assert f"{year}: PROVISIONAL" in out.output and f"WARNING: the {year} working-day calendar" in out.output
+        assert (
+            f"{year}: PROVISIONAL" in out.output and f"WARNING: the {year} working-day calendar" in out.output
+        )
         rows = [cal_service.CalendarRow(date(year, 1, 1), False, "New Year's Day")]
         cal_service.load_year(session, year, rows, source="file test.csv", actor="op")
         session.commit()

@@ -83,11 +83,6 @@ PLAN_LOCK_KEY = 0x53_5A_48_43  # "SZHC": PostgreSQL advisory lock serialising pl
 # --------------------------------------------------------------------- planning
 
 
-def _set(f: CardFunction, state: FunctionState, reason: str | None = None) -> None:
-    if f.state != state:
-        f.state, f.reason, f.changed_at = state, reason, utcnow()
-
-
 def _history(session: Session, volunteer_id: int) -> list[HealthRequest]:
     return list(
         session.scalars(
@@ -206,9 +201,9 @@ def plan_volunteer(session: Session, v: Volunteer, *, actor: str = "system") -> 
                 _cancel(r, "no longer wanted before it was sent")
         if holds is not None and holds[0] == target.card_pk:
             target.partner_ref = holds[1]
-            _set(target, FunctionState.ON)
+            target.set_state(FunctionState.ON)
             for f in off_due:  # REPLACEMENT_MOVES: the health card left the old card
-                _set(f, FunctionState.OFF, f.reason or OffReason.REPLACED)
+                f.set_state(FunctionState.OFF, f.reason or OffReason.REPLACED)
             return None
         if any(r.status == S.PENDING for r in open_ if r.card_pk == target.card_pk and r.action == A.ENROL):
             return None
@@ -228,7 +223,7 @@ def plan_volunteer(session: Session, v: Volunteer, *, actor: str = "system") -> 
             if r.action == A.SUSPEND and r.status == S.PENDING:
                 _cancel(r, "the health card is not active: nothing to suspend")
         for f in off_due:
-            _set(f, FunctionState.OFF, f.reason)
+            f.set_state(FunctionState.OFF, f.reason)
         return None
     reason = suspend_reason(v, off_due)
     pending = [r for r in open_ if r.action == A.SUSPEND and r.status == S.PENDING]
@@ -288,7 +283,7 @@ def settle_enrol(session: Session, req: HealthRequest, answer: EnrollResult) -> 
         f = _fn(req)
         f.partner_ref = answer.health_card_no
         if f.state == FunctionState.ON_DUE:
-            _set(f, FunctionState.ON)
+            f.set_state(FunctionState.ON)
     else:
         _close(req, S.FAILED, f"EnrollCard FAILED {answer.reason_code or ''}".strip())
     session.flush()
@@ -301,7 +296,7 @@ def settle_suspend(session: Session, req: HealthRequest, answer: SuspendResult) 
         req.last_error = None
         for f in _functions(session, req.volunteer_id):
             if f.state == FunctionState.OFF_DUE:
-                _set(f, FunctionState.OFF, f.reason)
+                f.set_state(FunctionState.OFF, f.reason)
     else:
         _close(req, S.FAILED, f"SuspendCard FAILED {answer.reason_code or ''}".strip())
     session.flush()
