@@ -75,7 +75,9 @@ class Partner:
     id: str
     name: str
     transport: Transport
-    settings: tuple[Setting, ...]
+    #: the partner's settings; by default those of its transport (``sftp_settings``,
+    #: ``soap_settings``)
+    settings: tuple[Setting, ...] = ()
     #: dotted path of the module whose ``CHANNEL`` holds the file channel's builders and
     #: handlers (file partners only)
     channel: str | None = None
@@ -86,6 +88,12 @@ class Partner:
     #: the command that lifts a security stop on calls to this partner (SOAP partners)
     resume_command: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.settings:
+            by_transport = {"sftp": sftp_settings, "soap": soap_settings}.get(self.transport)
+            if by_transport is not None:
+                object.__setattr__(self, "settings", by_transport(self.id))
+
     @property
     def file_partner(self) -> bool:
         """Exchanges files with us on a file transport (SFTP today)."""
@@ -93,6 +101,28 @@ class Partner:
 
     def setting_keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.settings)
+
+
+EXPECTED_WHY = "README.md: an expected file two hours past its deadline raises an alert"
+
+
+def _exchange_entry(partner_id: str, job: str, cron: str, why: str, name: str) -> Scheduled:
+    return Scheduled(name, cron, f"jobs.exchange.{job}", {"partner": partner_id}, why)
+
+
+def send_entry(partner_id: str, cron: str, why: str, name: str | None = None) -> Scheduled:
+    """The partner's scheduled send of every outbound file due (``jobs.exchange``)."""
+    return _exchange_entry(partner_id, "send_scheduled", cron, why, name or f"{partner_id.lower()}-send")
+
+
+def fetch_entry(partner_id: str, cron: str, why: str, name: str | None = None) -> Scheduled:
+    """The partner's scheduled fetch, apply and acknowledge (``jobs.exchange``)."""
+    return _exchange_entry(partner_id, "fetch_and_process", cron, why, name or f"{partner_id.lower()}-fetch")
+
+
+def expected_entry(partner_id: str, cron: str, why: str = EXPECTED_WHY) -> Scheduled:
+    """The check of the partner's ``expected`` files, two hours after their deadline."""
+    return _exchange_entry(partner_id, "check_expected", cron, why, f"{partner_id.lower()}-expected")
 
 
 def sftp_settings(partner_id: str) -> tuple[Setting, ...]:

@@ -1,7 +1,7 @@
 """The volunteer fund: the month's expected donations out, its booked donations in, over
 SFTP (partners/fund.md)."""
 
-from gateway.partners.registry import Partner, Scheduled, sftp_settings
+from gateway.partners.registry import Partner, Scheduled, fetch_entry, send_entry
 
 ID = "SZVF"
 
@@ -9,24 +9,11 @@ PARTNER = Partner(
     id=ID,
     name="Shenzhen Volunteer Service Fund",
     transport="sftp",
-    settings=sftp_settings(ID),
     channel="gateway.partners.fund.channels",
     record_types=("DONATIONEXP", "DONATION", "ACK"),
     schedule=(
-        Scheduled(
-            "szvf-send",
-            "0 3 3 * *",
-            "jobs.exchange.send_scheduled",
-            {"partner": ID},
-            "fund.md: DONATIONEXP on the 3rd for the previous month",
-        ),
-        Scheduled(
-            "szvf-fetch",
-            "0 10 * * *",
-            "jobs.exchange.fetch_and_process",
-            {"partner": ID},
-            "fund.md: DONATION by the 10th; ACKs",
-        ),
+        send_entry(ID, "0 3 3 * *", "fund.md: DONATIONEXP on the 3rd for the previous month"),
+        fetch_entry(ID, "0 10 * * *", "fund.md: DONATION by the 10th; ACKs"),
         Scheduled(
             "szvf-send-late",
             "5 3 * * *",

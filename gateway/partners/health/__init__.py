@@ -1,7 +1,7 @@
 """The health commission: the card's health function enrolled and suspended over SOAP
 (partners/health.md)."""
 
-from gateway.partners.registry import Partner, Scheduled, soap_settings
+from gateway.partners.registry import Partner, Scheduled
 
 ID = "SZHC"
 
@@ -9,7 +9,6 @@ PARTNER = Partner(
     id=ID,
     name="Shenzhen Health Commission",
     transport="soap",
-    settings=soap_settings(ID),
     schedule=(
         Scheduled(
             "szhc-sync",

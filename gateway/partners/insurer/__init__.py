@@ -1,7 +1,7 @@
 """The insurer (BOC Insurance Shenzhen): the daily insured roster, an envelope inside a SOAP
 call, and claim look-ups checked against the cover (partners/insurer.md)."""
 
-from gateway.partners.registry import Partner, Scheduled, soap_settings
+from gateway.partners.registry import Partner, Scheduled
 
 ID = "BOCINS"
 
@@ -9,7 +9,6 @@ PARTNER = Partner(
     id=ID,
     name="BOC Insurance Shenzhen",
     transport="soap",
-    settings=soap_settings(ID),
     record_types=("INSROSTER",),
     schedule=(
         Scheduled(

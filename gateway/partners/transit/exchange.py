@@ -91,6 +91,21 @@ def _first_of_day(session: Session, business_date: date) -> bool:
     )
 
 
+# What an operator must hear of an answer: (alert kind, message), by outcome.
+_ANSWER_ALERTS = {
+    "unknown": ("transit_answer_unknown", "{where}: answer for request {rid}, which SVA never sent"),
+    "unexpected": (
+        "transit_answer_unexpected",
+        "{where}: answer for request {rid}, which is {status}; ignored",
+    ),
+    "differs": (
+        "transit_answer_differs",
+        "{where}: request {rid} answered again differently; first answer kept",
+    ),
+    "failed": ("transit_request_failed", "{action} {rid} FAILED {reason}: an operator decides"),
+}
+
+
 class TransitAckHandler:
     file_type = "TRANSITACK"
 
@@ -110,31 +125,18 @@ class TransitAckHandler:
                 success=ans.success,
                 file_name=file.name,
             )
-            where = f"{file.name} line {rec.line}"
             if out.status == "record_error":
                 errors.append(RecordError(rec.line, *out.problem))
-            elif out.status == "unknown":
-                raise_alert(
-                    session, "transit_answer_unknown", PARTNER,
-                    f"{where}: answer for request {ans.request_id}, which SVA never sent",
-                    subject=f"{file.name}:{rec.line}",
-                )  # fmt: skip
-            elif out.status == "unexpected":
-                raise_alert(
-                    session, "transit_answer_unexpected", PARTNER,
-                    f"{where}: answer for request {ans.request_id}, which is {out.request.status}; ignored",
-                    subject=f"{file.name}:{rec.line}",
-                )  # fmt: skip
-            elif out.status == "differs":
-                raise_alert(
-                    session, "transit_answer_differs", PARTNER,
-                    f"{where}: request {ans.request_id} answered again differently; first answer kept",
-                    subject=f"{file.name}:{rec.line}",
-                )  # fmt: skip
-            elif out.status == "applied" and out.request is not None and out.request.status == "FAILED":
-                raise_alert(
-                    session, "transit_request_failed", PARTNER,
-                    f"{out.request.action} {ans.request_id} FAILED {ans.reason_code}: an operator decides",
-                    subject=ans.request_id,
-                )  # fmt: skip
+                continue
+            failed = out.status == "applied" and out.request is not None and out.request.status == "FAILED"
+            why = _ANSWER_ALERTS.get("failed" if failed else out.status)
+            if why is None:
+                continue
+            kind, text = why
+            subject = ans.request_id if failed else f"{file.name}:{rec.line}"
+            where = f"{file.name} line {rec.line}"
+            status = out.request.status if out.request is not None else ""
+            message = text.format(where=where, rid=ans.request_id, status=status, reason=ans.reason_code,
+                                  action=out.request.action if out.request is not None else "")  # fmt: skip
+            raise_alert(session, kind, PARTNER, message, subject=subject)
         return errors
