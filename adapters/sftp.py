@@ -268,7 +268,14 @@ class SftpTransport:
             read_size, write_size = self._request_sizes(sftp, chan)
             # Nothing is in flight now: swap in the no-copy receive buffer (speed only).
             sftp_pipe.install(chan)
-            self._bulk = BulkIO(chan, read_size=read_size, write_size=write_size, depth=PIPELINE_DEPTH)
+            self._bulk = BulkIO(
+                chan,
+                read_size=read_size,
+                write_size=write_size,
+                depth=PIPELINE_DEPTH,
+                # paramiko puts at most out_max_packet_size - 64 bytes in one packet
+                max_message=chan.out_max_packet_size - 64,
+            )
             gcm = "gcm" in t.remote_cipher
             self.negotiated = {"cipher": t.remote_cipher, "mac": "implicit (AEAD)" if gcm else t.remote_mac}
         except BaseException:

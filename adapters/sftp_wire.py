@@ -40,6 +40,11 @@ class Channel(Protocol):
     def recv(self, nbytes: int) -> bytes: ...
 
 
+#: An SFTP WRITE message's bytes besides its handle and its data: uint32 length, byte type,
+#: uint32 id, uint32 handle length, uint64 offset, uint32 data length.
+WRITE_OVERHEAD = 4 + 1 + 4 + 4 + 8 + 4
+
+
 class RemoteStatus(Exception):
     """The server answered a bulk request with an error status."""
 
@@ -61,8 +66,20 @@ class BulkIO:
     first, so the channel stays usable.
     """
 
-    def __init__(self, channel: Channel, read_size: int, write_size: int, depth: int = 64) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        read_size: int,
+        write_size: int,
+        depth: int = 64,
+        max_message: int | None = None,
+    ) -> None:
+        """``max_message``: the largest SFTP message that goes in one SSH channel packet
+        (paramiko sends at most ``out_max_packet_size - 64`` bytes of data a packet). A
+        write whose whole message fits goes as one packet; one a few bytes over goes as
+        two, a full one and a tiny one, which doubles the per-packet cost of an upload."""
         self._chan = channel
+        self.max_message = max_message
         self._chunk = b""  # the last bytes received, read from _pos on
         self._pos = 0
         self._next_id = _ID_BASE
@@ -210,6 +227,11 @@ class BulkIO:
         head = struct.pack(">I", len(handle)) + handle
         inflight = self._inflight
         offset = 0
+        block_size = self.write_size
+        if self.max_message is not None:
+            # length, type and id (9), the handle (4 + n), offset and data length (12)
+            block_size = max(4096, min(block_size, self.max_message - WRITE_OVERHEAD - len(handle)))
+        self.last_write_block = block_size
 
         def collect() -> None:
             kind, rid, body = self._packet()
@@ -222,7 +244,7 @@ class BulkIO:
 
         while True:
             try:
-                block = source.read(self.write_size)
+                block = source.read(block_size)
             except OSError as exc:
                 raise LocalIOError(exc.strerror or str(exc)) from exc
             if not block:

@@ -292,3 +292,31 @@ def test_dropped_connection_is_reopened(sftp_client_key: ClientKey, tmp_path: Pa
     finally:
         server.stop()
     assert sleeps == [0.01]
+
+
+def test_finding_13_each_write_request_goes_in_one_ssh_packet(
+    sftp_endpoint: SftpEndpoint, sftp_client_key: ClientKey
+):
+    # paramiko puts at most out_max_packet_size - 64 bytes of channel data in a packet: a
+    # write request a few bytes over that went as two packets (a full one and a tiny one),
+    # doubling the per-packet cost of every upload (issue 19, finding 13).
+    data = os.urandom(4 * 2**20)
+    with transport(sftp_endpoint, sftp_client_key) as t:
+        t.upload(b"x", "ACK_SVA_20261130_001.txt.p7m")  # connected; the counter starts now
+        packetizer = t._transport.packetizer
+        sent: list[int] = []
+        real = packetizer.send_message
+
+        def counting(message):
+            sent.append(len(message.asbytes()))
+            return real(message)
+
+        packetizer.send_message = counting
+        try:
+            t.upload(data, NAME)
+        finally:
+            packetizer.send_message = real
+        block = t._bulk.last_write_block
+    writes = -(-len(data) // block)
+    # one packet per write, plus a few for open, close, rename, stat and window traffic
+    assert len(sent) <= writes + 16, (len(sent), writes)
