@@ -14,14 +14,8 @@ from gateway.cli import keys as keys_cli
 from keys.identity import cert_pem, key_pem
 from keys.keystore import Keystore
 from tests.conftest import require_service
-from tests.keys import fixtures as _keys_fixtures
 from tests.keys.fixtures import Identities
 
-# The keys tests' shared identities and keystore (session-scoped, made once).
-identities = _keys_fixtures.identities
-keystore_template = _keys_fixtures.keystore_template
-ks = _keys_fixtures.ks
-cli_runtime = _keys_fixtures.cli_runtime
 
 pytestmark = pytest.mark.integration
 

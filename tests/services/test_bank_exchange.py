@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """BOCSZ exchange service on real rows (SQLite and PostgreSQL): what our CARDORDER and
 CARDREQ carry, what the bank's ACKs do to them, and CARDRESULT/CARDSTATUS records applied
 through the handlers in bank.md's order, with its inferences, resends and held events."""
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from gateway.domain.errors import Conflict
 from gateway.domain.lifecycle import CardState as S
-from gateway.models import CardEvent, CardRequest, HeldEvent, Order
+from gateway.models import CardEvent, HeldEvent, Order
 from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus
 from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.partners.bank import exchange as bx
@@ -24,7 +23,7 @@ from gateway.services.channels import AckOutcome
 from schemas import writer
 from schemas.package import write_package
 from schemas.reader import Record
-from tests.services.foundation_helpers import NOW, db, first_card, official, shared_runtime, v_cards
+from tests.services.foundation_helpers import NOW, first_card, official, v_cards
 
 FRIDAY, SATURDAY, MONDAY = date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 7)
 TOKEN, TOKEN2 = "CARD000000000001", "CARD000000000002"

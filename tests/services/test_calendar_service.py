@@ -1,17 +1,16 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Calendar in the database: seeding, operator loads, provisional due dates recomputed,
 and the service-level and pickup queries."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from gateway.domain.calendar import CalendarRow
 from gateway.domain.lifecycle import CardEventType as E
 from gateway.services import calendar as cal_service
 from gateway.services import card_queries as q
 from gateway.services import cards as cs
-from tests.services.foundation_helpers import SRC, db, drive, first_card, official, shared_runtime
+from tests.services.foundation_helpers import SRC, drive, first_card, official
 
 
 def test_seed_takes_published_years_only_and_never_overwrites_an_operator_load(db) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Card service: events applied to real rows (SQLite and PostgreSQL): inferences, the
 immutable event log, function states, renewals, reissues, held events, loss reports."""
 
@@ -20,12 +19,10 @@ from gateway.services import volunteers as vs
 from tests.services.foundation_helpers import (
     NOW,
     SRC,
-    db,
     drive,
     first_card,
     functions,
     official,
-    shared_runtime,
 )
 
 

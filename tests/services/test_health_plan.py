@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Planning the health-card queue on real rows (SQLite and PostgreSQL), without the wire:
 the answers are SZHC's result types, settled as ``sync`` settles them. The end-to-end
 behaviour over HTTP is in tests/integration/test_health_queue.py."""
@@ -16,7 +15,7 @@ from gateway.domain.lifecycle import CardEventType as E
 from gateway.models import HealthRequest
 from gateway.partners.health import service as health
 from gateway.services import volunteers as vs
-from tests.services.foundation_helpers import NOW, db, drive, first_card, functions, official, shared_runtime
+from tests.services.foundation_helpers import drive, first_card, functions, official
 
 NUMBER = "440300000000000123"
 

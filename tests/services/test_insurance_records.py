@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Insurer bookkeeping on real rows (SQLite and PostgreSQL): the roster's cover dates from
 the volunteer rows, claims stored as stated, and the cover facts (sessions, registration)
 taken from the foundation's models. Over the wire: tests/integration/test_insurance_*.py."""
@@ -13,7 +12,7 @@ from adapters.insurer.client import Claim
 from gateway.models import InsuranceClaim
 from gateway.partners.insurer import service as insurance
 from gateway.services import volunteers as vs
-from tests.services.foundation_helpers import application, db, official, shared_runtime
+from tests.services.foundation_helpers import application, official
 
 
 def claim(no: str, volunteer_no: str, incident: datetime, **kw) -> Claim:

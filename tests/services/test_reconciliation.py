@@ -10,10 +10,8 @@ from datetime import date
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationPeriod
 from gateway.services import reconciliation as rec
-from tests.services import foundation_helpers
 from tests.services.swipe_helpers import apply, at, person, receipts, swipe, utc_of
 
-db, shared_runtime = foundation_helpers.db, foundation_helpers.shared_runtime
 D = date(2026, 11, 12)
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
 from gateway.services import reconciliation as rec
-from tests.services import foundation_helpers
 from tests.services.swipe_helpers import (
     apply,
     at,
@@ -30,7 +29,6 @@ from tests.services.swipe_helpers import (
 D1, D2 = date(2026, 11, 9), date(2026, 11, 10)
 CAMPAIGN = rule.CAMPAIGN
 # the shared migrated database (SQLite and PostgreSQL), rolled back after each test
-db, shared_runtime = foundation_helpers.db, foundation_helpers.shared_runtime
 
 
 def test_purchase_donates_ten_and_refund_nothing(db) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Shenzhen Tong rules (transit.md), each test named after the rule it checks, on real
 rows (SQLite and PostgreSQL): requests derived from the TRANSIT function state when the
 TRANSITREQ is written, and TRANSITACK answers applied exactly once."""
@@ -17,7 +16,7 @@ from gateway.services import transit as ts
 from gateway.services import volunteers as vs
 from gateway.services.channels import AckOutcome
 from schemas.reader import Record
-from tests.services.foundation_helpers import NOW, db, drive, first_card, functions, official, shared_runtime
+from tests.services.foundation_helpers import NOW, drive, first_card, functions, official
 
 DAY = date(2026, 12, 7)
 BUILDER, ACKS = TransitReqBuilder(), TransitAckHandler()

@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """`volunteers import`: bad rows reported by line and column and skipped, good rows
 imported, official volunteers with complete data ordered, re-import changes nothing."""
 
@@ -15,7 +14,6 @@ from gateway.domain.errors import Invalid
 from gateway.models import Card, CardEvent, Order, ServiceSession, TrainingRecord, Volunteer
 from gateway.services import sample
 from gateway.services.volunteer_import import COLUMNS, import_csv
-from tests.services.foundation_helpers import db, shared_runtime
 
 NOW = datetime(2026, 11, 28, 4, tzinfo=UTC)
 

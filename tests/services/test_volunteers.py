@@ -1,4 +1,3 @@
-# ruff: noqa: F401, F811  (the db fixtures are imported from foundation_helpers)
 """Volunteer services: application, hours, approval, choices, deregistration."""
 
 from __future__ import annotations
@@ -19,13 +18,10 @@ from gateway.timeutil import BEIJING
 from tests.services.foundation_helpers import (
     NOW,
     application,
-    db,
     drive,
     first_card,
     functions,
     official,
-    shared_runtime,
-    v_cards,
 )
 
 
