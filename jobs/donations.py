@@ -8,7 +8,10 @@ only months that are complete, due (from the 3rd of the next month) and not yet 
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway import context
 from gateway.db import transaction
@@ -49,7 +52,7 @@ def _held_subject(period: str) -> str:
     return f"{fund_exchange.PARTNER}:DONATIONEXP:{period}"
 
 
-def _alert_if_held(session, period: str, day) -> None:
+def _alert_if_held(session: Session, period: str, day: date) -> None:
     if day.day < fund_exchange.SEND_DAY:
         return  # not due yet
     row = session.get(DonationPeriod, period)
