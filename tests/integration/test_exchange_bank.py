@@ -8,6 +8,7 @@ the wrong partner or tampered with are refused with their codes and change nothi
 from __future__ import annotations
 
 import dataclasses
+import io
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -298,3 +299,95 @@ def test_refused_file_is_recorded_acknowledged_with_its_code_and_changes_nothing
     # The bank received our ACK with the code.
     world.bank.intake(day)
     assert any(p.name.startswith("ACK_SVA_") for p in (world.root / "BOCSZ" / "inbox").iterdir())
+
+
+def _transitack(world: World, ks: Keystore, day: date, seq: int, records: list[dict]) -> tuple[str, bytes]:
+    plain, result = writer.write_bytes(
+        "TRANSITACK", records, sender="SZT", receiver="SVA", business_date=day, seq=seq,
+        created_time=datetime(day.year, day.month, day.day, 6),
+    )  # fmt: skip
+    assert not result.refused, result.refused
+    party = world.identities["SZT"]
+    return result.file_name + ".p7m", seal(plain, party.cert, party.key, [ks.certificate("decrypt")])
+
+
+def _our_acks(world: World, ks: Keystore) -> list[dict]:
+    """Our ACKs in Shenzhen Tong's inbox, opened as Shenzhen Tong opens them."""
+    from keys.envelope import open_envelope
+    from schemas.reader import read as read_file
+
+    party, out = world.identities["SZT"], []
+    for p in sorted((world.root / "SZT" / "inbox").glob("ACK_SVA_*.p7m")):
+        plain = open_envelope(p.read_bytes(), [(party.cert, party.key)], [ks.certificate("sign")])
+        out += [r.data for r in read_file(io.BytesIO(plain), file_name=p.name, sender="SVA", receiver="SZT")]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("setup", "db_url"), [("sandbox", "sqlite"), ("sandbox", "postgresql")], indirect=True
+)
+def test_finding_3_bad_transit_accounts_are_record_errors_in_our_partial_ack(setup) -> None:
+    """transit.md, TRANSITACK field 4, through the real engine: an OK to an ENABLE without
+    an account and an account on an answer to a DISABLE are record errors of the file,
+    listed in our PARTIAL/E07 ACK to SZT; neither request counts as answered, and SZT's
+    corrected resend (next SEQ, same request ids) is taken."""
+    from gateway.services import transit as ts
+
+    rt, world, ks = setup.rt, setup.world, setup.ks
+    day, account = _day(20), "310012345678"
+    with transaction(rt.sessions) as s:
+        a = first_card(official(s, opt_transit=True))
+        drive(s, a, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED, card_id="CARD0000000000TA")
+        b = first_card(official(s, opt_transit=True))
+        drive(s, b, E.ACCEPTED, E.PRODUCED, E.NOTIFIED, E.COLLECTED, card_id="CARD0000000000TB")
+        for req in ts.sync_requests(s):  # B's ENABLE is already answered OK, A's is not sent yet
+            if req.card_pk == b.id:
+                ts.mark_sent(req, f"TRANSITREQ_SVA_{day - timedelta(days=1):%Y%m%d}_001.txt.p7m", day)
+                ts.apply_answer(
+                    s, request_id=req.request_id, result="OK", reason_code=None, account_no=account,
+                    processed_date=day, success=True, file_name="TRANSITACK_SZT_20270130_001.txt.p7m",
+                )  # fmt: skip
+        drive(s, b, E.LOST_REPORTED)
+        a_pk, b_pk = a.id, b.id
+    jobs.send_scheduled("SZT", day.isoformat())  # A's ENABLE and B's DISABLE, through the engine
+    with transaction(rt.sessions) as s:
+        sent = {
+            r.card_pk: r for r in s.scalars(select(TransitRequest).where(TransitRequest.status == "SENT"))
+        }
+        enable, disable = sent[a_pk].request_id, sent[b_pk].request_id
+        assert (sent[a_pk].action, sent[b_pk].action) == ("ENABLE", "DISABLE")
+
+    def rec(rid: str, acct: str | None) -> dict:
+        return {"request_id": rid, "result": "OK", "reason_code": None, "transit_account_no": acct,
+                "processed_date": day}  # fmt: skip
+
+    name, sealed = _transitack(world, ks, day, 1, [rec(enable, None), rec(disable, account)])
+    (world.root / "SZT" / "outbox" / name).write_bytes(sealed)
+    jobs.fetch_and_process("SZT", day.isoformat())
+    expected = (
+        "line:2:transit_account_no:required on an OK to an ENABLE;"
+        "line:3:transit_account_no:only on an OK to an ENABLE"
+    )
+    with transaction(rt.sessions) as s:
+        row = s.scalar(select(ExchangeFile).where(ExchangeFile.name == name))
+        assert (row.status, row.ack_status, row.ack_code) == ("partial", "PARTIAL", "E07")
+        assert row.ack_text == expected
+        assert ";".join(e.render() for e in row.record_errors) == expected
+        reqs = {
+            r.card_pk: r for r in s.scalars(select(TransitRequest).where(TransitRequest.status == "SENT"))
+        }
+        assert reqs[a_pk].result is None and reqs[b_pk].result is None  # not taken as answers
+        fa = {f.function: f for f in s.get(Card, a_pk).functions}["TRANSIT"]
+        fb = {f.function: f for f in s.get(Card, b_pk).functions}["TRANSIT"]
+        assert (fa.state, fa.partner_ref, fb.state) == ("ON_DUE", None, "OFF_DUE")
+    (ours,) = [d for d in _our_acks(world, ks) if d["original_file_name"] == name]
+    assert (ours["status"], ours["error_code"], ours["error_text"]) == ("PARTIAL", "E07", expected)
+    # SZT corrects both records and sends them again, same ids, next SEQ: taken.
+    name2, sealed2 = _transitack(world, ks, day, 2, [rec(enable, "310012345679"), rec(disable, None)])
+    (world.root / "SZT" / "outbox" / name2).write_bytes(sealed2)
+    jobs.fetch_and_process("SZT", day.isoformat())
+    with transaction(rt.sessions) as s:
+        assert s.scalar(select(ExchangeFile).where(ExchangeFile.name == name2)).status == "processed"
+        fa = {f.function: f for f in s.get(Card, a_pk).functions}["TRANSIT"]
+        fb = {f.function: f for f in s.get(Card, b_pk).functions}["TRANSIT"]
+        assert (fa.state, fa.partner_ref, fb.state) == ("ON", "310012345679", "OFF")
