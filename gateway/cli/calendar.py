@@ -3,8 +3,10 @@
 File format of ``load`` (UTF-8 CSV, the year's complete list of exceptional days)::
 
     date,kind,name
-    2027-02-06,workday,make-up working day
     2027-02-08,holiday,Spring Festival
+    2027-02-20,workday,make-up working day
+
+(the dates show the format only: docs/runbook.md says where the real ones come from)
 
 Exit status: 0 on success, 1 when the file is refused (every problem listed as
 ``file:line:column:reason``; nothing is loaded).
@@ -46,8 +48,14 @@ def status() -> None:
                     f"{year}: loaded from {cy.source} by {cy.loaded_by} at {beijing(cy.loaded_at)} (Beijing)"
                 )
         warning = cal_service.next_year_warning(session, today)
+        alert = cal_service.next_year_alert(session, today.year + 1) if warning else None
+        opened = alert.created_at if alert is not None else None
     if warning is not None:
         click.echo(f"WARNING: {warning}")
+        if opened is not None:
+            click.echo(f"alert {cal_service.NEXT_YEAR_ALERT} open since {beijing(opened)} (Beijing)")
+        else:
+            click.echo(f"alert {cal_service.NEXT_YEAR_ALERT} not raised yet: the daily sweep raises it")
         raise SystemExit(1)
 
 
@@ -101,9 +109,17 @@ def load(year: int, file: Path, actor: str) -> None:
 @click.option("--to-year", default=max(cal_service.DEFAULT_SEED_YEARS), show_default=True)
 def seed(from_year: int, to_year: int) -> None:
     """Seed the years the `holidays` package has a published schedule for (never
-    overwrites a loaded year)."""
+    overwrites a loaded year); from 1 December, raise the alert if next year is still
+    not loaded."""
+    from gateway.timeutil import beijing_today
+
     with transaction(context.current().sessions) as session:
         seeded = cal_service.seed_from_holidays(session, range(from_year, to_year + 1))
+        # Seeding is how a fresh system gets its calendar: raise the next-year alert now
+        # rather than at the next daily sweep (07:30), if it is due.
+        warning = cal_service.check_next_year(session, beijing_today())
     click.echo(
         "seeded: " + (", ".join(map(str, seeded)) or "nothing (already loaded or unknown to holidays)")
     )
+    if warning is not None:
+        click.echo(f"WARNING: {warning}")

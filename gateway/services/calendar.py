@@ -14,6 +14,7 @@ from gateway.domain import calendar as cal_rules
 from gateway.domain.calendar import CalendarRow, WorkingCalendar
 from gateway.models import CalendarDay, CalendarYear, Order
 from gateway.models.cards import OrderStatus
+from gateway.models.exchange import Alert
 from gateway.services.alerts import raise_alert, resolve_alerts
 from gateway.timeutil import utcnow
 
@@ -148,6 +149,17 @@ def next_year_warning(session: Session, today: date) -> str | None:
         f"the {nxt} working-day calendar is not loaded: due dates in {nxt} count only Saturdays and "
         f"Sundays as non-working and are provisional; load the State Council's schedule with "
         f"`svcard calendar load {nxt} FILE` (docs/runbook.md)"
+    )
+
+
+def next_year_alert(session: Session, year: int) -> Alert | None:
+    """The open alert that ``year``'s schedule is not loaded, if any."""
+    return session.scalar(
+        select(Alert).where(
+            Alert.kind == NEXT_YEAR_ALERT,
+            Alert.subject == _next_year_subject(year),
+            Alert.resolved_at.is_(None),
+        )
     )
 
 

@@ -129,3 +129,62 @@ def test_finding_9_next_years_calendar_not_loaded_alerts_from_1_december(runtime
     session.expire_all()
     assert alert.resolved_at is not None
     assert sweeps.calendar_next_year(f"{year - 1}-12-08") is None
+
+
+def _runbook_example() -> str:
+    """The load file shown in docs/runbook.md, "Loading next year's working-day calendar"."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "runbook.md").read_text(encoding="utf-8")
+    section = text.split("## Loading next year's working-day calendar", 1)[1].split("\n## ", 1)[0]
+    block = next(b for b in section.split("```")[1::2] if b.strip().startswith("date,kind,name"))
+    return "\n".join(line.strip() for line in block.strip().splitlines()) + "\n"
+
+
+def test_finding_9_on_7_december_2026_a_fresh_system_has_the_2027_alert_open(runtime, session, tmp_path):
+    """Today (Monday 7 December 2026, after the 07:30 sweep) on a fresh system: the
+    ``holidays`` package has no published 2027 schedule, so seeding leaves 2027 provisional
+    and opens the alert at once; the daily sweep keeps that one alert; loading 2027 closes it."""
+    from click.testing import CliRunner
+
+    from gateway import timeutil
+    from gateway.cli.calendar import cli as calendar_cli
+    from gateway.timeutil import BEIJING
+
+    def open_alerts():
+        session.expire_all()
+        return session.scalars(
+            select(Alert).where(Alert.kind == "calendar_next_year", Alert.resolved_at.is_(None))
+        ).all()
+
+    runner = CliRunner()
+    timeutil.travel_to(datetime(2026, 12, 7, 20, 30, tzinfo=BEIJING))
+    try:
+        out = runner.invoke(calendar_cli, ["status"])  # nothing loaded at all yet
+        assert out.exit_code == 1, out.output
+        assert "2027: PROVISIONAL" in out.output and "not raised yet" in out.output
+        out = runner.invoke(calendar_cli, ["seed"])
+        assert out.exit_code == 0, out.output
+        assert "2026" in out.output.splitlines()[0] and "2027" not in out.output.splitlines()[0]
+        assert "WARNING: the 2027 working-day calendar is not loaded" in out.output
+        (alert,) = open_alerts()  # open now, before any sweep
+        assert (alert.subject, alert.partner) == ("calendar:2027", None)
+        assert "svcard calendar load 2027" in alert.message and "docs/runbook.md" in alert.message
+        assert sweeps.daily()["calendar_next_year"] is not None  # today's sweep: still that one
+        assert [a.id for a in open_alerts()] == [alert.id]
+        out = runner.invoke(calendar_cli, ["status"])
+        assert out.exit_code == 1, out.output
+        assert "2026: loaded from holidays" in out.output and "2027: PROVISIONAL" in out.output
+        assert "WARNING: the 2027 working-day calendar is not loaded" in out.output
+        assert "alert calendar_next_year open since 2026-12-07" in out.output
+        csv = tmp_path / "calendar-2027.csv"  # the runbook's example, as an operator would copy it
+        csv.write_text(_runbook_example(), encoding="utf-8")
+        out = runner.invoke(calendar_cli, ["load", "2027", str(csv), "--actor", "op"])
+        assert out.exit_code == 0, out.output
+        assert open_alerts() == []
+        out = runner.invoke(calendar_cli, ["status"])
+        assert out.exit_code == 0 and "2027: loaded from file calendar-2027.csv by op" in out.output
+        assert "WARNING" not in out.output
+        assert sweeps.daily()["calendar_next_year"] is None and open_alerts() == []
+    finally:
+        timeutil.reset_clock()
