@@ -16,16 +16,13 @@ from sqlalchemy.orm import Session
 from gateway import context
 from gateway.db import transaction
 from gateway.models.donations import DonationPeriod
-from gateway.models.exchange import ExchangeFile
+from gateway.models.exchange import Alert, ExchangeFile
 from gateway.partners.fund import exchange as fund_exchange
 from gateway.services import exchange, reconciliation
-from gateway.services.alerts import raise_alert, resolve_alerts
+from gateway.services.alerts import alert_log, raise_alert
 from gateway.timeutil import business_day
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
-
-
-HELD_ALERT = "donationexp_held"
 
 
 def send_expected(business_date: str | None = None) -> str | None:
@@ -33,43 +30,55 @@ def send_expected(business_date: str | None = None) -> str | None:
 
     Run daily: from the 3rd, a previous month still missing SWIPE days is held back
     (fund.md: it goes only once complete) with an alert naming the missing days, and goes
-    the day it completes; the alert is closed when it is sent."""
+    the day it completes; the alert is closed when the month is sent, by whatever path
+    (``fund_exchange.DonationExpBuilder.mark_in_file``)."""
     day = business_day(business_date)
-    period = fund_exchange.previous_period(day)
     with transaction(context.current().sessions) as session:
-        _alert_if_held(session, period, day)
+        _alert_held(session, day)
         ready = fund_exchange.ready_periods(session, day)
     if not ready:
         return None
     report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", day)
-    with transaction(context.current().sessions) as session:
-        for p in ready:
-            resolve_alerts(session, HELD_ALERT, _held_subject(p), f"sent in {report.name if report else '-'}")
     return report.name if report else None
 
 
-def _held_subject(period: str) -> str:
-    return f"{fund_exchange.PARTNER}:DONATIONEXP:{period}"
+def _alert_held(session: Session, day: date) -> None:
+    """The previous month once due, and every month whose held alert is still open (its
+    missing days change as the bank's late files arrive)."""
+    open_subjects = session.scalars(
+        select(Alert.subject).where(Alert.kind == fund_exchange.HELD_ALERT, Alert.resolved_at.is_(None))
+    )
+    periods = {s.rsplit(":", 1)[1] for s in open_subjects if s}
+    if day.day >= fund_exchange.SEND_DAY:
+        periods.add(fund_exchange.previous_period(day))
+    for period in sorted(periods):
+        _alert_if_held(session, period)
 
 
-def _alert_if_held(session: Session, period: str, day: date) -> None:
-    if day.day < fund_exchange.SEND_DAY:
-        return  # not due yet
+def _alert_if_held(session: Session, period: str) -> None:
     row = session.get(DonationPeriod, period)
     if row is not None and (row.exp_file_id is not None or row.early_at is not None):
         return  # sent, or going early by an operator's decision
     missing = reconciliation.missing_days(session, period)
     if not missing:
-        return
+        return  # complete: it goes in this run's send, which closes the alert
     days = ", ".join(f"{d:%Y%m%d}" for d in missing)
-    raise_alert(
-        session,
-        HELD_ALERT,
-        fund_exchange.PARTNER,
+    message = (
         f"DONATIONEXP for {period} held back: no applied SWIPE file for {len(missing)} day(s): {days}; "
-        "it goes the day the month is complete (or `svcard donations send-exp PERIOD --early --reason ...`)",
-        subject=_held_subject(period),
+        "it goes the day the month is complete (or `svcard donations send-exp PERIOD --early --reason ...`)"
     )
+    subject = fund_exchange.held_subject(period)
+    alert = session.scalar(
+        select(Alert).where(
+            Alert.kind == fund_exchange.HELD_ALERT, Alert.subject == subject, Alert.resolved_at.is_(None)
+        )
+    )
+    if alert is None:
+        raise_alert(session, fund_exchange.HELD_ALERT, fund_exchange.PARTNER, message, subject=subject)
+    elif alert.message != message:
+        # name the days still missing, not those of the day it was raised
+        alert.message = message
+        alert_log.error("%s %s: %s", fund_exchange.HELD_ALERT, fund_exchange.PARTNER, message)
 
 
 def refresh_report(period: str) -> dict:

@@ -355,3 +355,58 @@ def test_finding_8_a_donationexp_held_back_raises_an_alert_naming_the_days_until
     with transaction(world.rt.sessions) as s:
         (alert,) = s.scalars(select(Alert).where(Alert.kind == "donationexp_held")).all()
         assert alert.resolved_at is not None
+
+
+def _held_alerts(w) -> list[tuple[str, str, bool]]:
+    from gateway.models.exchange import Alert
+
+    with transaction(w.rt.sessions) as s:
+        rows = s.scalars(select(Alert).where(Alert.kind == "donationexp_held").order_by(Alert.id)).all()
+        return [(a.subject, a.message, a.resolved_at is not None) for a in rows]
+
+
+def test_finding_8_a_held_month_sent_by_the_3rds_send_closes_its_alert(world) -> None:
+    from jobs import donations
+
+    _complete_november(world, upto=29)
+    assert donations.send_expected("2026-12-03") is None
+    drop(world, "BOCSZ", "SWIPE", [], NOV + timedelta(days=29))  # the 30th, a month late
+    jobs.fetch_and_process("BOCSZ", "2027-01-02")
+    # the next 3rd's scheduled send (not the daily job) takes November with it
+    assert jobs.send_scheduled("SZVF", "2027-01-03") == ["DONATIONEXP_SVA_20270103_001.txt.p7m"]
+    ((subject, message, resolved),) = _held_alerts(world)
+    assert subject == "SZVF:DONATIONEXP:202611" and resolved
+    assert "sent in DONATIONEXP_SVA_20270103_001.txt.p7m" in message
+
+
+def test_finding_8_an_operators_early_send_closes_the_held_alert(world) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import svcard
+    from jobs import donations
+
+    _complete_november(world, upto=29)
+    assert donations.send_expected("2026-12-03") is None
+    res = CliRunner().invoke(
+        svcard,
+        ["donations", "send-exp", "202611", "--early", "--reason", "the bank has no file for the 30th"],
+    )
+    assert res.exit_code == 0, res.output
+    ((_, message, resolved),) = _held_alerts(world)
+    assert resolved and "sent in DONATIONEXP_SVA_" in message
+    assert donations.send_expected("2026-12-08") is None
+    assert [a[2] for a in _held_alerts(world)] == [True]  # sent: not raised again
+
+
+def test_finding_8_the_held_alert_names_the_days_still_missing(world) -> None:
+    from jobs import donations
+
+    _complete_november(world, upto=28)  # 29 and 30 November missing
+    assert donations.send_expected("2026-12-03") is None
+    ((_, message, _),) = _held_alerts(world)
+    assert "2 day(s): 20261129, 20261130" in message
+    drop(world, "BOCSZ", "SWIPE", [], NOV + timedelta(days=28))
+    jobs.fetch_and_process("BOCSZ", "2026-12-04")
+    assert donations.send_expected("2026-12-04") is None
+    ((_, message, resolved),) = _held_alerts(world)  # still one alert, now naming one day
+    assert "1 day(s): 20261130;" in message and "20261129" not in message and not resolved

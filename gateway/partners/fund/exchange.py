@@ -3,7 +3,8 @@
 DONATIONEXP for a month goes on the 3rd of the next month — but only once every day of
 that month has an applied SWIPE file. An operator may send it earlier; that decision
 (who, when, why) is recorded on the period (:func:`decide_early`). A month whose file is
-sent is not sent again; a month whose file the fund rejected goes again in the next SEQ.
+sent is not sent again; a month whose file the fund rejected goes again in the next SEQ
+(unless the code is E06: the fund has it already).
 
 DONATION receipts add up per beneficiary and period (corrections may be negative); a
 ``receipt_id`` seen before is a resend and changes nothing. Each file recomputes the
@@ -24,6 +25,7 @@ from gateway.models.donations import DonationPeriod, DonationReceipt
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import ID
 from gateway.services import reconciliation
+from gateway.services.alerts import resolve_alerts
 from gateway.services.channels import AckOutcome, Batch, Refusal
 from gateway.timeutil import utcnow
 from schemas.reader import Header, Record
@@ -31,6 +33,11 @@ from schemas.reader import Header, Record
 log = logging.getLogger("svcard.fund")
 PARTNER = ID
 SEND_DAY = 3  # fund.md: the 3rd calendar day of each month
+HELD_ALERT = "donationexp_held"  # a due month held back for missing SWIPE days (jobs.donations)
+
+
+def held_subject(period: str) -> str:
+    return f"{PARTNER}:DONATIONEXP:{period}"
 
 
 def previous_period(day: date) -> str:
@@ -122,6 +129,8 @@ class DonationExpBuilder:
             row.exp_file_id, row.exp_lines = file.id, n
             row.exp_total_fen = sum(x["expected_fen"] for x in reconciliation.expected_lines(session, p))
             session.add(row)
+            # Closed here, whatever sent it (the 3rd's send, the daily job, an operator's early send).
+            resolve_alerts(session, HELD_ALERT, held_subject(p), f"sent in {file.name}")
         for r in refused:  # cannot happen with computed figures; never silent if it does
             log.error("DONATIONEXP %s: %s refused by the writer: %s: %s", file.name, r.ref, r.field, r.reason)
 
