@@ -16,7 +16,6 @@ from keys.keystore import Keystore
 from tests.conftest import require_service
 from tests.keys.fixtures import Identities
 
-
 pytestmark = pytest.mark.integration
 
 PLAIN = "H|CARDORDER|1.0|SVA|BOCSZ|20261130|001|20261130093000\r\nD|张三|x\r\nT|1|0\r\n".encode("gb18030")
