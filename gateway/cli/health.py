@@ -122,7 +122,12 @@ def query(health_card_no: str) -> None:
 
 
 @cli.command("reconcile")
-@click.option("--all", "all_cards", is_flag=True, help="Every volunteer the health commission holds a card for, not a sample.")
+@click.option(
+    "--all",
+    "all_cards",
+    is_flag=True,
+    help="Every volunteer the health commission holds a card for, not a sample.",
+)
 def reconcile(all_cards: bool) -> None:
     """Compare our health-function states with SZHC's QueryCard; an alert per mismatch
     (the weekly job checks a sample)."""
