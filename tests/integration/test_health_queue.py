@@ -431,3 +431,71 @@ def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, s
     queried = sandbox.health.calls["QueryCard"]
     report = rec.reconcile(sample=None)
     assert report.stopped and report.checked == 0 and sandbox.health.calls["QueryCard"] == queried
+
+
+def _refused(sandbox) -> int:
+    """Requests the sandbox refused for their WS-Security header."""
+    return sum(sandbox.health.refused.values())
+
+
+def test_finding_2_an_operators_repeated_queries_with_bad_credentials_reach_szhc_once(runtime, sandbox):
+    from adapters.soap import SecurityFault
+
+    _, _, number = _enrolled(runtime)
+    queried = sandbox.health.calls["QueryCard"]
+    bad = client_for(sandbox, password="not-the-password")
+    try:
+        with pytest.raises(SecurityFault):
+            health.query_card(number, client=bad)
+        for _ in range(3):  # the operator tries again: each refused here, none sent
+            with pytest.raises(health.HealthStopped):
+                health.query_card(number, client=bad)
+    finally:
+        bad.close()
+    assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
+    with transaction(runtime.sessions) as s:
+        assert health.stopped_by(s) is not None
+
+
+class _Gate:
+    """An HTTP front of the sandbox SZHC that answers 403 while ``closed`` (a partner's
+    proxy refusing our certificate or address), counting every request it receives."""
+
+    def __init__(self, service) -> None:
+        self.service, self.closed, self.hits = service, True, 0
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Response
+
+        self.hits += 1
+        if self.closed:
+            return Response("forbidden\n", status=403, mimetype="text/plain")(environ, start_response)
+        return self.service(environ, start_response)
+
+
+def test_finding_2_http_403_on_query_card_opens_the_stop_and_nothing_more_is_sent(runtime, sandbox):
+    from adapters.soap import SecurityFault
+    from sandbox.soap_server import SoapServer
+
+    _, _, number = _enrolled(runtime)
+    gate = _Gate(sandbox.health)
+    with SoapServer({sandbox.health.path: gate}) as front:
+        user, password = sandbox.credentials["SZHC"]
+        endpoint = SoapEndpoint(front.url(), user, password, timeout=5.0, retry=RetryPolicy(2, 0.01))
+        client = HealthCardClient(endpoint, sleep=lambda _s: None)
+        try:
+            with pytest.raises(SecurityFault):
+                health.query_card(number, client=client)
+            assert gate.hits == 1  # not retried
+            with transaction(runtime.sessions) as s:
+                [alert] = s.scalars(select(Alert).where(Alert.kind == health.SECURITY_ALERT)).all()
+                assert alert.partner == "SZHC" and alert.resolved_at is None
+            gate.closed = False  # even once the proxy lets us through, nothing goes until resumed
+            with pytest.raises(health.HealthStopped):
+                health.query_card(number, client=client)
+            assert gate.hits == 1
+            with transaction(runtime.sessions) as s:
+                health.resume(s, actor="op")
+            assert health.query_card(number, client=client).status == "ACTIVE" and gate.hits == 2
+        finally:
+            client.close()
