@@ -122,14 +122,23 @@ def query(health_card_no: str) -> None:
 
 
 @cli.command("reconcile")
-@click.option("--all", "all_cards", is_flag=True, help="Every volunteer the health commission holds a card for, not a sample.")
+@click.option(
+    "--all",
+    "all_cards",
+    is_flag=True,
+    help="Every volunteer the health commission holds a card for, not a sample.",
+)
 def reconcile(all_cards: bool) -> None:
     """Compare our health-function states with SZHC's QueryCard; an alert per mismatch
     (the weekly job checks a sample)."""
     from gateway.partners.health import reconcile as rec
 
-    report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+    try:
+        report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+    except SettingsError as exc:
+        click.echo(f"svcard: {exc}", err=True)
+        sys.exit(2)
     for line in report.lines():
         click.echo(line)
-    if report.stopped or report.mismatches:
+    if report.stopped or report.mismatches or report.errors:
         sys.exit(1)
