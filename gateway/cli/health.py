@@ -133,8 +133,12 @@ def reconcile(all_cards: bool) -> None:
     (the weekly job checks a sample)."""
     from gateway.partners.health import reconcile as rec
 
-    report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+    try:
+        report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+    except SettingsError as exc:
+        click.echo(f"svcard: {exc}", err=True)
+        sys.exit(2)
     for line in report.lines():
         click.echo(line)
-    if report.stopped or report.mismatches:
+    if report.stopped or report.mismatches or report.errors:
         sys.exit(1)

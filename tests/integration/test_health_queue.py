@@ -431,3 +431,138 @@ def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, s
     queried = sandbox.health.calls["QueryCard"]
     report = rec.reconcile(sample=None)
     assert report.stopped and report.checked == 0 and sandbox.health.calls["QueryCard"] == queried
+
+
+def _refused(sandbox) -> int:
+    """Requests the sandbox refused for their WS-Security header."""
+    return sum(sandbox.health.refused.values())
+
+
+def test_finding_2_an_operators_repeated_queries_with_bad_credentials_reach_szhc_once(runtime, sandbox):
+    from adapters.soap import SecurityFault
+
+    _, _, number = _enrolled(runtime)
+    queried = sandbox.health.calls["QueryCard"]
+    bad = client_for(sandbox, password="not-the-password")
+    try:
+        with pytest.raises(SecurityFault):
+            health.query_card(number, client=bad)
+        for _ in range(3):  # the operator tries again: each refused here, none sent
+            with pytest.raises(health.HealthStopped):
+                health.query_card(number, client=bad)
+    finally:
+        bad.close()
+    assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
+    with transaction(runtime.sessions) as s:
+        assert health.stopped_by(s) is not None
+
+
+class _Gate:
+    """An HTTP front of the sandbox SZHC that answers 403 while ``closed`` (a partner's
+    proxy refusing our certificate or address), counting every request it receives."""
+
+    def __init__(self, service) -> None:
+        self.service, self.closed, self.hits = service, True, 0
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Response
+
+        self.hits += 1
+        if self.closed:
+            return Response("forbidden\n", status=403, mimetype="text/plain")(environ, start_response)
+        return self.service(environ, start_response)
+
+
+def test_finding_2_http_403_on_query_card_opens_the_stop_and_nothing_more_is_sent(runtime, sandbox):
+    from adapters.soap import SecurityFault
+    from sandbox.soap_server import SoapServer
+
+    _, _, number = _enrolled(runtime)
+    gate = _Gate(sandbox.health)
+    with SoapServer({sandbox.health.path: gate}) as front:
+        user, password = sandbox.credentials["SZHC"]
+        endpoint = SoapEndpoint(front.url(), user, password, timeout=5.0, retry=RetryPolicy(2, 0.01))
+        client = HealthCardClient(endpoint, sleep=lambda _s: None)
+        try:
+            with pytest.raises(SecurityFault):
+                health.query_card(number, client=client)
+            assert gate.hits == 1  # not retried
+            with transaction(runtime.sessions) as s:
+                [alert] = s.scalars(select(Alert).where(Alert.kind == health.SECURITY_ALERT)).all()
+                assert alert.partner == "SZHC" and alert.resolved_at is None
+            gate.closed = False  # even once the proxy lets us through, nothing goes until resumed
+            with pytest.raises(health.HealthStopped):
+                health.query_card(number, client=client)
+            assert gate.hits == 1
+            with transaction(runtime.sessions) as s:
+                health.resume(s, actor="op")
+            assert health.query_card(number, client=client).status == "ACTIVE" and gate.hits == 2
+        finally:
+            client.close()
+
+
+def test_finding_6_a_security_fault_ends_the_reconciliation_after_one_call(runtime, sandbox):
+    from gateway.partners.health import reconcile as rec
+
+    for _ in range(3):
+        _enrolled(runtime)
+    queried = sandbox.health.calls["QueryCard"]
+    bad = client_for(sandbox, password="not-the-password")
+    try:
+        report = rec.reconcile(sample=None, client=bad)
+    finally:
+        bad.close()
+    assert report.stopped and report.checked == 0 and not report.mismatches
+    assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
+    with transaction(runtime.sessions) as s:
+        assert health.stopped_by(s) is not None
+        assert not s.scalars(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).all()
+    # the next run (the weekly job, or an operator's) sends nothing until resumed
+    out = CliRunner().invoke(health_cli, ["reconcile", "--all"])
+    assert out.exit_code == 1 and "stopped" in out.output
+    assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
+
+
+def test_finding_6_a_number_szhc_no_longer_knows_is_a_mismatch(runtime, sandbox):
+    from gateway.partners.health import reconcile as rec
+
+    vno, _, number = _enrolled(runtime)
+    del sandbox.health.cards[number]  # SZHC lost or merged the record on its side
+    out = CliRunner().invoke(health_cli, ["reconcile", "--all"])
+    assert out.exit_code == 1
+    assert "1 checked, 0 matched, 1 mismatched, 0 not answered" in out.output
+    assert f"mismatch {vno}: QueryCard answers a Client fault" in out.output
+    with transaction(runtime.sessions) as s:
+        [alert] = s.scalars(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).all()
+        assert alert.subject == f"SZHC:{vno}" and alert.resolved_at is None
+
+
+def test_finding_6_a_request_sent_and_not_yet_answered_is_compared_next_time(runtime, sandbox):
+    from gateway.partners.health import reconcile as rec
+
+    vno, card, number = _enrolled(runtime)
+    with transaction(runtime.sessions) as s:
+        vs.set_opt_ins(s, vno, health=False, actor="test")
+    # SZHC applies the SuspendCard, its answer comes too late: SUSPENDED there, PENDING here
+    sandbox.health.inject_delays(1, 1.0)
+    impatient = client_for(sandbox, timeout=0.3, attempts=1)
+    try:
+        health.sync(impatient)
+    finally:
+        impatient.close()
+    [_, suspend] = requests(runtime, vno)
+    assert (suspend.action, suspend.status, suspend.attempts) == ("SUSPEND", "PENDING", 1)
+    assert sandbox.health.cards[number].status == "SUSPENDED"
+    report = rec.reconcile(sample=None)
+    assert report.lines() == [
+        "health reconcile: 0 checked, 0 matched, 0 mismatched, 0 not answered, 1 in flight"
+    ]
+    with transaction(runtime.sessions) as s:
+        assert not s.scalars(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).all()
+    with transaction(runtime.sessions) as s:  # the retry is due now, not after the backoff
+        s.get(HealthRequest, suspend.id).next_attempt_at = None
+    health.sync()  # answered (the first answer, once) and compared at the next run
+    assert requests(runtime, vno)[1].status == "DONE"
+    assert rec.reconcile(sample=None).lines() == [
+        "health reconcile: 1 checked, 1 matched, 0 mismatched, 0 not answered"
+    ]

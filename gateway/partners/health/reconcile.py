@@ -2,7 +2,9 @@
 reconciliation): what our DONE requests say SZHC holds for each volunteer, against what
 QueryCard answers. A weekly job checks a sample; an operator checks everyone on demand.
 Each mismatch raises one alert (per volunteer, while open); the calls honour the security
-stop like every other call to SZHC."""
+stop like every other call to SZHC. A volunteer whose request may be at SZHC right now
+(sent, no answer yet) is left for the next run: its outcome is not known, so a difference
+would be no mismatch."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from adapters.health.client import HealthCardPartner
-from adapters.soap import SoapError
+from adapters.soap import ClientFault, SoapError
 from gateway import context
 from gateway.db import transaction
 from gateway.models import Card, Volunteer
@@ -32,19 +34,22 @@ class Expected:
     health_card_no: str
     status: str  # ACTIVE | SUSPENDED
     card_id: str | None  # ACTIVE: the card it must be on
+    in_flight: bool = False  # a request was sent and is still unanswered
 
 
 @dataclass
 class ReconcileReport:
     checked: int = 0
     matched: int = 0
+    in_flight: int = 0  # a request sent and not answered: compared next time
     mismatches: list[str] = field(default_factory=list)  # volunteer number: what differs
     errors: list[str] = field(default_factory=list)  # volunteer number: the call's fault code
     stopped: str | None = None
 
     def lines(self) -> list[str]:
         out = [f"health reconcile: {self.checked} checked, {self.matched} matched, "
-               f"{len(self.mismatches)} mismatched, {len(self.errors)} not answered"]  # fmt: skip
+               f"{len(self.mismatches)} mismatched, {len(self.errors)} not answered"
+               + (f", {self.in_flight} in flight" if self.in_flight else "")]  # fmt: skip
         out += [f"  mismatch {m}" for m in self.mismatches]
         out += [f"  error    {e}" for e in self.errors]
         if self.stopped:
@@ -71,7 +76,9 @@ def expected_states(session) -> list[Expected]:
         held = service.szhc_holds(history)
         v = session.get(Volunteer, vid)
         card_id = session.get(Card, held[0]).card_id if held else None
-        out.append(Expected(v.volunteer_no, number, "ACTIVE" if held else "SUSPENDED", card_id))
+        # PENDING with attempts: sent (or an ERROR raised again), outcome unknown
+        sent = any(r.status == HealthStatus.PENDING and r.attempts > 0 for r in history)
+        out.append(Expected(v.volunteer_no, number, "ACTIVE" if held else "SUSPENDED", card_id, sent))
     return out
 
 
@@ -80,11 +87,17 @@ def reconcile(
 ) -> ReconcileReport:
     """Compare ``sample`` volunteers (all with ``None``) with QueryCard; an alert per mismatch."""
     rt = context.current()
+    report = ReconcileReport()
     with transaction(rt.sessions) as session:
+        alert = service.stopped_by(session)
+        if alert is not None:  # not even the client is built
+            report.stopped = f"calls to {service.PARTNER} stopped: {alert.message}"
+            return report
         expected = expected_states(session)
     if sample is not None and len(expected) > sample:
         expected = random.Random(seed).sample(expected, sample)
-    report = ReconcileReport()
+    report.in_flight = sum(e.in_flight for e in expected)
+    expected = [e for e in expected if not e.in_flight]
     own = client is None
     client = client or service.default_client()
     try:
@@ -94,6 +107,9 @@ def reconcile(
             except service.HealthStopped as exc:
                 report.stopped = exc.message
                 break
+            except ClientFault:
+                # health.md: an unknown number is a Client fault; SZHC gave us this one
+                got = None
             except SoapError as exc:
                 report.errors.append(f"{e.volunteer_no}: {exc.code}")
                 if isinstance(exc, service.SecurityFault):
@@ -101,7 +117,7 @@ def reconcile(
                     break
                 continue
             report.checked += 1
-            differs = _differs(e, got.status, got.card_id)
+            differs = _differs(e, got.status, got.card_id) if got else _UNKNOWN
             subject = f"{service.PARTNER}:{e.volunteer_no}"
             with transaction(rt.sessions) as session:
                 if differs:
@@ -118,6 +134,9 @@ def reconcile(
         if own:
             client.close()  # type: ignore[attr-defined]
     return report
+
+
+_UNKNOWN = "QueryCard answers a Client fault (unknown number, health.md) for the number EnrollCard gave us"
 
 
 def _differs(e: Expected, status: str, card_id: str) -> str | None:
