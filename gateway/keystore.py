@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gateway import context
 from gateway.partners import registry
+from gateway.settings import Settings
 from keys.keystore import Keystore
 
 _KEYSTORES: dict[tuple[str, str, tuple[str, ...]], Keystore] = {}
@@ -25,10 +26,15 @@ def open_keystore(path: Path, passphrase: str) -> Keystore:
     return Keystore(path, passphrase, partners=registered_partners())
 
 
-def keystore() -> Keystore:
-    s = context.current().settings
+def keystore_for(settings: Settings) -> Keystore:
+    """The keystore of these settings, opened once per process."""
     partners = registered_partners()
-    key = (str(s.keys_dir), s.key_passphrase, tuple(partners))
+    key = (str(settings.keys_dir), settings.key_passphrase, tuple(partners))
     if key not in _KEYSTORES:
-        _KEYSTORES[key] = Keystore(s.keys_dir, s.key_passphrase, partners=partners)
+        _KEYSTORES[key] = Keystore(settings.keys_dir, settings.key_passphrase, partners=partners)
     return _KEYSTORES[key]
+
+
+def keystore() -> Keystore:
+    """The keystore of the process's runtime (for the CLI; services get it from their ports)."""
+    return keystore_for(context.current().settings)

@@ -87,6 +87,9 @@ class Partner:
     expected: tuple[Expected, ...] = ()
     #: the command that lifts a security stop on calls to this partner (SOAP partners)
     resume_command: str | None = None
+    #: ``module:Class`` of the partner's SOAP client (its port, built on an endpoint from
+    #: settings by ``gateway.wiring``); SOAP partners only
+    client: str | None = None
 
     def __post_init__(self) -> None:
         if not self.settings:

@@ -4,17 +4,16 @@ CA bundle and the retry policy (house style: partners are configured, not coded)
 from __future__ import annotations
 
 from adapters.soap import RetryPolicy, SoapEndpoint
-from gateway import context
+from gateway.settings import Settings
 
 
-def endpoint(partner: str) -> SoapEndpoint:
-    """``SZHC`` or ``BOCINS``; a missing URL stops with the setting's name."""
-    s = context.current().settings
+def endpoint(settings: Settings, partner: str) -> SoapEndpoint:
+    """A SOAP partner's endpoint; a missing URL stops with the setting's name."""
     return SoapEndpoint(
-        s.partner_url(partner),
-        s.partner_usernames[partner],
-        s.partner_passwords[partner],
-        timeout=s.soap_timeout,
-        ca_bundle=s.soap_ca_bundle,
-        retry=RetryPolicy(s.retry_attempts, s.retry_base_delay),
+        settings.partner_url(partner),
+        settings.partner_usernames[partner],
+        settings.partner_passwords[partner],
+        timeout=settings.soap_timeout,
+        ca_bundle=settings.soap_ca_bundle,
+        retry=RetryPolicy(settings.retry_attempts, settings.retry_base_delay),
     )

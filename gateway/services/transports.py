@@ -6,19 +6,17 @@ one adapter, not a change to the exchange engine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from adapters.transport import FileTransport
-from gateway import context
 from gateway.db import transaction
-from gateway.keystore import keystore
-from gateway.partners import registry
 from gateway.services.alerts import raise_alert
+from gateway.services.ports import Ports, TransportFactory
 
 
 @contextmanager
-def sftp_transport(partner: str) -> Iterator[FileTransport]:
+def sftp_transport(ports: Ports, partner: str) -> Iterator[FileTransport]:
     """The partner's SFTP account, from settings (URL) and the keystore (keys). A refused
     host key or login is never retried (the transport raises at once); here it also
     becomes an alert row, so operators see it in `svcard exchange alerts`, not only in a
@@ -27,8 +25,8 @@ def sftp_transport(partner: str) -> Iterator[FileTransport]:
     from adapters.sftp import SftpTransport, parse_sftp_url
     from adapters.sftp_errors import AuthError, HostKeyError
 
-    s = context.current().settings
-    ks = keystore()
+    s = ports.settings
+    ks = ports.keystore()
     url = s.partner_url(partner)
     where = parse_sftp_url(url, partner)
     transport = SftpTransport(
@@ -46,21 +44,23 @@ def sftp_transport(partner: str) -> Iterator[FileTransport]:
             yield transport
     except (HostKeyError, AuthError) as exc:
         kind = "sftp_host_key_refused" if isinstance(exc, HostKeyError) else "sftp_login_refused"
-        with transaction(context.current().sessions) as session:
+        with transaction(ports.sessions) as session:
             raise_alert(
                 session, kind, partner, f"{where.host}:{where.port}: {exc}", subject=f"{partner}:{kind}"
             )
         raise
 
 
-TRANSPORTS: dict[str, Callable[[str], AbstractContextManager[FileTransport]]] = {"sftp": sftp_transport}
+TRANSPORTS: dict[str, TransportFactory] = {"sftp": sftp_transport}
 
 
-def open_transport(partner: str) -> AbstractContextManager[FileTransport]:
-    """The partner's file transport, of the kind its declaration names."""
-    kind = registry.get(partner).transport
-    try:
-        factory = TRANSPORTS[kind]
-    except KeyError:
-        raise registry.RegistryError(f"{partner}: no file transport of kind {kind!r}") from None
-    return factory(partner)
+def open_transport(partner: str):  # noqa: ANN201 - interim, until the engine takes its ports
+    """The partner's transport for the process's runtime (interim: the exchange engine is
+    being moved to injected ports; this goes with it)."""
+    from gateway import context
+    from gateway.keystore import keystore_for
+    from gateway.services.ports import Ports
+
+    rt = context.current()
+    ports = Ports(rt.settings, rt.sessions, lambda: keystore_for(rt.settings), TRANSPORTS, None)  # type: ignore[arg-type]
+    return ports.file_transport(partner)

@@ -9,6 +9,7 @@ PARTNER = Partner(
     id=ID,
     name="Shenzhen Health Commission",
     transport="soap",
+    client="adapters.health.client:HealthCardClient",
     schedule=(
         Scheduled(
             "szhc-sync",

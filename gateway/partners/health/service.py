@@ -408,7 +408,7 @@ def default_client() -> HealthCardPartner:
     from adapters.health.client import HealthCardClient
     from gateway.services.soap_endpoints import endpoint
 
-    return HealthCardClient(endpoint(PARTNER))
+    return HealthCardClient(endpoint(context.current().settings, PARTNER))
 
 
 def sync(

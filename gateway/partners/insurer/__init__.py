@@ -9,6 +9,7 @@ PARTNER = Partner(
     id=ID,
     name="BOC Insurance Shenzhen",
     transport="soap",
+    client="adapters.insurer.client:InsurerClient",
     record_types=("INSROSTER",),
     schedule=(
         Scheduled(

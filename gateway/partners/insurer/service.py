@@ -67,7 +67,7 @@ def default_client() -> InsurerPartner:
     from adapters.insurer.client import InsurerClient
     from gateway.services.soap_endpoints import endpoint
 
-    return InsurerClient(endpoint(PARTNER))
+    return InsurerClient(endpoint(context.current().settings, PARTNER))
 
 
 def stopped_by(session: Session) -> Alert | None:
