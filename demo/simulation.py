@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway import context, migrate
+from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.timeutil import BEIJING, reset_clock, travel_to
@@ -334,7 +334,8 @@ class Demo:
 
         with transaction(self.rt.sessions) as session:
             health.plan_requests(session, actor="demo")
-        result = health.sync()
+        with wiring.ports(self.rt) as ports:
+            result = health.sync(ports)
         self.moved["health calls"] += len(getattr(result, "sent", []) or [])
         if d.day in (1, 15):
             self.claims()

@@ -46,8 +46,8 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         rt = context.current()
-        with transaction(rt.sessions) as session:
-            job = Job(wiring.ports(rt), session)
+        with wiring.ports(rt) as ports, transaction(rt.sessions) as session:
+            job = Job(ports, session)
             result = fn(job, *args, **kwargs)
         for func, a, kw in job.followups:
             queue.enqueue(func, *a, **kw)

@@ -130,6 +130,15 @@ def runtime(settings):
 
 
 @pytest.fixture
+def ports(runtime):
+    """The runtime's ports (what a job hands its services), closed after the test."""
+    from gateway import wiring
+
+    with wiring.ports(runtime) as p:
+        yield p
+
+
+@pytest.fixture
 def session(runtime) -> Iterator[Session]:
     s = runtime.sessions()
     yield s

@@ -40,6 +40,7 @@ class Ports:
     transports: Mapping[str, TransportFactory]
     client_factory: ClientFactory
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _built: list[Any] = field(default_factory=list, repr=False)  # the clients close() closes
 
     def file_transport(self, partner: str) -> AbstractContextManager[FileTransport]:
         kind = registry.get(partner).transport
@@ -52,10 +53,24 @@ class Ports:
     def client(self, partner: str) -> Any:
         if partner not in self._clients:
             self._clients[partner] = self.client_factory(self, partner)
+            self._built.append(self._clients[partner])
         return self._clients[partner]
+
+    def close(self) -> None:
+        """Close the clients these ports built (not those a caller handed in)."""
+        while self._built:
+            close = getattr(self._built.pop(), "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> Ports:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def with_client(self, partner: str, client: Any) -> Ports:
         """These ports with the caller's own ``client`` for ``partner`` (a test's fake)."""
-        other = replace(self, _clients=dict(self._clients))
+        other = replace(self, _clients=dict(self._clients), _built=[])
         other._clients[partner] = client
         return other
