@@ -54,6 +54,14 @@ class NotReady(CodedError, Conflict):
     CODE, FIELD = "MONTH_NOT_READY", "period"
 
 
+def before_go_live(session: Session, period: str) -> bool:
+    """A month that ended before the first SWIPE file the gateway applied (or any month
+    while none has been) had no swipes here: no DONATIONEXP is owed for it, so it is never
+    held back (docs/decisions.md, "The months before go-live")."""
+    first = reconciliation.first_swipe_day(session)
+    return first is None or reconciliation.month_bounds(period)[1] < first
+
+
 def decide_early(session: Session, period: str, reason: str, actor: str) -> DonationPeriod:
     """Record an operator's decision to send the month's DONATIONEXP before every day has
     an applied SWIPE file."""
