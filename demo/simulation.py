@@ -146,12 +146,13 @@ class Demo:
         context.install(self.rt)
 
     def _start_world(self, ks, root: Path):
-        from demo.sandbox_cli import rates_from_settings
+        from demo import sandbox_settings
         from sandbox.world import World
 
         # The partners behave as the SVCARD_SANDBOX_* settings say (rates), like `svcard
         # sandbox serve`; the demo's own seed makes the run reproducible.
-        bank_rates, transit_rates, fund_rates = rates_from_settings(context.current().settings)
+        sandbox = sandbox_settings.load(context.current().settings.var_dir)
+        bank_rates, transit_rates, fund_rates = sandbox_settings.rates(sandbox)
         world = World.create(
             root / "sandbox",
             sva_sign_cert_pem=ks.export_cert("sign"),
