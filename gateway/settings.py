@@ -149,6 +149,12 @@ SPECS: list[Spec] = [
     Spec("REDIS_URL", _redis_url, "", "Redis for RQ; unset = jobs run inline, in process"),
     Spec("KEYS_DIR", path_value, None, "the keystore folder; default var/keys"),
     Spec("SPOOL_DIR", path_value, None, "downloads and archive of exchanged files; default var/spool"),
+    Spec(
+        "SPOOL_MIN_FREE_MB",
+        int_range(0, 10_000_000),
+        "1024",
+        "free space the spool must have for /readyz and `svcard doctor` (a day's SWIPE file is ~200 MB)",
+    ),
     Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
     Spec(
         "DATA_KEY_PREVIOUS",
@@ -229,6 +235,7 @@ class Settings:
     redis_url: str | None = field(repr=False)  # may carry the Redis password
     keys_dir: Path
     spool_dir: Path
+    spool_min_free_mb: int
     data_key: bytes = field(repr=False)
     data_key_previous: tuple[bytes, ...] = field(repr=False)
     lookup_key: bytes = field(repr=False)
@@ -261,7 +268,7 @@ class Settings:
         rows = []
         for spec in all_specs():
             value = _effective_value(self, spec.name)
-            shown = "***" if spec.secret and value not in ("", None, ()) else _hide_url_password(_show(value))
+            shown = "***" if spec.secret and value not in ("", None, ()) else hide_url_password(_show(value))
             rows.append((PREFIX + spec.name, shown, spec.doc))
         return rows
 
@@ -271,7 +278,7 @@ class Settings:
 _URL_PASSWORD_RE = re.compile(r"(://[^/:@]*:)[^/]*@")
 
 
-def _hide_url_password(text: str) -> str:
+def hide_url_password(text: str) -> str:
     return _URL_PASSWORD_RE.sub(r"\1***@", text)
 
 
@@ -412,6 +419,7 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         soap_ca_bundle=v["SOAP_CA_BUNDLE"],
         retry_attempts=v["RETRY_ATTEMPTS"],
         retry_base_delay=v["RETRY_BASE_DELAY"],
+        spool_min_free_mb=v["SPOOL_MIN_FREE_MB"],
         **_partner_values(v),
     )
     if production and values["soap_ca_bundle"] is None:

@@ -27,7 +27,7 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    from gateway.api import core, docs, domain_errors
+    from gateway.api import core, docs, domain_errors, health
 
     app.config.update(
         API_TITLE=API_TITLE,
@@ -52,9 +52,7 @@ def register_api(app: Flask) -> None:
     domain_errors.register(app)
     app.extensions["svcard_api"] = api
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    health.register(app)
 
     page: list[str] = []
 

@@ -20,6 +20,7 @@ from gateway.settings import SettingsError
 # Modules under gateway/cli/ that expose ``cli``; one line per area.
 COMMAND_MODULES = [
     "config",
+    "doctor",
     "db",
     "jobs",
     "keys",
