@@ -186,6 +186,12 @@ SPECS: list[Spec] = [
     ),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
+    Spec(
+        "LOG_FORMAT",
+        _choice("auto", "json", "text"),
+        "auto",
+        "json: one JSON object a line; text: human lines; auto: json in production, text otherwise",
+    ),
     Spec("SFTP_TIMEOUT", float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
     Spec("SOAP_TIMEOUT", float_range(0.1, 600), "30", "SOAP connect and read timeout, seconds"),
     Spec("SOAP_CA_BUNDLE", path_value, None, "CA bundle (or pinned certificate) for partners' HTTPS"),
@@ -243,6 +249,7 @@ class Settings:
     archive_key_previous: tuple[bytes, ...] = field(repr=False)
     key_passphrase: str = field(repr=False)
     log_level: str
+    log_format: str
     sftp_timeout: float
     soap_timeout: float
     soap_ca_bundle: Path | None
@@ -255,6 +262,13 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def log_style(self) -> str:
+        """``json`` or ``text``: what ``LOG_FORMAT=auto`` means in this environment."""
+        if self.log_format == "auto":
+            return "json" if self.production else "text"
+        return self.log_format
 
     def partner_url(self, partner: str) -> str:
         """The partner's endpoint, or a SettingsError naming the variable to set."""
@@ -414,6 +428,7 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         archive_key_previous=v["ARCHIVE_KEY_PREVIOUS"],
         key_passphrase=passphrase,
         log_level=v["LOG_LEVEL"],
+        log_format=v["LOG_FORMAT"],
         sftp_timeout=v["SFTP_TIMEOUT"],
         soap_timeout=v["SOAP_TIMEOUT"],
         soap_ca_bundle=v["SOAP_CA_BUNDLE"],

@@ -111,7 +111,7 @@ def svcard() -> None:
     from gateway import context
     from gateway.logs import configure_logging
 
-    configure_logging(context.current().settings.log_level)
+    configure_logging(context.current().settings.log_level, context.current().settings.log_style)
 
 
 def schema_missing(exc: BaseException) -> str | None:
