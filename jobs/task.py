@@ -24,7 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from gateway import context, wiring
+from gateway import context, metrics, wiring
 from gateway.db import transaction
 from gateway.logs import bind
 from gateway.services.ports import Ports
@@ -49,6 +49,7 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
     # The job's partner, when it takes one, goes on every log record of the job.
     names = list(inspect.signature(fn).parameters)[1:]
     partner_at = names.index("partner") if "partner" in names else None
+    name = f"{fn.__module__}.{fn.__name__}"
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -58,6 +59,7 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
             partner = args[partner_at]
         with (
             bind(partner=partner) if partner else nullcontext(),
+            metrics.timed_job(name, partner),
             wiring.ports(rt) as ports,
             transaction(rt.sessions) as session,
         ):

@@ -27,7 +27,7 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    from gateway.api import core, docs, domain_errors, health, request_id
+    from gateway.api import core, docs, domain_errors, health, metrics, request_id
 
     app.config.update(
         API_TITLE=API_TITLE,
@@ -50,6 +50,7 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)
     request_id.register(app)
+    metrics.register(app)
     domain_errors.register(app)
     app.extensions["svcard_api"] = api
 

@@ -21,6 +21,7 @@ from gateway.settings import SettingsError
 COMMAND_MODULES = [
     "config",
     "doctor",
+    "metrics",
     "db",
     "jobs",
     "keys",
