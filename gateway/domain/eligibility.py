@@ -28,6 +28,7 @@ from datetime import date
 from PIL import Image, UnidentifiedImageError
 
 from gateway.domain.errors import Problem
+from gateway.domain.personal import PersonalData
 from schemas import rules
 
 MIN_TRAINING_MINUTES = 2 * 60
@@ -38,19 +39,10 @@ CARRIERS = ("DEBIT", "CREDIT")
 LENGTHS = {"name": 30, "address": 100, "emergency_name": 30, "guardian_name": 30}
 
 
-@dataclass
-class Candidate:
+@dataclass(frozen=True, kw_only=True)
+class Candidate(PersonalData):
     """What the rules look at (plain data, decrypted)."""
 
-    name: str
-    id_type: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    address: str
-    emergency_name: str
-    emergency_mobile: str
     guardian_name: str | None = None
     guardian_mobile: str | None = None
     photo: bytes | None = None
