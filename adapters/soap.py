@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -315,6 +315,23 @@ class SoapClient:
     def _invoke(self, operation: str, arguments: dict[str, Any]) -> Any:
         """One attempt, with zeep/requests exceptions mapped (kept apart so call() reads plainly)."""
         return _invoke_mapped(self, operation, arguments)
+
+
+class SoapService:
+    """Base of a partner's typed client: one :class:`SoapClient` for the subclass's ``WSDL``
+    file and ``BINDING``; ``endpoint`` carries URL, credentials, timeouts, CA and retry
+    policy."""
+
+    WSDL: ClassVar[Path]
+    BINDING: ClassVar[str]
+
+    def __init__(
+        self, endpoint: SoapEndpoint, *, wsdl: Path | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.soap = SoapClient(wsdl or self.WSDL, self.BINDING, endpoint, sleep=sleep)
+
+    def close(self) -> None:
+        self.soap.close()
 
 
 class _Retry(Exception):
