@@ -389,17 +389,28 @@ def _map_status(operation: str, status: int | None, detail: str) -> Exception:
     return ProtocolError(f"{operation}: unexpected answer (HTTP {status}): {detail}", operation=operation)
 
 
+# What zeep raises for an answer hardened_settings() refuses, and for a message (a malformed
+# answer, or arguments the WSDL does not allow) that does not follow the WSDL.
+_UNSAFE_XML = (
+    zeep.exceptions.DTDForbidden,
+    zeep.exceptions.EntitiesForbidden,
+    zeep.exceptions.ExternalReferenceForbidden,
+)
+_NOT_AS_WSDL = (
+    zeep.exceptions.XMLSyntaxError,
+    zeep.exceptions.XMLParseError,
+    zeep.exceptions.ValidationError,
+    zeep.exceptions.UnexpectedElementError,
+)
+
+
 def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) -> Any:
     method = self._service[operation]
     try:
         return method(**arguments)
     except zeep.exceptions.Fault as fault:
         raise _map_fault(operation, fault) from None
-    except (
-        zeep.exceptions.DTDForbidden,
-        zeep.exceptions.EntitiesForbidden,
-        zeep.exceptions.ExternalReferenceForbidden,
-    ) as exc:
+    except _UNSAFE_XML as exc:
         log.error("SOAP %s: answer refused, unsafe XML (%s)", operation, type(exc).__name__)
         raise UnsafeXmlError(
             f"{operation}: answer refused: it carries {type(exc).__name__.replace('Forbidden', '')}",
@@ -409,13 +420,7 @@ def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) 
         raise _map_status(operation, exc.status, "not a SOAP answer") from None
     except zeep.exceptions.TransportError as exc:
         raise _map_status(operation, exc.status_code, "not a SOAP message") from None
-    except (
-        zeep.exceptions.XMLSyntaxError,
-        zeep.exceptions.XMLParseError,
-        zeep.exceptions.ValidationError,
-        zeep.exceptions.UnexpectedElementError,
-    ) as exc:
-        # Raised for a malformed answer, and for arguments the WSDL does not allow.
+    except _NOT_AS_WSDL as exc:
         log.error("SOAP %s: message does not follow the WSDL (%s)", operation, type(exc).__name__)
         raise ProtocolError(
             f"{operation}: request or answer does not follow the WSDL: {str(exc)[:300]}", operation=operation

@@ -28,7 +28,7 @@ from datetime import date
 from PIL import Image, UnidentifiedImageError
 
 from gateway.domain.errors import Problem
-from gateway.domain.personal import PersonalData
+from gateway.domain.personal import ApplicantData
 from schemas import rules
 
 MIN_TRAINING_MINUTES = 2 * 60
@@ -40,14 +40,9 @@ LENGTHS = {"name": 30, "address": 100, "emergency_name": 30, "guardian_name": 30
 
 
 @dataclass(frozen=True, kw_only=True)
-class Candidate(PersonalData):
+class Candidate(ApplicantData):
     """What the rules look at (plain data, decrypted)."""
 
-    guardian_name: str | None = None
-    guardian_mobile: str | None = None
-    photo: bytes | None = None
-    carrier: str | None = None
-    branch_code: str | None = None
     training_minutes: int = 0
     service_minutes: int = 0
 

@@ -20,7 +20,7 @@ from gateway.domain import eligibility as elig
 from gateway.domain.errors import Conflict, Invalid, NotEligible, NotFound, Problem
 from gateway.domain.functions import Function, FunctionState, OffReason, switch_off, switch_on
 from gateway.domain.lifecycle import CardState
-from gateway.domain.personal import PersonalData, personal_data_of
+from gateway.domain.personal import ApplicantData, fields_of
 from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
 from gateway.models.cards import OrderType
 from gateway.models.volunteers import SessionKind, VolunteerStatus
@@ -34,16 +34,11 @@ FIRST_OFFICIAL_NO = 1_000_000_001
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicationData(PersonalData):
+class ApplicationData(ApplicantData):
     """What an applicant gives (plain values; PII is sealed when stored)."""
 
-    guardian_name: str | None = None
-    guardian_mobile: str | None = None
-    carrier: str | None = None
-    branch_code: str | None = None
     opt_transit: bool = False
     opt_health: bool = False
-    photo: bytes | None = None
 
 
 @dataclass
@@ -103,14 +98,7 @@ def candidate(session: Session, v: Volunteer) -> elig.Candidate:
 def candidate_of(v: Volunteer, training_minutes: int = 0, service_minutes: int = 0) -> elig.Candidate:
     """``candidate`` with the hours given (a card order's rules do not look at them)."""
     return elig.Candidate(
-        **personal_data_of(v),
-        guardian_name=v.guardian_name,
-        guardian_mobile=v.guardian_mobile,
-        photo=v.photo,
-        carrier=v.carrier,
-        branch_code=v.branch_code,
-        training_minutes=training_minutes,
-        service_minutes=service_minutes,
+        **fields_of(ApplicantData, v), training_minutes=training_minutes, service_minutes=service_minutes
     )
 
 
@@ -135,9 +123,7 @@ def create_application(
     earlier record is active (``DUPLICATE_ID``)."""
     now = now or utcnow()
     today = beijing_today(now)
-    c = elig.Candidate(
-        **{k: getattr(data, k) for k in elig.Candidate.__dataclass_fields__ if hasattr(data, k)}
-    )
+    c = elig.Candidate(**fields_of(ApplicantData, data))
     problems = elig.identity_problems(c, today)
     if data.carrier is not None:
         p = elig.carrier_problem(data.carrier, data.birth_date, today)
