@@ -4,9 +4,9 @@ task class).
 ``@task`` turns ``fn(job, *args)`` into the job ``fn(*args)`` that RQ (or the inline
 queue) calls with ids and dates only. The wrapper builds the runtime's ports, opens the
 job's transaction and hands both to ``fn`` as a ``Job``; it commits when ``fn`` returns and
-rolls back when it raises; only then does it enqueue the follow-ups ``fn`` asked for with
-``job.then(...)`` — a worker must never pick up a job for a row it cannot see yet, nor one
-for a row that was rolled back.
+rolls back when it raises, and closes the SOAP clients the ports built; only then does it
+enqueue the follow-ups ``fn`` asked for with ``job.then(...)`` — a worker must never pick
+up a job for a row it cannot see yet, nor one for a row that was rolled back.
 
 A job whose work must commit between network calls (an exchange: a SEQ claimed before
 its upload) passes ``job.ports`` to its service, which takes its own transactions from
@@ -16,6 +16,7 @@ its upload) passes ``job.ports`` to its service, which takes its own transaction
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -46,14 +47,16 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         rt = context.current()
-        with transaction(rt.sessions) as session:
-            job = Job(wiring.ports(rt), session)
+        with wiring.ports(rt) as ports, transaction(rt.sessions) as session:
+            job = Job(ports, session)
             result = fn(job, *args, **kwargs)
         for func, a, kw in job.followups:
             queue.enqueue(func, *a, **kw)
         return result
 
     # Callers (RQ, the schedule, tests) call the job without its Job: its signature is
-    # the wrapper's, not fn's.
+    # fn's without that first parameter (the schedule binds an entry's arguments to it).
     del run.__wrapped__
+    signature = inspect.signature(fn)
+    run.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
     return run

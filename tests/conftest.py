@@ -130,6 +130,15 @@ def runtime(settings):
 
 
 @pytest.fixture
+def ports(runtime):
+    """The ports of the test's runtime, as a job builds them (``gateway.wiring.ports``)."""
+    from gateway import wiring
+
+    with wiring.ports(runtime) as p:
+        yield p
+
+
+@pytest.fixture
 def session(runtime) -> Iterator[Session]:
     s = runtime.sessions()
     yield s
