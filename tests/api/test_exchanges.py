@@ -79,10 +79,11 @@ def test_replay_needs_a_rejected_inbound_file_and_a_comment(app, client, tokens,
     # that opens, so the replay runs the whole path and rejects it again, with a new ACK.
     from gateway.db import transaction
     from gateway.models.exchange import ExchangeFile
-    from gateway.services import archive, exchange
+    from gateway import wiring
+    from gateway.services import archive
 
     settings = app.extensions["svcard"].settings
-    exchange.keystore().init()
+    wiring.ports(app.extensions["svcard"]).keystore().init()
     junk = tmp_path / "CARDRESULT_BOCSZ_20261127_001.txt.p7m"
     junk.write_bytes(b"not a CMS envelope")
     with transaction(app.extensions["svcard"].sessions) as s:
