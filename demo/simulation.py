@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway import context, migrate
+from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.timeutil import BEIJING, reset_clock, travel_to
@@ -321,7 +321,8 @@ class Demo:
     def roster(self, d: date) -> None:
         from gateway.partners.insurer import service as insurance
 
-        report = insurance.send_roster(d)
+        with wiring.ports(self.rt) as ports:
+            report = insurance.send_roster(ports, d)
         self.moved["sent INSROSTER"] += 1
         if report.status != "accepted":
             self.events.append(
@@ -338,7 +339,8 @@ class Demo:
         self.moved["health calls"] += len(getattr(result, "sent", []) or [])
         if d.day in (1, 15):
             self.claims()
-        insurance.sweep_claims(today=d)
+        with wiring.ports(self.rt) as ports:
+            insurance.sweep_claims(ports, today=d)
 
     def claims(self) -> None:
         """Volunteers file accident claims with the insurer (the sandbox builds them from
