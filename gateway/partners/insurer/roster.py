@@ -195,17 +195,17 @@ def send_roster(ports: Ports, business_date: date | None = None) -> RosterReport
         check_not_stopped(session)
     refused: list[str] = []
     file_id = exchange.claim(ports, PARTNER, FILE_TYPE, day, _plan(day, refused))
-    upload = _UploadRoster(ports)
-    exchange.upload(ports, file_id, upload)
+    call = _UploadRoster(ports)
+    exchange.upload(ports, file_id, call)
     with transaction(ports.sessions) as session:
         row = session.get(ExchangeFile, file_id)
         report = RosterReport(row.id, row.name, row.seq or 0, row.record_count or 0, row.status,
-                              row.ack_code, row.ack_text, refused=refused, error=upload.error)  # fmt: skip
-        if upload.answer is not None:
-            report.roster_id, report.uploaded = upload.answer.roster_id, True
+                              row.ack_code, row.ack_text, refused=refused, error=call.error)  # fmt: skip
+        if call.answer is not None:
+            report.roster_id, report.uploaded = call.answer.roster_id, True
         elif row.status != "prepared":  # answered at an earlier run: read back, not sent
             head = (row.detail or "").split(";", 1)[0]
             report.roster_id = head.removeprefix("rosterId ") if head.startswith("rosterId ") else None
-    if upload.answer is not None:
-        log.info("%s: %s", report.name, upload.answer.result)
+    if call.answer is not None:
+        log.info("%s: %s", report.name, call.answer.result)
     return report

@@ -66,7 +66,7 @@ class Draft:
 #: ``plan(session, files, seq)``: given the files of (partner, type, date) this transaction
 #: sees, by SEQ, and the SEQ after them, the id of a file to resume, None when nothing is
 #: due, or the ``Draft`` that claims ``seq``.
-Plan = Callable[[Session, list[ExchangeFile], int], "int | Draft | None"]
+Plan = Callable[[Session, list[ExchangeFile], int], int | Draft | None]
 
 
 def claim(ports: Ports, partner: str, file_type: str, business_date: date, plan: Plan) -> int | None:
@@ -92,9 +92,10 @@ def claim(ports: Ports, partner: str, file_type: str, business_date: date, plan:
             # the same pending records. Claiming the next SEQ after what we saw makes that
             # worker's file collide on ``identity`` and this one look again.
             seq = max((f.seq or 0 for f in files), default=0) + 1
-            draft = plan(session, files, seq)
-            if not isinstance(draft, Draft):
-                return draft
+            planned = plan(session, files, seq)
+            if not isinstance(planned, Draft):
+                return planned  # a file to resume, or nothing due
+            draft = planned
             name = f"{writer.file_name(file_type, OUR_ID, business_date, seq, draft.ext)}.p7m"
             row = _sealed_row(ports, partner, file_type, business_date, seq, name, draft)
             session.add(row)
