@@ -8,55 +8,25 @@ this gateway's keystore unless files are given.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from demo import sandbox_settings
 from gateway.cli._common import yyyymmdd
+from gateway.settings import SettingsError
 from keys.keystore import KeystoreError
 
 
-def _settings():
+def _settings() -> sandbox_settings.SandboxSettings:
+    """The SVCARD_SANDBOX_* settings; a bad one stops the command with its name."""
     from gateway import context
 
-    return context.current().settings
-
-
-def rates_from_settings(s):
-    """The sandbox partners' rates from the SVCARD_SANDBOX_* settings."""
-    from sandbox.bank import BankRates
-    from sandbox.fund import FundRates
-    from sandbox.transit import TransitRates
-
-    r = s.sandbox_rates
-    anomaly = r["SANDBOX_SWIPE_ANOMALY_RATE"]
-    bank = replace(
-        BankRates(),
-        r01_identity=r["SANDBOX_R01_RATE"],
-        r02_photo=r["SANDBOX_R02_RATE"],
-        r04_branch=r["SANDBOX_R04_RATE"],
-        r05_credit=r["SANDBOX_R05_RATE"],
-        late_rate=r["SANDBOX_LATE_RATE"],
-        collect_rate=r["SANDBOX_COLLECT_RATE"],
-        loss_rate=r["SANDBOX_LOSS_RATE"],
-        damage_rate=r["SANDBOX_DAMAGE_RATE"],
-        account_close_rate=r["SANDBOX_ACCOUNT_CLOSE_RATE"],
-        reissue_rate=r["SANDBOX_REISSUE_RATE"],
-        swipes_per_card_day=r["SANDBOX_SWIPES_PER_CARD_DAY"],
-        swipe_total=int(r["SANDBOX_SWIPE_TOTAL"]),
-        wrong_figure_rate=anomaly,
-        duplicate_txn_rate=anomaly,
-        orphan_reversal_rate=anomaly,
-    )
-    transit = TransitRates(blocked_rate=r["SANDBOX_TRANSIT_BLOCKED_RATE"])
-    fund = replace(
-        FundRates(),
-        short_rate=r["SANDBOX_FUND_SHORT_RATE"],
-        over_rate=r["SANDBOX_FUND_OVER_RATE"],
-        missing_rate=r["SANDBOX_FUND_MISSING_RATE"],
-    )
-    return bank, transit, fund
+    try:
+        return sandbox_settings.load(context.current().settings.var_dir)
+    except SettingsError as exc:
+        click.echo(f"svcard sandbox: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None) -> tuple[bytes, bytes, str]:
@@ -87,15 +57,15 @@ def _world(
     from sandbox.world import World
 
     s = _settings()
-    bank, transit, fund = rates_from_settings(s)
-    root = dir_ or s.sandbox_dir
+    bank, transit, fund = sandbox_settings.rates(s)
+    root = dir_ or s.dir
     sign_pem, decrypt_pem, ssh_line = _sva_material(sign, decrypt, ssh_pub)
     return World.create(
         root,
         sva_sign_cert_pem=sign_pem,
         sva_decrypt_cert_pem=decrypt_pem,
         sva_ssh_public_line=ssh_line,
-        seed=s.sandbox_seed if seed is None else seed,
+        seed=s.seed if seed is None else seed,
         bank_rates=bank,
         transit_rates=transit,
         fund_rates=fund,
@@ -147,9 +117,7 @@ def serve_cmd(
 
     world = _world(dir_, seed, sva_sign_cert, sva_decrypt_cert, sva_ssh_pub)
     clock = SimClock(yyyymmdd(start, "--date"), days_per_round)
-    serve(
-        world, interval=interval or _settings().sandbox_interval, clock=clock, say=click.echo, rounds=rounds
-    )
+    serve(world, interval=interval or _settings().interval, clock=clock, say=click.echo, rounds=rounds)
 
 
 @cli.command("day")
@@ -162,11 +130,10 @@ def day_cmd(dir_: Path | None, day: str | None) -> None:
     from sandbox.clock import beijing_today
     from sandbox.world import World
 
-    bank, transit, fund = rates_from_settings(_settings())
+    s = _settings()
+    bank, transit, fund = sandbox_settings.rates(s)
     try:
-        world = World.open(
-            dir_ or _settings().sandbox_dir, bank_rates=bank, transit_rates=transit, fund_rates=fund
-        )
+        world = World.open(dir_ or s.dir, bank_rates=bank, transit_rates=transit, fund_rates=fund)
     except FileNotFoundError as exc:
         click.echo(f"svcard sandbox: {exc} (run `svcard sandbox serve` once)", err=True)
         raise SystemExit(1) from None
@@ -191,7 +158,7 @@ def env_cmd(dir_: Path | None) -> None:
     from sandbox.world import World
 
     try:
-        world = World.open(dir_ or _settings().sandbox_dir)
+        world = World.open(dir_ or _settings().dir)
     except FileNotFoundError as exc:
         click.echo(f"svcard sandbox: {exc} (run `svcard sandbox serve` once)", err=True)
         raise SystemExit(1) from None

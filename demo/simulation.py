@@ -4,18 +4,17 @@ Everything goes through the production code paths: the gateway's jobs and adapte
 SFTP and SOAP to the sandbox partners (real servers on loopback ports), files are sealed
 with real keys both ways, inbound files are applied by the exchange engine. What is
 simulated is only time: the gateway's clock (``gateway.timeutil.travel_to``) and the
-partners' business dates move day by day, in the order of the specs' schedule:
+partners' business dates move day by day. Each day runs the registry's real schedule
+(``svcard jobs schedule``: every partner's entries and the gateway's own, at their cron
+times in Beijing time, through the inline queue; ``demo.timeline``), with the world
+acting at its own moments in between:
 
     00:30 the platform: applications, approvals, service sessions, opt-ins, a loss, a
           deregistration
-    01:00 CARDORDER (working days) and CARDREQ to the bank
-    02:00 TRANSITREQ to Shenzhen Tong
-    03:00 the insured roster to the insurer; on the 3rd, DONATIONEXP to the fund
+    02:50 on the 3rd, an operator's decision to send an incomplete month (fund.md)
+    04:00 on the 1st and the 15th, volunteers file accident claims with the insurer
     05:00 the bank and the fund close the previous day (CARDRESULT, CARDSTATUS, SWIPE, ...)
-    06:15 fetch and apply the bank's files, ACK them
-    06:30 Shenzhen Tong answers the 02:00 requests;   07:15 fetch TRANSITACK
-    07:30 daily sweeps;   08:00/09:00 the missing-file watch
-    09:00 health-card queue, claim sweep;   10:00 fetch the fund's files
+    06:30 Shenzhen Tong answers the 02:00 requests
 
 The demo keeps its state in its own folder (``var/demo``), rebuilt on each run, so it
 never touches a real database.
@@ -23,6 +22,7 @@ never touches a real database.
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 import time
@@ -34,10 +34,28 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway import context, migrate, wiring
+from demo import sandbox_settings
+from demo.timeline import Moment, day_plan
+from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
+from gateway.domain import ids
+from gateway.domain.errors import DomainError
+from gateway.keystore import keystore
+from gateway.logs import PiiMaskFilter
+from gateway.models import Alert, Card, CardFunction, ExchangeFile, HeldEvent, ServiceSession, Volunteer
+from gateway.partners.fund import exchange as fund_exchange
+from gateway.partners.health import service as health
+from gateway.partners.insurer import service as insurance
+from gateway.services import calendar as cal_service
+from gateway.services import card_queries, reconciliation, sample
+from gateway.services import volunteers as vs
+from gateway.services.volunteer_import import import_csv
 from gateway.timeutil import BEIJING, reset_clock, travel_to
+from jobs import queue
+from jobs.schedule import entries, resolve
+from sandbox.insurer_claims import seed_claims
+from sandbox.world import World
 
 Echo = Callable[[str], None]
 
@@ -83,9 +101,6 @@ class Demo:
 
     def _logging(self, root: Path) -> None:
         """The demo's console shows progress; the gateway's full log goes to a file."""
-        import logging
-
-        from gateway.logs import PiiMaskFilter
 
         handler = logging.FileHandler(root / "demo.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -97,10 +112,6 @@ class Demo:
         top.setLevel(logging.INFO)
 
     def setup(self) -> None:
-        from gateway.keystore import keystore
-        from gateway.services import calendar as cal_service
-        from gateway.services import sample
-        from gateway.services.volunteer_import import import_csv
 
         root = self.o.demo_dir.resolve()
         if root.exists():
@@ -146,12 +157,11 @@ class Demo:
         context.install(self.rt)
 
     def _start_world(self, ks, root: Path):
-        from demo.sandbox_cli import rates_from_settings
-        from sandbox.world import World
 
         # The partners behave as the SVCARD_SANDBOX_* settings say (rates), like `svcard
         # sandbox serve`; the demo's own seed makes the run reproducible.
-        bank_rates, transit_rates, fund_rates = rates_from_settings(context.current().settings)
+        sandbox = sandbox_settings.load(context.current().settings.var_dir)
+        bank_rates, transit_rates, fund_rates = sandbox_settings.rates(sandbox)
         world = World.create(
             root / "sandbox",
             sva_sign_cert_pem=ks.export_cert("sign"),
@@ -186,7 +196,6 @@ class Demo:
     # ------------------------------------------------------------------ the month
 
     def run(self) -> list[str]:
-        from gateway.domain import ids
 
         ids.reproducible(self.o.seed)
         self.setup()
@@ -201,63 +210,54 @@ class Demo:
             ids.reproducible(None)
 
     def day(self, d: date) -> None:
-        from jobs import exchange as ex
-        from jobs import sweeps
+        """One day: the registry's schedule and the world's own moments, in time order."""
 
-        before = dict(self.moved)
-        travel_to(at(d, 0, 30))
-        self.platform(d)
-        travel_to(at(d, 1))
-        self._sent(ex.send_scheduled("BOCSZ", d.isoformat()))
-        travel_to(at(d, 2))
-        self._sent(ex.send_scheduled("SZT", d.isoformat()))
-        travel_to(at(d, 3))
-        self.roster(d)
+        world = [Moment(at(d, 0, 30), "platform", act=lambda: self.platform(d))]
         if d.day == 3:
-            self.donation_expectations(d)
-        travel_to(at(d, 5))
+            world.append(Moment(at(d, 2, 50), "operator", act=lambda: self.donation_decision(d)))
+        if d.day in (1, 15):
+            world.append(Moment(at(d, 4), "claims filed", act=self.claims))
+        world.append(Moment(at(d, 5), "bank and fund close the day", act=lambda: self._close_day(d)))
+        world.append(Moment(at(d, 6, 30), "Shenzhen Tong answers", act=lambda: self.world.transit.run_day(d)))
+        for m in day_plan(entries(), d, world):
+            travel_to(m.at)
+            if m.entry is None:
+                m.act()
+            else:
+                self._run(m.entry)
+        self.progress(d)
+
+    def _close_day(self, d: date) -> None:
         self.world.bank.run_day(d - timedelta(days=1))
         self.world.fund.run_day(d - timedelta(days=1))
-        travel_to(at(d, 6, 15))
-        self._cycle(ex.fetch_and_process("BOCSZ", d.isoformat()))
-        travel_to(at(d, 6, 30))
-        self.world.transit.run_day(d)
-        travel_to(at(d, 7, 15))
-        self._cycle(ex.fetch_and_process("SZT", d.isoformat()))
-        travel_to(at(d, 7, 30))
-        sweeps.daily(d.isoformat())
-        travel_to(at(d, 8))
-        ex.check_expected("BOCSZ", d.isoformat())
-        travel_to(at(d, 9))
-        ex.check_expected("SZT", d.isoformat())
-        self.health_and_claims(d)
-        travel_to(at(d, 10))
-        self._cycle(ex.fetch_and_process("SZVF", d.isoformat()))
-        self.progress(d, before)
 
-    def _sent(self, names: list[str]) -> None:
-        for n in names:
-            self.moved[f"sent {n.split('_')[0]}"] += 1
+    def _run(self, entry) -> None:
+        """A scheduled job through the inline queue, as a worker would run it."""
 
-    def _cycle(self, report) -> None:
-        for name in report.fetched:
-            self.moved[f"received {name.split('_')[0]}"] += 1
-        for _name, status in report.processed:
-            self.moved[f"applied {status}"] += 1
-        self.moved["duplicates"] += len(report.duplicates)
-        self.moved["acks sent"] += len(report.acks)
+        handle = queue.enqueue(resolve(entry.func), **entry.kwargs)
+        self.moved[f"job {entry.name}"] += 1
+        if handle.status == "failed":
+            self.events.append(f"job {entry.name} failed: {handle.error}")
 
-    def progress(self, d: date, before: dict[str, int]) -> None:
-        from gateway.models import Card
+    def progress(self, d: date) -> None:
 
+        start, end = at(d, 0), at(d + timedelta(days=1), 0)
         with transaction(self.rt.sessions) as session:
             states = dict(
                 session.execute(select(Card.state, func.count()).group_by(Card.state)).tuples().all()
             )
-        moved = {k: v - before.get(k, 0) for k, v in self.moved.items() if v - before.get(k, 0)}
-        files = ", ".join(f"{k} {v}" for k, v in sorted(moved.items()) if k.startswith(("sent", "received")))
+            files = session.execute(
+                select(ExchangeFile.direction, ExchangeFile.file_type, func.count())
+                .where(
+                    ExchangeFile.created_at >= start,
+                    ExchangeFile.created_at < end,
+                    ExchangeFile.file_type != "ACK",
+                )
+                .group_by(ExchangeFile.direction, ExchangeFile.file_type)
+            ).all()
+        moved = sorted(f"{'sent' if way == 'out' else 'received'} {ftype} {n}" for way, ftype, n in files)
         cards = " ".join(f"{k.lower()}:{v}" for k, v in sorted(states.items()))
-        self.say(f"{d:%Y-%m-%d} {d:%a}  {files or 'no files'} | cards {cards}")
+        self.say(f"{d:%Y-%m-%d} {d:%a}  {', '.join(moved) or 'no files'} | cards {cards}")
         for e in self.events:
             self.say(f"           {e}")
         self.events.clear()
@@ -267,9 +267,6 @@ class Demo:
     def platform(self, d: date) -> None:
         """What volunteers and the platform do on day ``d`` (through the same services the
         HTTP API uses)."""
-        from gateway.domain.errors import DomainError
-        from gateway.models import Card, Volunteer
-        from gateway.services import volunteers as vs
 
         n = (d - self.start).days
         with transaction(self.rt.sessions) as session:
@@ -318,35 +315,9 @@ class Demo:
 
     # ------------------------------------------------------------------ SOAP partners
 
-    def roster(self, d: date) -> None:
-        from gateway.partners.insurer import service as insurance
-
-        with wiring.ports(self.rt) as ports:
-            report = insurance.send_roster(ports, d)
-        self.moved["sent INSROSTER"] += 1
-        if report.status != "accepted":
-            self.events.append(
-                f"insurer: roster {report.name} answered {report.status} {report.ack_code or ''}"
-            )
-
-    def health_and_claims(self, d: date) -> None:
-        from gateway.partners.health import service as health
-        from gateway.partners.insurer import service as insurance
-
-        with transaction(self.rt.sessions) as session:
-            health.plan_requests(session, actor="demo")
-        result = health.sync()
-        self.moved["health calls"] += len(getattr(result, "sent", []) or [])
-        if d.day in (1, 15):
-            self.claims()
-        with wiring.ports(self.rt) as ports:
-            insurance.sweep_claims(ports, today=d)
-
     def claims(self) -> None:
         """Volunteers file accident claims with the insurer (the sandbox builds them from
         the sessions we recorded, some breaking the cover rules on purpose)."""
-        from gateway.models import ServiceSession, Volunteer
-        from sandbox.insurer_claims import seed_claims
 
         with transaction(self.rt.sessions) as session:
             rows = session.execute(
@@ -363,13 +334,10 @@ class Demo:
             self.world.soap.insurer.add_claims(new)
             self.events.append(f"insurer: {len(new)} claims filed by {len(chosen)} volunteers")
 
-    def donation_expectations(self, d: date) -> None:
-        """The 3rd: DONATIONEXP for last month. The go-live month has no SWIPE files before
-        the start, so it is not complete: an operator decides to send it anyway, and the
-        decision is recorded (fund.md)."""
-        from gateway.partners.fund import exchange as fund_exchange
-        from gateway.services import reconciliation
-        from jobs import exchange as ex
+    def donation_decision(self, d: date) -> None:
+        """The 3rd, before DONATIONEXP goes at 03:00: the go-live month has no SWIPE files
+        before the start, so it is not complete; an operator decides to send it anyway, and
+        the decision is recorded (fund.md)."""
 
         period = fund_exchange.previous_period(d)
         with transaction(self.rt.sessions) as session:
@@ -383,13 +351,10 @@ class Demo:
                     f"operator: DONATIONEXP {period} sent early ({len(missing)} days before go-live "
                     "have no SWIPE file; decision recorded)"
                 )
-        self._sent(ex.send_scheduled("SZVF", d.isoformat()))
 
     # ------------------------------------------------------------------ the summary
 
     def summary(self) -> list[str]:
-        from gateway.models import Alert, CardFunction, ExchangeFile, HeldEvent
-        from gateway.services import card_queries
 
         last = self.start + timedelta(days=self.o.days - 1)
         out = [
@@ -459,8 +424,6 @@ class Demo:
     def _partners_summary(self, last: date) -> list[str]:
         out = []
         try:
-            from gateway.partners.insurer import service as insurance
-
             with transaction(self.rt.sessions) as session:
                 flagged = insurance.flagged_claims(session)
                 total = insurance.stored_claim_count(session)
@@ -470,16 +433,12 @@ class Demo:
         except Exception as exc:  # noqa: BLE001 - the summary reports what it could not read
             out.append(f"insurance: summary unavailable ({exc})")
         try:
-            from gateway.partners.health import service as health
-
             with transaction(self.rt.sessions) as session:
                 pend = health.pending(session)
             out.append(f"health cards: {len(pend)} requests pending")
         except Exception as exc:  # noqa: BLE001
             out.append(f"health cards: summary unavailable ({exc})")
         try:
-            from gateway.services import reconciliation
-
             period = (last.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
             with transaction(self.rt.sessions) as session:
                 rep = reconciliation.report(session, period)

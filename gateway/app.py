@@ -19,7 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["svcard"] = runtime
     from gateway.logs import configure_logging
 
-    configure_logging(s.log_level)
+    configure_logging(s.log_level, s.log_style)
     from gateway.api import register_api
 
     register_api(app)

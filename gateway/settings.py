@@ -38,7 +38,7 @@ def _str(value: str) -> str:
     return value
 
 
-def _path(value: str) -> Path:
+def path_value(value: str) -> Path:
     if not value.strip():
         raise ValueError("must be a path")
     return Path(value).expanduser()
@@ -53,7 +53,7 @@ def _bool(value: str) -> bool:
     raise ValueError("must be true or false")
 
 
-def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+def int_range(lo: int, hi: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
             n = int(value)
@@ -66,7 +66,7 @@ def _int_range(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
-def _float_range(lo: float, hi: float) -> Callable[[str], float]:
+def float_range(lo: float, hi: float) -> Callable[[str], float]:
     def parse(value: str) -> float:
         try:
             x = float(value)
@@ -144,11 +144,17 @@ SPECS: list[Spec] = [
         "development",
         "development generates missing dev secrets under var/; production requires them",
     ),
-    Spec("VAR_DIR", _path, "var", "where development state lives (database, keys, spool, archive)"),
+    Spec("VAR_DIR", path_value, "var", "where development state lives (database, keys, spool, archive)"),
     Spec("DATABASE_URL", _db_url, None, "SQLAlchemy URL; default a SQLite file var/svcard.db"),
     Spec("REDIS_URL", _redis_url, "", "Redis for RQ; unset = jobs run inline, in process"),
-    Spec("KEYS_DIR", _path, None, "the keystore folder; default var/keys"),
-    Spec("SPOOL_DIR", _path, None, "downloads and archive of exchanged files; default var/spool"),
+    Spec("KEYS_DIR", path_value, None, "the keystore folder; default var/keys"),
+    Spec("SPOOL_DIR", path_value, None, "downloads and archive of exchanged files; default var/spool"),
+    Spec(
+        "SPOOL_MIN_FREE_MB",
+        int_range(0, 10_000_000),
+        "1024",
+        "free space the spool must have for /readyz and `svcard doctor` (a day's SWIPE file is ~200 MB)",
+    ),
     Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
     Spec(
         "DATA_KEY_PREVIOUS",
@@ -180,51 +186,22 @@ SPECS: list[Spec] = [
     ),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
-    Spec("SFTP_TIMEOUT", _float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
-    Spec("SOAP_TIMEOUT", _float_range(0.1, 600), "30", "SOAP connect and read timeout, seconds"),
-    Spec("SOAP_CA_BUNDLE", _path, None, "CA bundle (or pinned certificate) for partners' HTTPS"),
-    Spec("RETRY_ATTEMPTS", _int_range(1, 20), "5", "attempts for a retryable network failure"),
-    Spec("RETRY_BASE_DELAY", _float_range(0, 60), "1", "first backoff delay, seconds (doubles)"),
-    Spec("SANDBOX_SEED", _int_range(0, 2**31), "20261128", "seed of the sandbox partners' choices"),
-    Spec("SANDBOX_DIR", _path, None, "folder of `svcard sandbox serve`'s world; default var/sandbox"),
     Spec(
-        "SANDBOX_INTERVAL",
-        _float_range(0.1, 86400),
-        "10",
-        "seconds between two rounds of `svcard sandbox serve` (read inboxes, close past days)",
+        "LOG_FORMAT",
+        _choice("auto", "json", "text"),
+        "auto",
+        "json: one JSON object a line; text: human lines; auto: json in production, text otherwise",
     ),
+    Spec("SFTP_TIMEOUT", float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
+    Spec("SOAP_TIMEOUT", float_range(0.1, 600), "30", "SOAP connect and read timeout, seconds"),
+    Spec("SOAP_CA_BUNDLE", path_value, None, "CA bundle (or pinned certificate) for partners' HTTPS"),
+    Spec("RETRY_ATTEMPTS", int_range(1, 20), "5", "attempts for a retryable network failure"),
+    Spec("RETRY_BASE_DELAY", float_range(0, 60), "1", "first backoff delay, seconds (doubles)"),
 ]
-# The sandbox partners' behaviour (docs/sandbox.md): name -> (default, doc). Rates are
-# probabilities; they map onto sandbox.bank.BankRates, TransitRates and FundRates.
-SANDBOX_RATES: dict[str, tuple[str, str]] = {
-    "SANDBOX_R01_RATE": ("0.02", "sandbox bank: orders rejected R01 (identity check failed)"),
-    "SANDBOX_R02_RATE": ("0.02", "sandbox bank: orders rejected R02 (photo unusable)"),
-    "SANDBOX_R04_RATE": ("0.01", "sandbox bank: orders rejected R04 (branch closed)"),
-    "SANDBOX_R05_RATE": ("0.05", "sandbox bank: CREDIT orders rejected R05 (credit declined)"),
-    "SANDBOX_LATE_RATE": ("0.02", "sandbox bank: orders produced or notified after the service level"),
-    "SANDBOX_COLLECT_RATE": ("0.9", "sandbox bank: notified cards collected before the pickup deadline"),
-    "SANDBOX_LOSS_RATE": ("0.02", "sandbox bank: collected cards later reported lost"),
-    "SANDBOX_DAMAGE_RATE": ("0.01", "sandbox bank: collected cards later reported damaged"),
-    "SANDBOX_ACCOUNT_CLOSE_RATE": ("0.005", "sandbox bank: collected cards whose account is closed"),
-    "SANDBOX_REISSUE_RATE": ("0.6", "sandbox bank: lost or damaged cards reissued"),
-    "SANDBOX_SWIPES_PER_CARD_DAY": ("1.5", "sandbox bank: mean transactions of a collected card a day"),
-    "SANDBOX_SWIPE_TOTAL": ("0", "sandbox bank: if above 0, exactly this many SWIPE records a day"),
-    "SANDBOX_SWIPE_ANOMALY_RATE": (
-        "0.001",
-        "sandbox bank: each of wrong figure, duplicate txn_id, reversal of nothing",
-    ),
-    "SANDBOX_TRANSIT_BLOCKED_RATE": ("0.01", "sandbox Shenzhen Tong: requests answered T03 (card blocked)"),
-    "SANDBOX_FUND_SHORT_RATE": ("0.02", "sandbox fund: volunteers booked short"),
-    "SANDBOX_FUND_OVER_RATE": ("0.01", "sandbox fund: volunteers booked over"),
-    "SANDBOX_FUND_MISSING_RATE": ("0.01", "sandbox fund: volunteers not booked at all"),
-}
-for _name, (_default, _doc) in SANDBOX_RATES.items():
-    _parse = (
-        _int_range(0, 10_000_000)
-        if _name == "SANDBOX_SWIPE_TOTAL"
-        else (_float_range(0, 1000) if _name == "SANDBOX_SWIPES_PER_CARD_DAY" else _float_range(0, 1))
-    )
-    SPECS.append(Spec(_name, _parse, _default, _doc))
+#: Variables under these prefixes belong to other packages, which read and check them
+#: themselves: ``SVCARD_SANDBOX_*`` to the sandbox (``demo.sandbox_settings``), which the
+#: production gateway never reads.
+OWNED_ELSEWHERE = ("SANDBOX_",)
 
 
 # What each kind of partner setting is: its parser and the Settings mapping that holds it.
@@ -264,6 +241,7 @@ class Settings:
     redis_url: str | None = field(repr=False)  # may carry the Redis password
     keys_dir: Path
     spool_dir: Path
+    spool_min_free_mb: int
     data_key: bytes = field(repr=False)
     data_key_previous: tuple[bytes, ...] = field(repr=False)
     lookup_key: bytes = field(repr=False)
@@ -271,15 +249,12 @@ class Settings:
     archive_key_previous: tuple[bytes, ...] = field(repr=False)
     key_passphrase: str = field(repr=False)
     log_level: str
+    log_format: str
     sftp_timeout: float
     soap_timeout: float
     soap_ca_bundle: Path | None
     retry_attempts: int
     retry_base_delay: float
-    sandbox_seed: int
-    sandbox_dir: Path
-    sandbox_interval: float
-    sandbox_rates: Mapping[str, float]
     partner_urls: Mapping[str, str | None] = field(repr=False)  # a URL may carry a password
     partner_usernames: Mapping[str, str]
     partner_passwords: Mapping[str, str] = field(repr=False)
@@ -287,6 +262,13 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def log_style(self) -> str:
+        """``json`` or ``text``: what ``LOG_FORMAT=auto`` means in this environment."""
+        if self.log_format == "auto":
+            return "json" if self.production else "text"
+        return self.log_format
 
     def partner_url(self, partner: str) -> str:
         """The partner's endpoint, or a SettingsError naming the variable to set."""
@@ -300,7 +282,7 @@ class Settings:
         rows = []
         for spec in all_specs():
             value = _effective_value(self, spec.name)
-            shown = "***" if spec.secret and value not in ("", None, ()) else _hide_url_password(_show(value))
+            shown = "***" if spec.secret and value not in ("", None, ()) else hide_url_password(_show(value))
             rows.append((PREFIX + spec.name, shown, spec.doc))
         return rows
 
@@ -310,7 +292,7 @@ class Settings:
 _URL_PASSWORD_RE = re.compile(r"(://[^/:@]*:)[^/]*@")
 
 
-def _hide_url_password(text: str) -> str:
+def hide_url_password(text: str) -> str:
     return _URL_PASSWORD_RE.sub(r"\1***@", text)
 
 
@@ -321,8 +303,6 @@ def _show(value: Any) -> str:
 
 
 def _effective_value(s: Settings, name: str) -> Any:
-    if name in SANDBOX_RATES:
-        return s.sandbox_rates[name]
     if name.startswith("PARTNER_"):
         pid, _, kind = name[len("PARTNER_") :].rpartition("_")
         return getattr(s, _PARTNER_KEYS[kind][1]).get(pid)
@@ -378,7 +358,13 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
     env = os.environ if environ is None else environ
     specs = all_specs()
     known_names = {s.name for s in specs}
-    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in known_names)
+    unknown = sorted(
+        k
+        for k in env
+        if k.startswith(PREFIX)
+        and k[len(PREFIX) :] not in known_names
+        and not k[len(PREFIX) :].startswith(OWNED_ELSEWHERE)
+    )
     if unknown:
         raise SettingsError(f"{unknown[0]}: unknown setting (typo?); see `svcard config show`")
     v = {s.name: _read(env, s) for s in specs}
@@ -442,15 +428,13 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         archive_key_previous=v["ARCHIVE_KEY_PREVIOUS"],
         key_passphrase=passphrase,
         log_level=v["LOG_LEVEL"],
+        log_format=v["LOG_FORMAT"],
         sftp_timeout=v["SFTP_TIMEOUT"],
         soap_timeout=v["SOAP_TIMEOUT"],
         soap_ca_bundle=v["SOAP_CA_BUNDLE"],
         retry_attempts=v["RETRY_ATTEMPTS"],
         retry_base_delay=v["RETRY_BASE_DELAY"],
-        sandbox_seed=v["SANDBOX_SEED"],
-        sandbox_dir=v["SANDBOX_DIR"] or var_dir / "sandbox",
-        sandbox_interval=v["SANDBOX_INTERVAL"],
-        sandbox_rates={n: v[n] for n in SANDBOX_RATES},
+        spool_min_free_mb=v["SPOOL_MIN_FREE_MB"],
         **_partner_values(v),
     )
     if production and values["soap_ca_bundle"] is None:

@@ -61,6 +61,8 @@ def _alert_if_held(session: Session, period: str) -> None:
     row = session.get(DonationPeriod, period)
     if row is not None and (row.exp_file_id is not None or row.early_at is not None):
         return  # sent, or going early by an operator's decision
+    if fund_exchange.before_go_live(session, period):
+        return
     missing = reconciliation.missing_days(session, period)
     if not missing:
         return  # complete: it goes in this run's send, which closes the alert

@@ -6,17 +6,19 @@ of a request carries its stable requestId, and SZHC answers a repeated id once.
 
 from __future__ import annotations
 
+from gateway.partners.health import reconcile
 from gateway.partners.health import service as health
+from jobs.task import Job, task
 
 
-def sync_health() -> list[str]:
+@task
+def sync_health(job: Job) -> list[str]:
     """Plan the requests the HEALTH functions call for and send what is due now."""
-    return health.sync().lines()
+    return health.sync(job.ports).lines()
 
 
-def reconcile_health(all_cards: bool = False) -> list[str]:
+@task
+def reconcile_health(job: Job, all_cards: bool = False) -> list[str]:
     """health.md, Operations: compare our health-function states with QueryCard, for a
     sample (weekly) or for everyone; an alert per mismatch."""
-    from gateway.partners.health import reconcile  # the SOAP client loads only here
-
-    return reconcile.reconcile(sample=None if all_cards else reconcile.WEEKLY_SAMPLE).lines()
+    return reconcile.reconcile(job.ports, sample=None if all_cards else reconcile.WEEKLY_SAMPLE).lines()

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from gateway import context
-from gateway.db import transaction
 from gateway.models.cards import CardRequest, RequestStatus
 from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
 from gateway.partners import registry
@@ -23,57 +21,57 @@ from gateway.services import card_queries
 from gateway.services.alerts import raise_alert
 from gateway.services.calendar import working_calendar
 from gateway.timeutil import as_beijing, business_day, utcnow
+from jobs.task import Job, task
 
 
-def service_levels(today: str | None = None) -> dict[str, int]:
+@task
+def service_levels(job: Job, today: str | None = None) -> dict[str, int]:
     """Alert on every order past its PRODUCED/NOTIFIED due date, and on every order due
     within two working days without its result, so the bank is chased in time."""
     day = business_day(today)
-    with transaction(context.current().sessions) as session:
-        late = card_queries.overdue_orders(session, day)
-        soon = card_queries.due_soon_orders(session, day)
-        for o in late:
-            raise_alert(
-                session,
-                "order_overdue",
-                BANK,
-                f"order {o.order_id}: {o.result} was due {o.due:%Y%m%d}"
-                f"{' (provisional)' if o.provisional else ''}",
-                subject=f"{o.order_id}:{o.result}:late",
-            )
-        for o in soon:
-            raise_alert(
-                session,
-                "order_due_soon",
-                BANK,
-                f"order {o.order_id}: {o.result} due {o.due:%Y%m%d}, not yet received",
-                subject=f"{o.order_id}:{o.result}:soon",
-            )
-        # An alert whose order has had its result (or whose "soon" became "late") is closed:
-        # the open alerts are what is still to chase today.
-        current = {f"{o.order_id}:{o.result}:late" for o in late} | {
-            f"{o.order_id}:{o.result}:soon" for o in soon
-        }
-        for alert in session.scalars(
-            select(Alert).where(
-                Alert.kind.in_(("order_overdue", "order_due_soon")), Alert.resolved_at.is_(None)
-            )
-        ):
-            if alert.subject not in current:
-                alert.resolved_at = utcnow()
-                alert.message = f"{alert.message} [resolved by the sweep of {day:%Y%m%d}]"
+    session = job.session
+    late = card_queries.overdue_orders(session, day)
+    soon = card_queries.due_soon_orders(session, day)
+    for o in late:
+        raise_alert(
+            session,
+            "order_overdue",
+            BANK,
+            f"order {o.order_id}: {o.result} was due {o.due:%Y%m%d}"
+            f"{' (provisional)' if o.provisional else ''}",
+            subject=f"{o.order_id}:{o.result}:late",
+        )
+    for o in soon:
+        raise_alert(
+            session,
+            "order_due_soon",
+            BANK,
+            f"order {o.order_id}: {o.result} due {o.due:%Y%m%d}, not yet received",
+            subject=f"{o.order_id}:{o.result}:soon",
+        )
+    # An alert whose order has had its result (or whose "soon" became "late") is closed:
+    # the open alerts are what is still to chase today.
+    current = {f"{o.order_id}:{o.result}:late" for o in late} | {
+        f"{o.order_id}:{o.result}:soon" for o in soon
+    }
+    for alert in session.scalars(
+        select(Alert).where(Alert.kind.in_(("order_overdue", "order_due_soon")), Alert.resolved_at.is_(None))
+    ):
+        if alert.subject not in current:
+            alert.resolved_at = utcnow()
+            alert.message = f"{alert.message} [resolved by the sweep of {day:%Y%m%d}]"
     return {"overdue": len(late), "due_soon": len(soon)}
 
 
-def at_risk_report(today: str | None = None) -> str:
+@task
+def at_risk_report(job: Job, today: str | None = None) -> str:
     """Write today's list of cards at risk of being cut and closed; returns its path."""
     day = business_day(today)
-    rt = context.current()
-    folder = rt.settings.var_dir / "reports"
+    folder = job.ports.settings.var_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"at-risk-{day:%Y%m%d}.csv"
-    with transaction(rt.sessions) as session:
-        rows = card_queries.at_risk_cards(session, day)
+    session = job.session
+    rows = card_queries.at_risk_cards(session, day)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["volunteer_no", "branch_code", "notified_on", "pickup_deadline", "days_left"])
@@ -90,62 +88,64 @@ def at_risk_report(today: str | None = None) -> str:
     return str(path)
 
 
-def open_requests(today: str | None = None) -> int:
+@task
+def open_requests(job: Job, today: str | None = None) -> int:
     """bank.md: a CARDREQ request still open two working days after it was sent goes to an
     operator."""
     day = business_day(today)
     n = 0
-    with transaction(context.current().sessions) as session:
-        cal = working_calendar(session)
-        # The file a request went in is known from the engine's outbound items.
-        sent = session.execute(
-            select(CardRequest, func.min(ExchangeFile.sent_at))
-            .join(
-                OutboundItem,
-                (OutboundItem.kind == "card_request") & (OutboundItem.ref == CardRequest.request_id),
+    session = job.session
+    cal = working_calendar(session)
+    # The file a request went in is known from the engine's outbound items.
+    sent = session.execute(
+        select(CardRequest, func.min(ExchangeFile.sent_at))
+        .join(
+            OutboundItem,
+            (OutboundItem.kind == "card_request") & (OutboundItem.ref == CardRequest.request_id),
+        )
+        .join(ExchangeFile, ExchangeFile.id == OutboundItem.file_id)
+        .where(CardRequest.status == RequestStatus.SENT, ExchangeFile.sent_at.is_not(None))
+        .group_by(CardRequest.id)
+    ).all()
+    for req, sent_at in sent:
+        if cal.add_working_days(as_beijing(sent_at).date(), 2).day < day:
+            n += 1
+            raise_alert(
+                session,
+                "request_unanswered",
+                BANK,
+                f"{req.request_type} {req.request_id} unanswered two working days after it was sent",
+                subject=req.request_id,
             )
-            .join(ExchangeFile, ExchangeFile.id == OutboundItem.file_id)
-            .where(CardRequest.status == RequestStatus.SENT, ExchangeFile.sent_at.is_not(None))
-            .group_by(CardRequest.id)
-        ).all()
-        for req, sent_at in sent:
-            if cal.add_working_days(as_beijing(sent_at).date(), 2).day < day:
-                n += 1
-                raise_alert(
-                    session,
-                    "request_unanswered",
-                    BANK,
-                    f"{req.request_type} {req.request_id} unanswered two working days after it was sent",
-                    subject=req.request_id,
-                )
     return n
 
 
-def missing_acks(today: str | None = None) -> int:
+@task
+def missing_acks(job: Job, today: str | None = None) -> int:
     """A file we sent that has no ACK by the end of the next working day goes to an
     operator (partners/README.md: ACK within one working day)."""
     day = business_day(today)
     n = 0
-    with transaction(context.current().sessions) as session:
-        cal = working_calendar(session)
-        rows = session.scalars(
-            select(ExchangeFile).where(
-                ExchangeFile.direction == "out",
-                ExchangeFile.status == "sent",
-                ExchangeFile.file_type != "ACK",
-                ExchangeFile.sent_at.is_not(None),
+    session = job.session
+    cal = working_calendar(session)
+    rows = session.scalars(
+        select(ExchangeFile).where(
+            ExchangeFile.direction == "out",
+            ExchangeFile.status == "sent",
+            ExchangeFile.file_type != "ACK",
+            ExchangeFile.sent_at.is_not(None),
+        )
+    ).all()
+    for f in rows:
+        if cal.add_working_days(as_beijing(f.sent_at).date(), 1).day < day:
+            n += 1
+            raise_alert(
+                session,
+                "ack_missing",
+                f.partner,
+                f"{f.name}: no ACK one working day after sending",
+                subject=f.name,
             )
-        ).all()
-        for f in rows:
-            if cal.add_working_days(as_beijing(f.sent_at).date(), 1).day < day:
-                n += 1
-                raise_alert(
-                    session,
-                    "ack_missing",
-                    f.partner,
-                    f"{f.name}: no ACK one working day after sending",
-                    subject=f.name,
-                )
     return n
 
 
@@ -157,46 +157,47 @@ UPLOAD_GRACE = timedelta(hours=1)
 ACK_GRACE = timedelta(hours=6)
 
 
-def unsent_files(now: datetime | None = None) -> int:
+@task
+def unsent_files(job: Job, now: datetime | None = None) -> int:
     """Alert on every outbound file (data or ACK) not uploaded an hour after it was written,
     and on every partner file whose ACK we still owe six hours after it arrived: both
     otherwise show only as failed jobs."""
     at = now or utcnow()
     n = 0
-    with transaction(context.current().sessions) as session:
-        stuck = session.scalars(
-            select(ExchangeFile).where(
-                # SFTP files only: an unanswered INSROSTER is superseded by the next day's
-                # snapshot and never uploaded again (the roster job fails visibly instead).
-                ExchangeFile.partner.in_(registry.file_partner_ids()),
-                ExchangeFile.direction == "out",
-                ExchangeFile.status == "prepared",
-                ExchangeFile.created_at < at - UPLOAD_GRACE,
-            )
-        ).all()
-        for f in stuck:
-            n += 1
-            raise_alert(
-                session, "file_not_uploaded", f.partner,
-                f"{f.name}: written {f.created_at:%Y-%m-%d %H:%M}Z and still not uploaded; "
-                "it goes at the next run of the partner's jobs (see the worker log for why it failed)",
-                subject=f.name,
-            )  # fmt: skip
-        owed = session.scalars(
-            select(ExchangeFile).where(
-                ExchangeFile.direction == "in",
-                ExchangeFile.ack_status.is_not(None),
-                ExchangeFile.ack_file_id.is_(None),
-                ExchangeFile.created_at < at - ACK_GRACE,
-            )
-        ).all()
-        for f in owed:
-            n += 1
-            raise_alert(
-                session, "ack_not_sent", f.partner,
-                f"{f.name}: our {f.ack_status} ACK is still not sent (due by the end of the next working day)",
-                subject=f"ack:{f.name}",
-            )  # fmt: skip
+    session = job.session
+    stuck = session.scalars(
+        select(ExchangeFile).where(
+            # SFTP files only: an unanswered INSROSTER is superseded by the next day's
+            # snapshot and never uploaded again (the roster job fails visibly instead).
+            ExchangeFile.partner.in_(registry.file_partner_ids()),
+            ExchangeFile.direction == "out",
+            ExchangeFile.status == "prepared",
+            ExchangeFile.created_at < at - UPLOAD_GRACE,
+        )
+    ).all()
+    for f in stuck:
+        n += 1
+        raise_alert(
+            session, "file_not_uploaded", f.partner,
+            f"{f.name}: written {f.created_at:%Y-%m-%d %H:%M}Z and still not uploaded; "
+            "it goes at the next run of the partner's jobs (see the worker log for why it failed)",
+            subject=f.name,
+        )  # fmt: skip
+    owed = session.scalars(
+        select(ExchangeFile).where(
+            ExchangeFile.direction == "in",
+            ExchangeFile.ack_status.is_not(None),
+            ExchangeFile.ack_file_id.is_(None),
+            ExchangeFile.created_at < at - ACK_GRACE,
+        )
+    ).all()
+    for f in owed:
+        n += 1
+        raise_alert(
+            session, "ack_not_sent", f.partner,
+            f"{f.name}: our {f.ack_status} ACK is still not sent (due by the end of the next working day)",
+            subject=f"ack:{f.name}",
+        )  # fmt: skip
     return n
 
 
@@ -212,7 +213,8 @@ def daily(today: str | None = None) -> dict[str, object]:
     return result
 
 
-def calendar_next_year(today: str | None = None) -> str | None:
+@task
+def calendar_next_year(job: Job, today: str | None = None) -> str | None:
     """From 1 December, an alert while next year's working-day calendar is not loaded."""
-    with transaction(context.current().sessions) as session:
-        return cal_service.check_next_year(session, business_day(today))
+    session = job.session
+    return cal_service.check_next_year(session, business_day(today))

@@ -18,13 +18,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from gateway import context, wiring
+from gateway import context, metrics, wiring
 from gateway.db import transaction
+from gateway.logs import bind
 from gateway.services.ports import Ports
 from jobs import queue
 
@@ -44,10 +46,25 @@ class Job:
 
 
 def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())[1:]  # without the Job
+    # The job's partner, when it takes one, goes on every log record of the job.
+    names = [p.name for p in params]
+    partner_at = names.index("partner") if "partner" in names else None
+    name = f"{fn.__module__}.{fn.__name__}"
+
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         rt = context.current()
-        with wiring.ports(rt) as ports, transaction(rt.sessions) as session:
+        partner = kwargs.get("partner")
+        if partner is None and partner_at is not None and len(args) > partner_at:
+            partner = args[partner_at]
+        with (
+            bind(partner=partner) if partner else nullcontext(),
+            metrics.timed_job(name, partner),
+            wiring.ports(rt) as ports,
+            transaction(rt.sessions) as session,
+        ):
             job = Job(ports, session)
             result = fn(job, *args, **kwargs)
         for func, a, kw in job.followups:
@@ -57,6 +74,5 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
     # Callers (RQ, the schedule, tests) call the job without its Job: its signature is
     # fn's without that first parameter (the schedule binds an entry's arguments to it).
     del run.__wrapped__
-    signature = inspect.signature(fn)
-    run.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return run

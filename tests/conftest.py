@@ -131,7 +131,7 @@ def runtime(settings):
 
 @pytest.fixture
 def ports(runtime):
-    """The ports of the test's runtime, as a job builds them (``gateway.wiring.ports``)."""
+    """The runtime's ports (what a job hands its services), closed after the test."""
     from gateway import wiring
 
     with wiring.ports(runtime) as p:

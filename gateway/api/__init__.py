@@ -27,7 +27,7 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    from gateway.api import core, docs, domain_errors
+    from gateway.api import core, docs, domain_errors, health, metrics, request_id
 
     app.config.update(
         API_TITLE=API_TITLE,
@@ -49,12 +49,12 @@ def register_api(app: Flask) -> None:
     for name in BLUEPRINTS:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)
+    request_id.register(app)
+    metrics.register(app)
     domain_errors.register(app)
     app.extensions["svcard_api"] = api
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    health.register(app)
 
     page: list[str] = []
 

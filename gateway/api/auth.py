@@ -19,7 +19,7 @@ ROLES = ("platform", "operator", "auditor", "admin")
 # Roles that may see PII in clear (with ?unmask=true and a reason). The auditor never does.
 UNMASK_ROLES = frozenset({"platform", "operator"})
 ANY_ROLE = frozenset(ROLES)
-PUBLIC_ENDPOINTS = frozenset({"healthz", "api-docs.openapi_json", "api_docs_page"})
+PUBLIC_ENDPOINTS = frozenset({"healthz", "readyz", "metrics", "api-docs.openapi_json", "api_docs_page"})
 
 
 @dataclass(frozen=True)

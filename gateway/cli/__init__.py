@@ -20,6 +20,8 @@ from gateway.settings import SettingsError
 # Modules under gateway/cli/ that expose ``cli``; one line per area.
 COMMAND_MODULES = [
     "config",
+    "doctor",
+    "metrics",
     "db",
     "jobs",
     "keys",
@@ -110,7 +112,7 @@ def svcard() -> None:
     from gateway import context
     from gateway.logs import configure_logging
 
-    configure_logging(context.current().settings.log_level)
+    configure_logging(context.current().settings.log_level, context.current().settings.log_style)
 
 
 def schema_missing(exc: BaseException) -> str | None:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from gateway import context
+from gateway import context, wiring
 from gateway.db import transaction
 from gateway.settings import SettingsError
 
@@ -67,7 +67,8 @@ def sync() -> None:
     from gateway.partners.health import service as health
 
     try:
-        report = health.sync(actor=_actor())
+        with wiring.ports() as ports:
+            report = health.sync(ports, actor=_actor())
     except SettingsError as exc:
         click.echo(f"svcard: {exc}", err=True)
         sys.exit(2)
@@ -112,7 +113,8 @@ def query(health_card_no: str) -> None:
     from gateway.partners.health import service as health
 
     try:
-        status = health.query_card(health_card_no)
+        with wiring.ports() as ports:
+            status = health.query_card(ports, health_card_no)
     except (SoapError, SettingsError, health.HealthStopped) as exc:
         click.echo(f"svcard: {exc}", err=True)
         sys.exit(1)
@@ -134,7 +136,8 @@ def reconcile(all_cards: bool) -> None:
     from gateway.partners.health import reconcile as rec
 
     try:
-        report = rec.reconcile(sample=None if all_cards else rec.WEEKLY_SAMPLE)
+        with wiring.ports() as ports:
+            report = rec.reconcile(ports, sample=None if all_cards else rec.WEEKLY_SAMPLE)
     except SettingsError as exc:
         click.echo(f"svcard: {exc}", err=True)
         sys.exit(2)

@@ -21,11 +21,22 @@ def _cipher(current: bytes, previous: tuple[bytes, ...]) -> FieldCipher:
     return FieldCipher(current, previous)
 
 
-def cipher() -> FieldCipher:
+def _settings():  # noqa: ANN202 - the runtime's Settings
+    # A column type has no session to ask: the keys at rest are the process's. Imported
+    # here because the runtime imports the models (the engine's metadata).
     from gateway import context
 
-    s = context.current().settings
+    return context.current().settings
+
+
+def cipher() -> FieldCipher:
+    s = _settings()
     return _cipher(s.data_key, s.data_key_previous)
+
+
+def lookup_key() -> bytes:
+    """The process's key of the keyed look-up hashes (ID numbers, phones)."""
+    return _settings().lookup_key
 
 
 class Encrypted(TypeDecorator):

@@ -17,15 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
 
-from gateway.context import Runtime
 from gateway.models.types import encrypted_columns
+from gateway.settings import Settings
 from keys.pii import FieldCipher, PiiDecryptError
 
 DEFAULT_BATCH = 500
+
+
+class Runtime(Protocol):
+    """What the rotation is handed by its caller (``gateway.context.Runtime`` is one)."""
+
+    settings: Settings
+    engine: sa.Engine
 
 
 class DataKeyRotationError(Exception):

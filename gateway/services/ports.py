@@ -10,8 +10,7 @@ it in; a test builds its own, pointing at the sandbox or at a fake client.
 - ``file_transport(partner)``: the partner's ``FileTransport`` of the kind its
   declaration names (SFTP today), a context manager.
 - ``client(partner)``: the partner's SOAP client (``HealthCardPartner``,
-  ``InsurerPartner``), built on first use and kept for the life of these ports;
-  ``close()`` (or leaving ``with ports:``) closes those it built.
+  ``InsurerPartner``), built on first use and kept for the life of these ports.
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ class Ports:
     transports: Mapping[str, TransportFactory]
     client_factory: ClientFactory
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: the partners whose client these ports built (a client handed in is its giver's)
-    _built: set[str] = field(default_factory=set, repr=False)
+    _built: list[Any] = field(default_factory=list, repr=False)  # the clients close() closes
 
     def file_transport(self, partner: str) -> AbstractContextManager[FileTransport]:
         kind = registry.get(partner).transport
@@ -55,27 +53,24 @@ class Ports:
     def client(self, partner: str) -> Any:
         if partner not in self._clients:
             self._clients[partner] = self.client_factory(self, partner)
-            self._built.add(partner)
+            self._built.append(self._clients[partner])
         return self._clients[partner]
 
-    def with_client(self, partner: str, client: Any) -> Ports:
-        """These ports with the caller's own ``client`` for ``partner`` (a test's fake).
-        The clients built so far stay these ports' to close."""
-        other = replace(self, _clients=dict(self._clients), _built=set())
-        other._clients[partner] = client
-        return other
-
     def close(self) -> None:
-        """Close the clients these ports built (their HTTP connections)."""
-        for partner in sorted(self._built):
-            client = self._clients.pop(partner)
-            close = getattr(client, "close", None)
+        """Close the clients these ports built (not those a caller handed in)."""
+        while self._built:
+            close = getattr(self._built.pop(), "close", None)
             if close is not None:
                 close()
-        self._built.clear()
 
     def __enter__(self) -> Ports:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def with_client(self, partner: str, client: Any) -> Ports:
+        """These ports with the caller's own ``client`` for ``partner`` (a test's fake)."""
+        other = replace(self, _clients=dict(self._clients), _built=[])
+        other._clients[partner] = client
+        return other

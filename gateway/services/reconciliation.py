@@ -64,6 +64,19 @@ def missing_days(session: Session, period: str, partner: str | None = None) -> l
     return [d for d in days if d not in applied]
 
 
+def first_swipe_day(session: Session, partner: str | None = None) -> date | None:
+    """The business date of the first SWIPE file applied: when the programme's swipes began
+    reaching the gateway (its go-live), or None before."""
+    return session.scalar(
+        select(func.min(ExchangeFile.business_date)).where(
+            ExchangeFile.partner == (partner or swipe_partner()),
+            ExchangeFile.direction == "in",
+            ExchangeFile.file_type == "SWIPE",
+            ExchangeFile.status.in_(("processed", "partial")),
+        )
+    )
+
+
 @dataclass
 class Figures:
     """One beneficiary's month from the per-day totals."""

@@ -15,13 +15,13 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway import context
 from gateway.domain import eligibility as elig
 from gateway.domain.errors import Conflict, Invalid, NotEligible, NotFound, Problem
 from gateway.domain.functions import Function, FunctionState, OffReason, switch_off, switch_on
 from gateway.domain.lifecycle import CardState
 from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
 from gateway.models.cards import OrderType
+from gateway.models.types import lookup_key
 from gateway.models.volunteers import SessionKind, VolunteerStatus
 from gateway.services import cards as card_service
 from gateway.services.cards import EventSource
@@ -62,7 +62,7 @@ class Deregistration:
 
 def id_hash(id_type: str, id_number: str) -> str:
     """Keyed hash of (id_type, id_number) for look-ups and duplicate detection."""
-    return lookup_hash(context.current().settings.lookup_key, id_type, id_number)
+    return lookup_hash(lookup_key(), id_type, id_number)
 
 
 def open_branches(session: Session) -> set[str]:

@@ -118,10 +118,10 @@ def bank_card_id(runtime, card_pk: int) -> str:
 # --------------------------------------------------------------------- lifecycle
 
 
-def test_enrol_after_collection_stores_the_health_card_and_is_sent_once(runtime, sandbox):
+def test_enrol_after_collection_stores_the_health_card_and_is_sent_once(runtime, ports, sandbox):
     vno, card = collected(runtime)
     not_opted, other_card = collected(runtime, opt_health=False)
-    report = health.sync()
+    report = health.sync(ports)
     [req] = requests(runtime)
     assert (req.action, req.volunteer_no, req.status, req.reason) == ("ENROL", vno, "DONE", "COLLECTED")
     state, _, number = health_fn(runtime, card)
@@ -129,25 +129,25 @@ def test_enrol_after_collection_stores_the_health_card_and_is_sent_once(runtime,
     assert health_fn(runtime, other_card)[0] == "OFF" and not requests(runtime, not_opted)
     assert [s.outcome for s in report.sent] == ["DONE"] and report.pending == 0
     # query: SZHC holds it ACTIVE on the card we collected
-    status = health.query_card(number)
+    status = health.query_card(ports, number)
     assert (status.status, status.card_id) == ("ACTIVE", bank_card_id(runtime, card))
     # ENROL_WHEN_DUE is idempotent: nothing more is planned or sent
     assert sync_health() == ["0 request(s) still pending"]  # the scheduled job
     assert sandbox.health.calls["EnrollCard"] == 1
 
 
-def test_later_opt_in_while_the_card_is_in_use_enrols(runtime, sandbox):
+def test_later_opt_in_while_the_card_is_in_use_enrols(runtime, ports, sandbox):
     vno, card = collected(runtime, opt_health=False)
-    assert health.sync().sent == []
+    assert health.sync(ports).sent == []
     with transaction(runtime.sessions) as s:
         vs.set_opt_ins(s, vno, health=True, actor="test")
-    health.sync()
+    health.sync(ports)
     [req] = requests(runtime, vno)
     assert (req.action, req.status) == ("ENROL", "DONE")
     assert health_fn(runtime, card)[0] == "ON"
 
 
-def test_suspend_reason_ranking_and_only_active_functions(runtime, sandbox):
+def test_suspend_reason_ranking_and_only_active_functions(runtime, ports, sandbox):
     opt_out, c1 = collected(runtime)
     dead, c2 = collected(runtime)
     dereg_after_opt_out, c3 = collected(runtime)
@@ -155,7 +155,7 @@ def test_suspend_reason_ranking_and_only_active_functions(runtime, sandbox):
     never_active, c5 = collected(runtime)
     with transaction(runtime.sessions) as s:  # opted out before the first sync: never active
         vs.set_opt_ins(s, never_active, health=False, actor="test")
-    health.sync()
+    health.sync(ports)
     assert {r.volunteer_no for r in requests(runtime)} == {
         opt_out,
         dead,
@@ -169,7 +169,7 @@ def test_suspend_reason_ranking_and_only_active_functions(runtime, sandbox):
         vs.set_opt_ins(s, dead_and_opt_out, health=False, actor="test")
     event(runtime, c2, E.LOST_REPORTED)
     event(runtime, c4, E.DAMAGED_REPORTED)
-    health.sync()
+    health.sync(ports)
     suspends = {r.volunteer_no: r for r in requests(runtime) if r.action == "SUSPEND"}
     assert {n: r.reason for n, r in suspends.items()} == {
         opt_out: "OPT_OUT",
@@ -182,14 +182,14 @@ def test_suspend_reason_ranking_and_only_active_functions(runtime, sandbox):
         assert sandbox.health.cards[r.health_card_no].status == "SUSPENDED"
     assert [health_fn(runtime, c)[0] for c in (c1, c2, c3, c4, c5)] == ["OFF"] * 5
     # SUSPEND_ONLY_ACTIVE, once: nothing more, and never a suspend for the never-active one
-    health.sync()
+    health.sync(ports)
     assert sandbox.health.calls["SuspendCard"] == 4 and not requests(runtime, never_active)
 
 
-def test_replacements_move_the_health_card_without_a_suspend(runtime, sandbox):
+def test_replacements_move_the_health_card_without_a_suspend(runtime, ports, sandbox):
     renewed, old = collected(runtime)
     reissued, lost = collected(runtime)
-    health.sync()
+    health.sync(ports)
     numbers = {r.volunteer_no: r.health_card_no for r in requests(runtime)}
     # renewal collected: the renewal's ENROL moves it; the old card needs no SuspendCard
     new_renewal = event(runtime, old, E.EXPIRING)
@@ -209,7 +209,7 @@ def test_replacements_move_the_health_card_without_a_suspend(runtime, sandbox):
     new_reissue = event(runtime, lost, E.REISSUED, new_card_id=reissue_id, new_masked_pan="621785******0456",
                         new_expiry="203108")  # fmt: skip
     event(runtime, new_reissue, E.COLLECTED)
-    health.sync()
+    health.sync(ports)
     assert sandbox.health.calls["SuspendCard"] == 0
     for vno, card_pk, cid in ((renewed, new_renewal, new_id), (reissued, new_reissue, reissue_id)):
         enrol = requests(runtime, vno)[-1]
@@ -223,22 +223,24 @@ def test_replacements_move_the_health_card_without_a_suspend(runtime, sandbox):
     assert health_fn(runtime, lost)[0] == "OFF" and health_fn(runtime, old)[0] == "OFF"
 
 
-def test_old_card_death_without_a_collected_replacement_suspends_then_reissue_reactivates(runtime, sandbox):
+def test_old_card_death_without_a_collected_replacement_suspends_then_reissue_reactivates(
+    runtime, ports, sandbox
+):
     vno, lost = collected(runtime)
-    health.sync()
+    health.sync(ports)
     number = requests(runtime, vno)[0].health_card_no
     event(runtime, lost, E.LOST_REPORTED)
     reissue_id = card_id()
     new = event(runtime, lost, E.REISSUED, new_card_id=reissue_id, new_masked_pan="621785******0456",
                 new_expiry="203108")  # fmt: skip
-    health.sync()  # the replacement waits at the branch: CARD_DEAD
+    health.sync(ports)  # the replacement waits at the branch: CARD_DEAD
     assert [(r.action, r.reason) for r in requests(runtime, vno)] == [
         ("ENROL", "COLLECTED"),
         ("SUSPEND", "CARD_DEAD"),
     ]
     assert sandbox.health.cards[number].status == "SUSPENDED"
     event(runtime, new, E.COLLECTED)
-    health.sync()
+    health.sync(ports)
     assert requests(runtime, vno)[-1].action == "ENROL"
     assert (sandbox.health.cards[number].card_id, sandbox.health.cards[number].status) == (
         reissue_id,
@@ -249,10 +251,10 @@ def test_old_card_death_without_a_collected_replacement_suspends_then_reissue_re
 # --------------------------------------------------------------------- faults
 
 
-def test_service_down_then_up_delivers_each_request_once(runtime, sandbox):
+def test_service_down_then_up_delivers_each_request_once(runtime, ports, sandbox):
     vnos = [collected(runtime)[0] for _ in range(4)]
     sandbox.health.available = False
-    report = health.sync()
+    report = health.sync(ports)
     # three retryable failures in a row: SZHC is down, the fourth is not even tried
     assert [s.outcome for s in report.sent] == ["RETRY"] * 3 and "looks down" in report.stopped
     assert report.pending == 4
@@ -263,23 +265,23 @@ def test_service_down_then_up_delivers_each_request_once(runtime, sandbox):
     assert (untried.attempts, untried.last_error) == (0, None) and untried.next_attempt_at > datetime.now(UTC)
     out = CliRunner().invoke(health_cli, ["pending"])
     assert out.exit_code == 0 and "4 pending request(s)" in out.output and "HTTP 503" in out.output
-    assert health.sync().sent == []  # RETRY_LATER: not before the next attempt time
+    assert health.sync(ports).sent == []  # RETRY_LATER: not before the next attempt time
     sandbox.health.available = True
-    report = health.sync(now=datetime.now(UTC) + timedelta(hours=2))
+    report = health.sync(ports, now=datetime.now(UTC) + timedelta(hours=2))
     assert report.pending == 0 and report.stopped is None
     done = requests(runtime)
     assert [r.volunteer_no for r in done] == vnos and {r.status for r in done} == {"DONE"}
     assert all(sandbox.health.applied[r.request_id] == 1 for r in done)
 
 
-def test_client_fault_is_not_retried_and_the_operator_sees_it(runtime, sandbox):
+def test_client_fault_is_not_retried_and_the_operator_sees_it(runtime, ports, sandbox):
     vno, card = collected(runtime)
     with transaction(runtime.sessions) as s:  # a wrong request: an id type SZHC does not know
         s.scalar(select(Volunteer).where(Volunteer.volunteer_no == vno)).id_type = "XX"
-    health.sync()
+    health.sync(ports)
     [req] = requests(runtime)
     assert req.status == "CLIENT_FAULT" and "idType" in req.last_error
-    health.sync(now=datetime.now(UTC) + timedelta(days=1))
+    health.sync(ports, now=datetime.now(UTC) + timedelta(days=1))
     assert sandbox.health.calls["EnrollCard"] == 1  # CLIENT_FAULT_TO_OPERATOR: never again by itself
     out = CliRunner().invoke(health_cli, ["pending"])
     assert "1 request(s) waiting for an operator" in out.output and req.request_id in out.output
@@ -287,34 +289,34 @@ def test_client_fault_is_not_retried_and_the_operator_sees_it(runtime, sandbox):
         s.scalar(select(Volunteer).where(Volunteer.volunteer_no == vno)).id_type = "RIC"
     out = CliRunner().invoke(health_cli, ["retry", req.request_id, "--note", "id type corrected"])
     assert out.exit_code == 0, out.output
-    health.sync()
+    health.sync(ports)
     first, again = requests(runtime)
     assert first.retried_as == again.request_id != first.request_id and again.status == "DONE"
     assert health_fn(runtime, card)[0] == "ON"
 
 
-def test_h99_goes_to_an_operator_who_raises_it_under_a_new_request_id(runtime, sandbox):
+def test_h99_goes_to_an_operator_who_raises_it_under_a_new_request_id(runtime, ports, sandbox):
     collected(runtime)
     sandbox.health.inject_h99(1)
-    health.sync()
+    health.sync(ports)
     [failed] = requests(runtime)
     assert (failed.status, failed.reason_code) == ("FAILED", "H99")
     with transaction(runtime.sessions) as s:
         assert [r.request_id for r in health.needing_operator(s)] == [failed.request_id]
         health.retry(s, failed.request_id, actor="op", note="SZHC says try again")
-    health.sync()
+    health.sync(ports)
     assert requests(runtime)[-1].status == "DONE"
 
 
-def test_slow_answer_past_the_timeout_is_retried_with_the_same_request_id(runtime, sandbox):
+def test_slow_answer_past_the_timeout_is_retried_with_the_same_request_id(runtime, ports, sandbox):
     collected(runtime)
     sandbox.health.inject_delays(1, 1.0)  # applied, then answered after our 0.3 s timeout
     slow = client_for(sandbox, timeout=0.3, attempts=1)
     try:
-        health.sync(slow)
+        health.sync(ports.with_client(health.PARTNER, slow))
         [req] = requests(runtime)
         assert req.status == "PENDING" and "timeout" in req.last_error
-        health.sync(slow, now=datetime.now(UTC) + timedelta(hours=1))
+        health.sync(ports.with_client(health.PARTNER, slow), now=datetime.now(UTC) + timedelta(hours=1))
     finally:
         slow.close()
     [req] = requests(runtime)
@@ -322,12 +324,12 @@ def test_slow_answer_past_the_timeout_is_retried_with_the_same_request_id(runtim
     assert sandbox.health.calls["EnrollCard"] == 2 and sandbox.health.applied[req.request_id] == 1
 
 
-def test_security_fault_stops_the_queue_and_raises_an_alert(runtime, sandbox):
+def test_security_fault_stops_the_queue_and_raises_an_alert(runtime, ports, sandbox):
     collected(runtime)
     collected(runtime)
     bad = client_for(sandbox, password="not-the-password")
     try:
-        report = health.sync(bad)
+        report = health.sync(ports.with_client(health.PARTNER, bad))
     finally:
         bad.close()
     assert report.stopped and [s.outcome for s in report.sent] == ["STOPPED"]
@@ -335,14 +337,14 @@ def test_security_fault_stops_the_queue_and_raises_an_alert(runtime, sandbox):
     with transaction(runtime.sessions) as s:
         [alert] = s.scalars(select(Alert).where(Alert.kind == "SOAP_SECURITY")).all()
         assert alert.partner == "SZHC" and "FailedAuthentication" in alert.message
-    assert health.sync().stopped and sandbox.health.calls["EnrollCard"] == 0  # stopped until resumed
+    assert health.sync(ports).stopped and sandbox.health.calls["EnrollCard"] == 0  # stopped until resumed
     assert "CALLS STOPPED" in CliRunner().invoke(health_cli, ["pending"]).output
     assert CliRunner().invoke(health_cli, ["resume"]).exit_code == 0
-    report = health.sync()
+    report = health.sync(ports)
     assert report.stopped is None and [r.status for r in requests(runtime)] == ["DONE", "DONE"]
 
 
-def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(runtime, sandbox):
+def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(runtime, ports, sandbox):
     from tests.integration.test_soap_faults import HOSTILE, Evil
 
     vno, card = collected(runtime)
@@ -350,7 +352,7 @@ def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(r
         user, password = sandbox.credentials["SZHC"]
         hostile = HealthCardClient(SoapEndpoint(evil.url, user, password, timeout=2), sleep=lambda _s: None)
         try:
-            health.sync(hostile)
+            health.sync(ports.with_client(health.PARTNER, hostile))
         finally:
             hostile.close()
         assert evil.hits == 1  # refused, not retried
@@ -362,7 +364,7 @@ def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(r
             health.retry(s, req.request_id, actor="op", note="partner fixed its proxy").request_id
             == req.request_id
         )
-    health.sync()
+    health.sync(ports)
     [req] = requests(runtime)
     assert req.status == "DONE" and sandbox.health.applied[req.request_id] == 1
 
@@ -370,20 +372,20 @@ def test_unsafe_answer_goes_to_an_operator_who_sends_the_same_request_id_again(r
 # --------------------------------------------------------------------- issue 19
 
 
-def _enrolled(runtime) -> tuple[str, int, str]:
+def _enrolled(runtime, ports) -> tuple[str, int, str]:
     vno, card = collected(runtime)
-    health.sync()
+    health.sync(ports)
     return vno, card, health_fn(runtime, card)[2]
 
 
-def test_finding_2_query_card_honours_the_security_stop_and_raises_its_alert(runtime, sandbox):
+def test_finding_2_query_card_honours_the_security_stop_and_raises_its_alert(runtime, ports, sandbox):
     from adapters.soap import SecurityFault
 
-    _, _, number = _enrolled(runtime)
+    _, _, number = _enrolled(runtime, ports)
     bad = client_for(sandbox, password="not-the-password")
     try:
         with pytest.raises(SecurityFault):
-            health.query_card(number, client=bad)
+            health.query_card(ports.with_client(health.PARTNER, bad), number)
     finally:
         bad.close()
     with transaction(runtime.sessions) as s:
@@ -392,23 +394,23 @@ def test_finding_2_query_card_honours_the_security_stop_and_raises_its_alert(run
     queried = sandbox.health.calls["QueryCard"]
     # the stop holds for every call, an operator's queries included: nothing reaches SZHC
     with pytest.raises(health.HealthStopped, match="stopped"):
-        health.query_card(number)
+        health.query_card(ports, number)
     out = CliRunner().invoke(health_cli, ["query", number])
     assert out.exit_code == 1 and "stopped" in out.output
     assert sandbox.health.calls["QueryCard"] == queried
     assert CliRunner().invoke(health_cli, ["resume"]).exit_code == 0
-    assert health.query_card(number).status == "ACTIVE"
+    assert health.query_card(ports, number).status == "ACTIVE"
 
 
-def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, sandbox):
+def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, ports, sandbox):
     from gateway.partners.health import reconcile as rec
     from jobs.health import reconcile_health
     from jobs.schedule import entries
 
     (weekly,) = [e for e in entries() if e.func == "jobs.health.reconcile_health"]
     assert weekly.cron == "0 5 * * 0"
-    first, _, number = _enrolled(runtime)
-    second, _, _ = _enrolled(runtime)
+    first, _, number = _enrolled(runtime, ports)
+    second, _, _ = _enrolled(runtime, ports)
     assert reconcile_health() == ["health reconcile: 2 checked, 2 matched, 0 mismatched, 0 not answered"]
     sandbox.health.cards[number].status = "SUSPENDED"  # SZHC changed it on its side
     lines = reconcile_health(all_cards=True)
@@ -421,7 +423,7 @@ def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, s
     out = CliRunner().invoke(health_cli, ["reconcile", "--all"])
     assert out.exit_code == 1 and "1 mismatched" in out.output
     sandbox.health.cards[number].status = "ACTIVE"
-    assert rec.reconcile(sample=1, seed=3).checked == 1  # a sample
+    assert rec.reconcile(ports, sample=1, seed=3).checked == 1  # a sample
     reconcile_health(all_cards=True)
     with transaction(runtime.sessions) as s:
         assert s.scalar(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).resolved_at is not None
@@ -429,7 +431,7 @@ def test_finding_6_reconciliation_alerts_each_mismatch_with_querycard(runtime, s
     with transaction(runtime.sessions) as s:
         health.raise_alert(s, health.SECURITY_ALERT, "SZHC", "test stop", subject=health.SECURITY_SUBJECT)
     queried = sandbox.health.calls["QueryCard"]
-    report = rec.reconcile(sample=None)
+    report = rec.reconcile(ports, sample=None)
     assert report.stopped and report.checked == 0 and sandbox.health.calls["QueryCard"] == queried
 
 
@@ -438,18 +440,20 @@ def _refused(sandbox) -> int:
     return sum(sandbox.health.refused.values())
 
 
-def test_finding_2_an_operators_repeated_queries_with_bad_credentials_reach_szhc_once(runtime, sandbox):
+def test_finding_2_an_operators_repeated_queries_with_bad_credentials_reach_szhc_once(
+    runtime, ports, sandbox
+):
     from adapters.soap import SecurityFault
 
-    _, _, number = _enrolled(runtime)
+    _, _, number = _enrolled(runtime, ports)
     queried = sandbox.health.calls["QueryCard"]
     bad = client_for(sandbox, password="not-the-password")
     try:
         with pytest.raises(SecurityFault):
-            health.query_card(number, client=bad)
+            health.query_card(ports.with_client(health.PARTNER, bad), number)
         for _ in range(3):  # the operator tries again: each refused here, none sent
             with pytest.raises(health.HealthStopped):
-                health.query_card(number, client=bad)
+                health.query_card(ports.with_client(health.PARTNER, bad), number)
     finally:
         bad.close()
     assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
@@ -473,11 +477,11 @@ class _Gate:
         return self.service(environ, start_response)
 
 
-def test_finding_2_http_403_on_query_card_opens_the_stop_and_nothing_more_is_sent(runtime, sandbox):
+def test_finding_2_http_403_on_query_card_opens_the_stop_and_nothing_more_is_sent(runtime, ports, sandbox):
     from adapters.soap import SecurityFault
     from sandbox.soap_server import SoapServer
 
-    _, _, number = _enrolled(runtime)
+    _, _, number = _enrolled(runtime, ports)
     gate = _Gate(sandbox.health)
     with SoapServer({sandbox.health.path: gate}) as front:
         user, password = sandbox.credentials["SZHC"]
@@ -485,31 +489,34 @@ def test_finding_2_http_403_on_query_card_opens_the_stop_and_nothing_more_is_sen
         client = HealthCardClient(endpoint, sleep=lambda _s: None)
         try:
             with pytest.raises(SecurityFault):
-                health.query_card(number, client=client)
+                health.query_card(ports.with_client(health.PARTNER, client), number)
             assert gate.hits == 1  # not retried
             with transaction(runtime.sessions) as s:
                 [alert] = s.scalars(select(Alert).where(Alert.kind == health.SECURITY_ALERT)).all()
                 assert alert.partner == "SZHC" and alert.resolved_at is None
             gate.closed = False  # even once the proxy lets us through, nothing goes until resumed
             with pytest.raises(health.HealthStopped):
-                health.query_card(number, client=client)
+                health.query_card(ports.with_client(health.PARTNER, client), number)
             assert gate.hits == 1
             with transaction(runtime.sessions) as s:
                 health.resume(s, actor="op")
-            assert health.query_card(number, client=client).status == "ACTIVE" and gate.hits == 2
+            assert (
+                health.query_card(ports.with_client(health.PARTNER, client), number).status == "ACTIVE"
+                and gate.hits == 2
+            )
         finally:
             client.close()
 
 
-def test_finding_6_a_security_fault_ends_the_reconciliation_after_one_call(runtime, sandbox):
+def test_finding_6_a_security_fault_ends_the_reconciliation_after_one_call(runtime, ports, sandbox):
     from gateway.partners.health import reconcile as rec
 
     for _ in range(3):
-        _enrolled(runtime)
+        _enrolled(runtime, ports)
     queried = sandbox.health.calls["QueryCard"]
     bad = client_for(sandbox, password="not-the-password")
     try:
-        report = rec.reconcile(sample=None, client=bad)
+        report = rec.reconcile(ports.with_client(health.PARTNER, bad), sample=None)
     finally:
         bad.close()
     assert report.stopped and report.checked == 0 and not report.mismatches
@@ -523,10 +530,10 @@ def test_finding_6_a_security_fault_ends_the_reconciliation_after_one_call(runti
     assert _refused(sandbox) == 1 and sandbox.health.calls["QueryCard"] == queried
 
 
-def test_finding_6_a_number_szhc_no_longer_knows_is_a_mismatch(runtime, sandbox):
+def test_finding_6_a_number_szhc_no_longer_knows_is_a_mismatch(runtime, ports, sandbox):
     from gateway.partners.health import reconcile as rec
 
-    vno, _, number = _enrolled(runtime)
+    vno, _, number = _enrolled(runtime, ports)
     del sandbox.health.cards[number]  # SZHC lost or merged the record on its side
     out = CliRunner().invoke(health_cli, ["reconcile", "--all"])
     assert out.exit_code == 1
@@ -537,23 +544,23 @@ def test_finding_6_a_number_szhc_no_longer_knows_is_a_mismatch(runtime, sandbox)
         assert alert.subject == f"SZHC:{vno}" and alert.resolved_at is None
 
 
-def test_finding_6_a_request_sent_and_not_yet_answered_is_compared_next_time(runtime, sandbox):
+def test_finding_6_a_request_sent_and_not_yet_answered_is_compared_next_time(runtime, ports, sandbox):
     from gateway.partners.health import reconcile as rec
 
-    vno, card, number = _enrolled(runtime)
+    vno, card, number = _enrolled(runtime, ports)
     with transaction(runtime.sessions) as s:
         vs.set_opt_ins(s, vno, health=False, actor="test")
     # SZHC applies the SuspendCard, its answer comes too late: SUSPENDED there, PENDING here
     sandbox.health.inject_delays(1, 1.0)
     impatient = client_for(sandbox, timeout=0.3, attempts=1)
     try:
-        health.sync(impatient)
+        health.sync(ports.with_client(health.PARTNER, impatient))
     finally:
         impatient.close()
     [_, suspend] = requests(runtime, vno)
     assert (suspend.action, suspend.status, suspend.attempts) == ("SUSPEND", "PENDING", 1)
     assert sandbox.health.cards[number].status == "SUSPENDED"
-    report = rec.reconcile(sample=None)
+    report = rec.reconcile(ports, sample=None)
     assert report.lines() == [
         "health reconcile: 0 checked, 0 matched, 0 mismatched, 0 not answered, 1 in flight"
     ]
@@ -561,8 +568,8 @@ def test_finding_6_a_request_sent_and_not_yet_answered_is_compared_next_time(run
         assert not s.scalars(select(Alert).where(Alert.kind == rec.MISMATCH_ALERT)).all()
     with transaction(runtime.sessions) as s:  # the retry is due now, not after the backoff
         s.get(HealthRequest, suspend.id).next_attempt_at = None
-    health.sync()  # answered (the first answer, once) and compared at the next run
+    health.sync(ports)  # answered (the first answer, once) and compared at the next run
     assert requests(runtime, vno)[1].status == "DONE"
-    assert rec.reconcile(sample=None).lines() == [
+    assert rec.reconcile(ports, sample=None).lines() == [
         "health reconcile: 1 checked, 1 matched, 0 mismatched, 0 not answered"
     ]

@@ -357,6 +357,22 @@ def test_finding_8_a_donationexp_held_back_raises_an_alert_naming_the_days_until
         assert alert.resolved_at is not None
 
 
+def test_months_before_the_first_swipe_file_are_not_held(world) -> None:
+    """docs/decisions.md, "The months before go-live": before the first SWIPE file, and for
+    a month that ended before it, no DONATIONEXP is owed and nothing is held back."""
+    from jobs import donations
+
+    assert donations.send_expected("2026-11-05") is None  # no SWIPE file yet: nothing held
+    assert _held_alerts(world) == []
+    drop(world, "BOCSZ", "SWIPE", [], NOV + timedelta(days=20))  # go-live: the 21st
+    jobs.fetch_and_process("BOCSZ", "2026-11-22")
+    assert donations.send_expected("2026-11-22") is None  # October ended before go-live
+    assert _held_alerts(world) == []
+    assert donations.send_expected("2026-12-03") is None  # November had swipes: it waits
+    [(subject, message, resolved)] = _held_alerts(world)
+    assert subject.endswith(":202611") and "29 day(s)" in message and not resolved
+
+
 def _held_alerts(w) -> list[tuple[str, str, bool]]:
     from gateway.models.exchange import Alert
 

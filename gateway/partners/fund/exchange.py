@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain.errors import CodedError, Conflict
+from gateway.domain.errors import CodedError, Conflict, Invalid
 from gateway.models.donations import DonationPeriod, DonationReceipt
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import ID
@@ -54,15 +54,25 @@ class NotReady(CodedError, Conflict):
     CODE, FIELD = "MONTH_NOT_READY", "period"
 
 
+def before_go_live(session: Session, period: str) -> bool:
+    """A month that ended before the first SWIPE file the gateway applied (or any month
+    while none has been) had no swipes here: no DONATIONEXP is owed for it, so it is never
+    held back (docs/decisions.md, "The months before go-live")."""
+    first = reconciliation.first_swipe_day(session)
+    return first is None or reconciliation.month_bounds(period)[1] < first
+
+
 def decide_early(session: Session, period: str, reason: str, actor: str) -> DonationPeriod:
     """Record an operator's decision to send the month's DONATIONEXP before every day has
     an applied SWIPE file."""
     reconciliation.month_bounds(period)  # validates YYYYMM
     if not reason or not reason.strip():
-        raise ValueError("a reason is required to send DONATIONEXP early")
+        raise Invalid("REASON_REQUIRED", "a reason is required to send DONATIONEXP early", "reason")
     row = session.get(DonationPeriod, period) or DonationPeriod(period=period)
     if row.exp_file_id is not None:
-        raise ValueError(f"DONATIONEXP for {period} was already sent (file {row.exp_file_id})")
+        raise Conflict(
+            "ALREADY_SENT", f"DONATIONEXP for {period} was already sent (file {row.exp_file_id})", "period"
+        )
     row.early_reason, row.early_by, row.early_at = reason.strip(), actor, utcnow()
     session.add(row)
     session.flush()

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from adapters.health.client import HealthCardPartner
 from adapters.soap import ClientFault, SoapError
-from gateway import context
 from gateway.db import transaction
 from gateway.models import Card, Volunteer
 from gateway.models.health import HealthAction, HealthRequest, HealthStatus
-from gateway.partners.health import service
+from gateway.partners.health import planning, service
 from gateway.services.alerts import raise_alert, resolve_alerts
+from gateway.services.ports import Ports
 
 #: The weekly job's sample: enough to see a systematic drift within a week or two,
 #: few enough calls that SZHC's service is not loaded (200 calls at night).
@@ -72,8 +71,8 @@ def expected_states(session) -> list[Expected]:
     out = []
     for vid in volunteer_ids:
         history = service.history(session, vid)
-        number = service.health_card_number(history)
-        held = service.szhc_holds(history)
+        number = planning.health_card_number(history)
+        held = planning.szhc_holds(history)
         v = session.get(Volunteer, vid)
         card_id = session.get(Card, held[0]).card_id if held else None
         # PENDING with attempts: sent (or an ERROR raised again), outcome unknown
@@ -83,12 +82,11 @@ def expected_states(session) -> list[Expected]:
 
 
 def reconcile(
-    *, sample: int | None = WEEKLY_SAMPLE, client: HealthCardPartner | None = None, seed: int | None = None
+    ports: Ports, *, sample: int | None = WEEKLY_SAMPLE, seed: int | None = None
 ) -> ReconcileReport:
     """Compare ``sample`` volunteers (all with ``None``) with QueryCard; an alert per mismatch."""
-    rt = context.current()
     report = ReconcileReport()
-    with transaction(rt.sessions) as session:
+    with transaction(ports.sessions) as session:
         alert = service.stopped_by(session)
         if alert is not None:  # not even the client is built
             report.stopped = f"calls to {service.PARTNER} stopped: {alert.message}"
@@ -98,41 +96,35 @@ def reconcile(
         expected = random.Random(seed).sample(expected, sample)
     report.in_flight = sum(e.in_flight for e in expected)
     expected = [e for e in expected if not e.in_flight]
-    own = client is None
-    client = client or service.default_client()
-    try:
-        for e in expected:
-            try:
-                got = service.query_card(e.health_card_no, client=client)
-            except service.HealthStopped as exc:
-                report.stopped = exc.message
+    for e in expected:
+        try:
+            got = service.query_card(ports, e.health_card_no)
+        except service.HealthStopped as exc:
+            report.stopped = exc.message
+            break
+        except ClientFault:
+            # health.md: an unknown number is a Client fault; SZHC gave us this one
+            got = None
+        except SoapError as exc:
+            report.errors.append(f"{e.volunteer_no}: {exc.code}")
+            if isinstance(exc, service.SecurityFault):
+                report.stopped = f"security fault: {exc.code}"
                 break
-            except ClientFault:
-                # health.md: an unknown number is a Client fault; SZHC gave us this one
-                got = None
-            except SoapError as exc:
-                report.errors.append(f"{e.volunteer_no}: {exc.code}")
-                if isinstance(exc, service.SecurityFault):
-                    report.stopped = f"security fault: {exc.code}"
-                    break
-                continue
-            report.checked += 1
-            differs = _differs(e, got.status, got.card_id) if got else _UNKNOWN
-            subject = f"{service.PARTNER}:{e.volunteer_no}"
-            with transaction(rt.sessions) as session:
-                if differs:
-                    report.mismatches.append(f"{e.volunteer_no}: {differs}")
-                    raise_alert(
-                        session, MISMATCH_ALERT, service.PARTNER,
-                        f"volunteer {e.volunteer_no}: {differs}; an operator checks with `svcard health query`",
-                        subject=subject,
-                    )  # fmt: skip
-                else:
-                    report.matched += 1
-                    resolve_alerts(session, MISMATCH_ALERT, subject, "QueryCard agrees again")
-    finally:
-        if own:
-            client.close()  # type: ignore[attr-defined]
+            continue
+        report.checked += 1
+        differs = _differs(e, got.status, got.card_id) if got else _UNKNOWN
+        subject = f"{service.PARTNER}:{e.volunteer_no}"
+        with transaction(ports.sessions) as session:
+            if differs:
+                report.mismatches.append(f"{e.volunteer_no}: {differs}")
+                raise_alert(
+                    session, MISMATCH_ALERT, service.PARTNER,
+                    f"volunteer {e.volunteer_no}: {differs}; an operator checks with `svcard health query`",
+                    subject=subject,
+                )  # fmt: skip
+            else:
+                report.matched += 1
+                resolve_alerts(session, MISMATCH_ALERT, subject, "QueryCard agrees again")
     return report
 
 

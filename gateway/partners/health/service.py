@@ -35,27 +35,36 @@ Rules (named as the tests name them):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.health.client import EnrollResult, HealthCardPartner, HealthCardStatus, SuspendResult
 from adapters.soap import ClientFault, RetryableError, SecurityFault, SoapError
-from gateway import context
 from gateway.db import transaction
-from gateway.domain import ids
 from gateway.domain.errors import CodedError, Conflict, NotFound, Unavailable
-from gateway.domain.functions import Function, FunctionState, OffReason
-from gateway.domain.lifecycle import is_dead
-from gateway.models import Alert, Card, CardFunction, Volunteer
+from gateway.domain.functions import Function, FunctionState
+from gateway.models import Alert, CardFunction, Volunteer
 from gateway.models.health import HealthAction, HealthRequest, HealthStatus
-from gateway.models.volunteers import VolunteerStatus
 from gateway.partners.health import ID
+from gateway.partners.health.planning import (
+    BACKOFF_BASE,
+    backoff,
+    close_request,
+    new_request,
+    plan_requests,
+    plan_volunteer,
+    requests_of,
+    settle_enrol,
+    settle_suspend,
+)
 from gateway.services.alerts import raise_alert
+from gateway.services.ports import Ports
 from gateway.timeutil import utcnow
+
+__all__ = ["backoff", "plan_requests", "plan_volunteer", "settle_enrol", "settle_suspend"]
 
 log = logging.getLogger("svcard.health")
 
@@ -63,11 +72,6 @@ PARTNER = ID
 A, S = HealthAction, HealthStatus
 SECURITY_ALERT = "SOAP_SECURITY"
 SECURITY_SUBJECT = "SZHC: calls stopped"
-#: health.md's order when several reasons apply at once.
-REASON_ORDER = (OffReason.DEREGISTERED, OffReason.CARD_DEAD, OffReason.OPT_OUT)
-#: Queue backoff after a retryable failure: BASE * 2**(attempts-1), capped (seconds).
-BACKOFF_BASE = 60.0
-BACKOFF_CAP = 3600.0
 #: A claimed request is not picked up by another worker for this long (a crashed
 #: worker's claim expires and the request is sent again, with the same id).
 CLAIM_LEASE = timedelta(minutes=30)
@@ -77,233 +81,6 @@ MAX_ROUNDS = 50
 #: After this many retryable failures in a row SZHC is taken to be down: the rest of the
 #: batch waits for the next run instead of each spending its timeouts.
 DOWN_AFTER = 3
-PLAN_LOCK_KEY = 0x53_5A_48_43  # "SZHC": PostgreSQL advisory lock serialising plan_requests
-
-
-# --------------------------------------------------------------------- planning
-
-
-def _history(session: Session, volunteer_id: int) -> list[HealthRequest]:
-    return list(
-        session.scalars(
-            select(HealthRequest).where(HealthRequest.volunteer_id == volunteer_id).order_by(HealthRequest.id)
-        )
-    )
-
-
-def _functions(session: Session, volunteer_id: int) -> list[CardFunction]:
-    return list(
-        session.scalars(
-            select(CardFunction)
-            .join(Card, Card.id == CardFunction.card_pk)
-            .where(Card.volunteer_id == volunteer_id, CardFunction.function == Function.HEALTH)
-            .order_by(Card.id)
-        )
-    )
-
-
-def szhc_holds(history: Iterable[HealthRequest]) -> tuple[int, str] | None:
-    """(card pk, health card number) if SZHC holds the card ACTIVE, from our DONE requests."""
-    active: tuple[int, str] | None = None
-    for r in history:
-        if r.status != S.DONE:
-            continue
-        if r.action == A.ENROL and r.health_card_no:
-            active = (r.card_pk, r.health_card_no)
-        elif r.action == A.SUSPEND:
-            active = None
-    return active
-
-
-def health_card_number(history: Iterable[HealthRequest]) -> str | None:
-    """The person's health card number, once SZHC gave one (it is theirs for life)."""
-    number = None
-    for r in history:
-        if r.action == A.ENROL and r.status == S.DONE and r.health_card_no:
-            number = r.health_card_no
-    return number
-
-
-def suspend_reason(volunteer: Volunteer, off_due: Iterable[CardFunction]) -> str:
-    """REASON_RANKING: the first of DEREGISTERED, CARD_DEAD, OPT_OUT that applies."""
-    off_due = list(off_due)
-    facts: set[str] = set()
-    if volunteer.status == VolunteerStatus.DEREGISTERED or volunteer.deregistered_at is not None:
-        facts.add(OffReason.DEREGISTERED)
-    if any(is_dead(f.card.state) for f in off_due):
-        facts.add(OffReason.CARD_DEAD)
-    if not volunteer.opt_health:
-        facts.add(OffReason.OPT_OUT)
-    facts |= {f.reason for f in off_due if f.reason in REASON_ORDER}
-    for reason in REASON_ORDER:
-        if reason in facts:
-            return str(reason)
-    log.warning("volunteer %s: HEALTH off without a known reason; sending OPT_OUT", volunteer.number)
-    return str(OffReason.OPT_OUT)
-
-
-def _enrol_cause(card: Card, f: CardFunction) -> str:
-    """Why the ENROL, a label for operators: a replacement's collection, a later opt-in (the
-    function became due well after the card was collected), or the collection itself."""
-    if card.replaces_pk is not None:
-        return "REPLACEMENT"
-    collected = [e.applied_at for e in card.events if e.event == "COLLECTED"]
-    if collected and f.changed_at > collected[-1] + timedelta(seconds=2):
-        return "OPT_IN"
-    return "COLLECTED"
-
-
-def _new(
-    session: Session, v: Volunteer, card: Card, action: str, reason: str, number: str | None, actor: str
-) -> HealthRequest:
-    req = HealthRequest(
-        request_id=ids.new_id("HE" if action == A.ENROL else "HS"),
-        action=action,
-        card_pk=card.id,
-        card_id=card.card_id,
-        volunteer_id=v.id,
-        volunteer_no=v.volunteer_no,
-        reason=reason,
-        health_card_no=number,
-        status=S.PENDING,
-        attempts=0,
-        created_by=actor[:64],
-    )
-    session.add(req)
-    session.flush()
-    log.info("SZHC %s %s queued for card %s (%s)", action, req.request_id, card.card_id, reason)
-    return req
-
-
-def _cancel(r: HealthRequest, why: str) -> None:
-    r.status, r.closed_at, r.note = S.CANCELLED, utcnow(), why[:300]
-
-
-def plan_volunteer(session: Session, v: Volunteer, *, actor: str = "system") -> HealthRequest | None:
-    """Bring one volunteer's HEALTH functions and their requests in step; the new request."""
-    history = _history(session, v.id)
-    if any(r.status == S.PENDING and r.attempts > 0 for r in history):
-        return None  # ONE_AT_A_TIME: settle what SZHC may already have seen first
-    functions = [f for f in _functions(session, v.id) if f.card.card_id]
-    on_due = [f for f in functions if f.state == FunctionState.ON_DUE]
-    on = [f for f in functions if f.state == FunctionState.ON]
-    off_due = [f for f in functions if f.state == FunctionState.OFF_DUE]
-    wanted = [f for f in on_due if v.registered and v.opt_health]
-    holds = szhc_holds(history)
-    open_ = [r for r in history if r.status == S.PENDING]
-    decided = [r for r in history if r.status != S.CANCELLED]
-    last = decided[-1] if decided else None
-
-    if wanted:
-        target = wanted[-1]  # the newest card (a replacement over the card it replaces)
-        for r in open_:
-            if not (r.action == A.ENROL and r.card_pk == target.card_pk):
-                _cancel(r, "no longer wanted before it was sent")
-        if holds is not None and holds[0] == target.card_pk:
-            target.partner_ref = holds[1]
-            target.set_state(FunctionState.ON)
-            for f in off_due:  # REPLACEMENT_MOVES: the health card left the old card
-                f.set_state(FunctionState.OFF, f.reason or OffReason.REPLACED)
-            return None
-        if any(r.status == S.PENDING for r in open_ if r.card_pk == target.card_pk and r.action == A.ENROL):
-            return None
-        if last is not None and last.status in S.NEEDS_OPERATOR and last.action == A.ENROL:
-            if last.card_pk == target.card_pk:
-                return None  # an operator decides (retry raises it again)
-        return _new(session, v, target.card, A.ENROL, _enrol_cause(target.card, target), None, actor)
-
-    for r in open_:
-        if r.action == A.ENROL:
-            _cancel(r, "no longer wanted before it was sent")
-    if not off_due:
-        return None
-    if holds is None or on:
-        # SUSPEND_ONLY_ACTIVE: never active (or it lives on a card still on): nothing to say.
-        for r in open_:
-            if r.action == A.SUSPEND and r.status == S.PENDING:
-                _cancel(r, "the health card is not active: nothing to suspend")
-        for f in off_due:
-            f.set_state(FunctionState.OFF, f.reason)
-        return None
-    reason = suspend_reason(v, off_due)
-    pending = [r for r in open_ if r.action == A.SUSPEND and r.status == S.PENDING]
-    if pending:
-        pending[-1].reason = reason  # not yet sent (ONE_AT_A_TIME): the best reason now
-        return None
-    if last is not None and last.status in S.NEEDS_OPERATOR and last.action == A.SUSPEND:
-        return None
-    card = next((f.card for f in off_due if f.card_pk == holds[0]), off_due[0].card)
-    return _new(session, v, card, A.SUSPEND, reason, holds[1], actor)
-
-
-def plan_requests(session: Session, *, actor: str = "system") -> list[HealthRequest]:
-    """Create the requests due now for every volunteer with a HEALTH function ON_DUE or
-    OFF_DUE; idempotent (a second call creates nothing). Returns the new requests."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Workers plan one at a time (the unique index would refuse a second open request
-        # anyway; the lock spares the losing worker its rollback). Released at commit.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
-    volunteer_ids = session.scalars(
-        select(Card.volunteer_id)
-        .join(CardFunction, CardFunction.card_pk == Card.id)
-        .where(
-            CardFunction.function == Function.HEALTH,
-            CardFunction.state.in_([FunctionState.ON_DUE, FunctionState.OFF_DUE]),
-        )
-        .distinct()
-    ).all()
-    created = []
-    for vid in sorted(volunteer_ids):
-        req = plan_volunteer(session, session.get(Volunteer, vid), actor=actor)
-        if req is not None:
-            created.append(req)
-    session.flush()
-    return created
-
-
-# --------------------------------------------------------------------- settling answers
-
-
-def _fn(req: HealthRequest) -> CardFunction:
-    return next(f for f in req.card.functions if f.function == Function.HEALTH)
-
-
-def _close(req: HealthRequest, status: str, error: str | None = None) -> None:
-    req.status, req.closed_at, req.next_attempt_at = status, utcnow(), None
-    if error is not None:
-        req.last_error = error[:300]
-
-
-def settle_enrol(session: Session, req: HealthRequest, answer: EnrollResult) -> None:
-    req.result, req.reason_code = answer.result, answer.reason_code
-    if answer.succeeded:  # OK, or H02 (already active on this very card)
-        req.health_card_no = answer.health_card_no
-        _close(req, S.DONE)
-        req.last_error = None
-        f = _fn(req)
-        f.partner_ref = answer.health_card_no
-        if f.state == FunctionState.ON_DUE:
-            f.set_state(FunctionState.ON)
-    else:
-        _close(req, S.FAILED, f"EnrollCard FAILED {answer.reason_code or ''}".strip())
-    session.flush()
-
-
-def settle_suspend(session: Session, req: HealthRequest, answer: SuspendResult) -> None:
-    req.result, req.reason_code = answer.result, answer.reason_code
-    if answer.succeeded:
-        _close(req, S.DONE)
-        req.last_error = None
-        for f in _functions(session, req.volunteer_id):
-            if f.state == FunctionState.OFF_DUE:
-                f.set_state(FunctionState.OFF, f.reason)
-    else:
-        _close(req, S.FAILED, f"SuspendCard FAILED {answer.reason_code or ''}".strip())
-    session.flush()
-
-
-def backoff(attempts: int, base: float = BACKOFF_BASE) -> timedelta:
-    return timedelta(seconds=min(BACKOFF_CAP, base * 2 ** max(0, attempts - 1)))
 
 
 # --------------------------------------------------------------------- sync
@@ -403,16 +180,8 @@ def _send(client: HealthCardPartner, call: _Call) -> EnrollResult | SuspendResul
     return client.suspend_card(call.request_id, call.health_card_no or "", call.reason)
 
 
-def default_client() -> HealthCardPartner:
-    """SZHC from settings (URL, credentials, timeout, CA bundle, retry policy)."""
-    from adapters.health.client import HealthCardClient
-    from gateway.services.soap_endpoints import endpoint
-
-    return HealthCardClient(endpoint(context.current().settings, PARTNER))
-
-
 def sync(
-    client: HealthCardPartner | None = None,
+    ports: Ports,
     *,
     now: datetime | None = None,
     limit: int = BATCH,
@@ -420,50 +189,46 @@ def sync(
     actor: str = "system",
 ) -> SyncReport:
     """Plan, then send every request due now (each with its stable requestId), settle the
-    answers, and plan again for the follow-ups. Safe to run twice and from many workers."""
-    rt = context.current()
+    answers, and plan again for the follow-ups. Safe to run twice and from many workers.
+    The client is ``ports.client(SZHC)``, built only when a request is due."""
     report = SyncReport()
-    own_client = client is None
-    try:
-        for _round in range(MAX_ROUNDS):
-            at = now or utcnow()
-            with transaction(rt.sessions) as session:
-                report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
-                alert = stopped_by(session)
-                if alert is not None:
-                    report.stopped = f"security fault: {alert.message} (resolve with `svcard health resume`)"
-                    break
-                if client is None and _due(session, at):
-                    client = default_client()  # a configuration error leaves nothing claimed
-                calls = _claim(session, at, limit) if client is not None else []
-            if not calls or not _deliver(rt, client, calls, at, backoff_base, report):
+    client: HealthCardPartner | None = None
+    for _round in range(MAX_ROUNDS):
+        at = now or utcnow()
+        with transaction(ports.sessions) as session:
+            report.planned += [r.request_id for r in plan_requests(session, actor=actor)]
+            alert = stopped_by(session)
+            if alert is not None:
+                report.stopped = f"security fault: {alert.message} (resolve with `svcard health resume`)"
                 break
-    finally:
-        if own_client and client is not None:
-            client.close()  # type: ignore[attr-defined]
-    with transaction(rt.sessions) as session:
+            if client is None and _due(session, at):
+                client = ports.client(PARTNER)  # a configuration error leaves nothing claimed
+            calls = _claim(session, at, limit) if client is not None else []
+        if not calls or not _deliver(ports, client, calls, at, backoff_base, report):
+            break
+    with transaction(ports.sessions) as session:
         report.pending = len(pending(session))
     return report
 
 
 def _deliver(
-    rt, client: HealthCardPartner, calls: list[_Call], at: datetime, base: float, report: SyncReport
+    ports: Ports, client: HealthCardPartner, calls: list[_Call], at: datetime, base: float, report: SyncReport
 ) -> bool:
     """Send the claimed calls; False when the run must stop (security fault, SZHC down)."""
     failures_in_a_row = 0
     for n, call in enumerate(calls):
         if failures_in_a_row >= DOWN_AFTER:
-            _release(rt, calls[n:], at + backoff(1, base))
+            _release(ports, calls[n:], at + backoff(1, base))
             report.stopped = f"SZHC looks down ({DOWN_AFTER} retryable failures in a row); the rest waits"
             return False
         try:
             answer = _send(client, call)
         except SecurityFault as exc:
-            with transaction(rt.sessions) as session:
+            with transaction(ports.sessions) as session:
                 req = session.get(HealthRequest, call.pk)
                 req.next_attempt_at, req.last_error = None, f"{exc.code}: {exc}"[:300]
                 raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
-            _release(rt, calls[n + 1 :], None)  # the queue stays intact: due again once resumed
+            _release(ports, calls[n + 1 :], None)  # the queue stays intact: due again once resumed
             report.sent.append(Sent(call.request_id, call.action, call.card_id, "STOPPED", str(exc)))
             report.stopped = f"security fault: {exc}"
             return False
@@ -475,7 +240,7 @@ def _deliver(
             outcome, detail = S.ERROR, f"{exc.code}: {exc}"
         else:
             outcome, detail = None, ""
-        with transaction(rt.sessions) as session:
+        with transaction(ports.sessions) as session:
             req = session.get(HealthRequest, call.pk)
             if outcome is None:
                 if call.action == A.ENROL:
@@ -497,18 +262,18 @@ def _deliver(
                     req.next_attempt_at,
                 )
             else:
-                _close(req, outcome, detail)
+                close_request(req, outcome, detail)
                 log.error("SZHC %s %s: %s (operator)", call.action, call.request_id, detail)
         report.sent.append(Sent(call.request_id, call.action, call.card_id, outcome, detail))
         failures_in_a_row = failures_in_a_row + 1 if outcome == "RETRY" else 0
     return True
 
 
-def _release(rt, calls: list[_Call], next_attempt: datetime | None) -> None:
+def _release(ports, calls: list[_Call], next_attempt: datetime | None) -> None:
     """Give back requests claimed but never sent: not an attempt."""
     if not calls:
         return
-    with transaction(rt.sessions) as session:
+    with transaction(ports.sessions) as session:
         for call in calls:
             req = session.get(HealthRequest, call.pk)
             req.attempts -= 1
@@ -531,7 +296,7 @@ def pending(session: Session) -> list[HealthRequest]:
 
 def history(session: Session, volunteer_id: int) -> list[HealthRequest]:
     """Every request of one volunteer, oldest first (what SZHC was asked, and answered)."""
-    return _history(session, volunteer_id)
+    return requests_of(session, volunteer_id)
 
 
 def needing_operator(session: Session) -> list[HealthRequest]:
@@ -584,7 +349,7 @@ def retry(session: Session, request_id: str, *, actor: str, note: str) -> Health
         req.note = f"{req.note or ''} | {stamp}".strip(" |")[:300]
         return req
     v = session.get(Volunteer, req.volunteer_id)
-    new = _new(session, v, req.card, req.action, req.reason, req.health_card_no, actor)
+    new = new_request(session, v, req.card, req.action, req.reason, req.health_card_no, actor)
     new.note = f"raised again from {req.request_id} by {actor}: {note}"[:300]
     req.retried_as = new.request_id
     req.note = f"{req.note or ''} | {stamp} as {new.request_id}".strip(" |")[:300]
@@ -612,25 +377,19 @@ class HealthStopped(CodedError, Unavailable):
     CODE = "HEALTH_UNAVAILABLE"
 
 
-def query_card(health_card_no: str, client: HealthCardPartner | None = None) -> HealthCardStatus:
+def query_card(ports: Ports, health_card_no: str) -> HealthCardStatus:
     """Ask SZHC where a health card is (operators, reconciliation).
 
     SECURITY_STOPS holds here too: with the stop open nothing is sent (an operator's
     repeated queries must not lock the account), and a security fault of this call opens
     the stop and raises its alert, as a sync would."""
-    rt = context.current()
-    with transaction(rt.sessions) as session:
+    with transaction(ports.sessions) as session:
         alert = stopped_by(session)
         if alert is not None:
             raise HealthStopped(f"calls to {PARTNER} stopped: {alert.message} (`svcard health resume`)")
-    own = client is None
-    client = client or default_client()
     try:
-        return client.query_card(health_card_no)
+        return ports.client(PARTNER).query_card(health_card_no)
     except SecurityFault as exc:
-        with transaction(rt.sessions) as session:
+        with transaction(ports.sessions) as session:
             raise_alert(session, SECURITY_ALERT, PARTNER, f"{exc}"[:500], subject=SECURITY_SUBJECT)
         raise
-    finally:
-        if own:
-            client.close()  # type: ignore[attr-defined]
