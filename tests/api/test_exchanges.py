@@ -77,9 +77,9 @@ def test_replay_needs_a_rejected_inbound_file_and_a_comment(app, client, tokens,
     assert r.status_code == 422 and list(r.get_json()["errors"]) == ["comment"]
     # The rejected file's bytes, archived as the engine keeps them: still not an envelope
     # that opens, so the replay runs the whole path and rejects it again, with a new ACK.
+    from gateway import wiring
     from gateway.db import transaction
     from gateway.models.exchange import ExchangeFile
-    from gateway import wiring
     from gateway.services import archive
 
     settings = app.extensions["svcard"].settings
