@@ -63,10 +63,12 @@ def test_inline_jobs_carry_their_job_id(runtime) -> None:
     assert handle.status == "finished" and seen == {"job_id": "fixed-id"}
 
 
-def test_a_job_is_called_without_its_job_and_the_schedule_can_bind_to_it() -> None:
+def test_a_job_is_called_without_its_job_and_the_schedule_can_bind_to_it(runtime) -> None:
     params = inspect.signature(exchange_jobs.fetch_and_process).parameters
     assert list(params) == ["partner", "business_date"]
     assert list(inspect.signature(_raise_then).parameters) == ["partner", "fail"]
+    inspect.signature(_raise_then).bind("BOCSZ", fail=True)  # as the schedule binds an entry
+    assert _raise_then("BOCSZ") == {"context": {"partner": "BOCSZ"}, "ports": True}
 
 
 def test_the_soap_clients_its_ports_built_are_closed_with_the_job(runtime, monkeypatch) -> None:
