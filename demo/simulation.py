@@ -42,7 +42,7 @@ from gateway.db import transaction
 from gateway.domain import ids
 from gateway.domain.errors import DomainError
 from gateway.keystore import keystore
-from gateway.logs import PiiMaskFilter
+from gateway.logs import PiiMaskFilter, TextFormatter, install_masking, json_formatter
 from gateway.models import Alert, Card, CardFunction, ExchangeFile, HeldEvent, ServiceSession, Volunteer
 from gateway.partners.fund import exchange as fund_exchange
 from gateway.partners.health import service as health
@@ -70,6 +70,8 @@ class DemoOptions:
     # RSA-3072 partner identities are slow to make: kept beside the demo folder, reused.
     identity_cache: Path | None = None
     quiet: bool = False
+    # another database than the demo's own SQLite file (an empty PostgreSQL one, tests)
+    database_url: str | None = None
 
 
 def default_start(today: date) -> date:
@@ -99,11 +101,12 @@ class Demo:
 
     # ------------------------------------------------------------------ setting up
 
-    def _logging(self, root: Path) -> None:
-        """The demo's console shows progress; the gateway's full log goes to a file."""
-
+    def _logging(self, root: Path, style: str) -> None:
+        """The demo's console shows progress; the gateway's full log goes to a file (one
+        JSON object a line with SVCARD_LOG_FORMAT=json, as in production)."""
+        install_masking()
         handler = logging.FileHandler(root / "demo.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(json_formatter() if style == "json" else TextFormatter())
         handler.addFilter(PiiMaskFilter())
         top = logging.getLogger()
         for h in list(top.handlers):
@@ -112,7 +115,6 @@ class Demo:
         top.setLevel(logging.INFO)
 
     def setup(self) -> None:
-
         root = self.o.demo_dir.resolve()
         if root.exists():
             if not (root / ".svcard-demo").exists():
@@ -120,12 +122,12 @@ class Demo:
             shutil.rmtree(root)
         root.mkdir(parents=True)
         (root / ".svcard-demo").write_text("made by svcard demo; deleted by the next run\n")
-        self._logging(root)
         base = settings_mod.load(var_dir=root)
+        self._logging(root, base.log_style)
         rt = context.build(
             replace(
                 base,
-                database_url=f"sqlite:///{root / 'svcard.db'}",
+                database_url=self.o.database_url or f"sqlite:///{root / 'svcard.db'}",
                 keys_dir=root / "keys",
                 spool_dir=root / "spool",
                 redis_url=None,
@@ -243,9 +245,7 @@ class Demo:
 
         start, end = at(d, 0), at(d + timedelta(days=1), 0)
         with transaction(self.rt.sessions) as session:
-            states = dict(
-                session.execute(select(Card.state, func.count()).group_by(Card.state)).tuples().all()
-            )
+            states = dict(session.execute(select(Card.state, func.count()).group_by(Card.state)).all())
             files = session.execute(
                 select(ExchangeFile.direction, ExchangeFile.file_type, func.count())
                 .where(
