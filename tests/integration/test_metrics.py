@@ -56,6 +56,7 @@ def _jobs_run(job: str, partner: str) -> float:
 
 def test_a_demo_run_scraped_agrees_with_the_database(tmp_path: Path, db_url: str) -> None:
     before = _jobs_run("jobs.health.sync_health", "")
+    bank_before = _jobs_run("jobs.exchange.send_scheduled", "BOCSZ")
     demo = Demo(
         DemoOptions(
             volunteers=20,
@@ -107,6 +108,14 @@ def test_a_demo_run_scraped_agrees_with_the_database(tmp_path: Path, db_url: str
     # the events: every health-queue run of the demo went through the job wrapper
     ran = demo.moved["job szhc-sync"]
     assert ran > 4 and _jobs_run("jobs.health.sync_health", "") - before == ran
+    assert (
+        _jobs_run("jobs.exchange.send_scheduled", "BOCSZ") - bank_before == demo.moved["job bocsz-send"] == 4
+    )
+    # the insurer's roster went through the metered client, once a day
+    assert (
+        _value(samples, "svcard_soap_calls_total", partner="BOCINS", operation="upload_roster", outcome="ok")
+        >= 4
+    )
     # no PII in a metric: no ID number, mobile or name of the demo's volunteers
     with open(tmp_path / "demo" / "import" / "volunteers.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
