@@ -36,10 +36,10 @@ def _fail(exc: DomainError) -> None:
 )
 def held(status: str) -> None:
     """List bank events held for an operator, oldest first."""
-    from gateway.partners.bank import exchange as bx
+    from gateway.partners.bank import events as bev
 
     with transaction(context.current().sessions) as session:
-        rows = bx.held_events(session, status=status)
+        rows = bev.held_events(session, status=status)
         if not rows:
             click.echo(f"no {status.lower()} events")
         for h in rows:
@@ -52,13 +52,13 @@ def held(status: str) -> None:
 
 
 def _resolve(action: str, held_id: int, note: str) -> None:
-    from gateway.partners.bank import exchange as bx
+    from gateway.partners.bank import events as bev
 
     if not note.strip():
         raise click.BadParameter("an operator's note is required", param_hint="--note")
     with transaction(context.current().sessions) as session:
         try:
-            fn = bx.release if action == "release" else bx.discard
+            fn = bev.release if action == "release" else bev.discard
             done = fn(session, held_id, actor=_actor(), note=note)
         except DomainError as exc:
             session.rollback()
@@ -70,7 +70,7 @@ def _resolve(action: str, held_id: int, note: str) -> None:
                 click.echo(f"#{h.id} applied after it ({h.event})")
         tokens = {d.card_id for d in done if d.card_id}
         pks = {d.card_pk for d in done if d.card_pk}
-        rest = [h for h in bx.held_events(session) if h.card_id in tokens or h.card_pk in pks]
+        rest = [h for h in bev.held_events(session) if h.card_id in tokens or h.card_pk in pks]
         for h in rest:
             click.echo(f"#{h.id} still held: {h.reason_code} {h.reason}")
 
@@ -111,10 +111,10 @@ def resend_order(order_id: str) -> None:
 def not_sent() -> None:
     """Orders and CARDREQ requests that did not go (refused by our writer) or that the bank
     listed as record errors: each waits for an operator's correction."""
-    from gateway.partners.bank import exchange as bx
+    from gateway.partners.bank import events as bev
 
     with transaction(context.current().sessions) as session:
-        orders, requests = bx.not_sent(session)
+        orders, requests = bev.not_sent(session)
         if not orders and not requests:
             click.echo("nothing waiting")
         for o in orders:
