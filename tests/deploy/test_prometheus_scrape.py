@@ -1,6 +1,6 @@
 """A real Prometheus (Debian's 2.42) on loopback, configured from deploy/prometheus/
 prometheus.yml, scrapes a real HTTP server of the app every second and loads rules.yml;
-its HTTP API then answers a gateway metric. Bounded: 30 seconds, Prometheus killed at
+its HTTP API then answers gateway metrics. Bounded: 30 seconds, Prometheus killed at
 the end."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 import yaml
 from werkzeug.serving import make_server
 
+from gateway import metrics
 from gateway.app import create_app
 from tests.deploy.conftest import PROMETHEUS_DIR, alert_rules
 
@@ -71,6 +72,8 @@ def _get(base: str, path: str) -> dict | None:
 
 
 def test_prometheus_scrapes_the_gateway(prometheus: str, gateway_address: str, tmp_path: Path) -> None:
+    with metrics.timed_job("tests.deploy.probe", None):
+        pass  # one run of a job, in this process: the app's /metrics shows its events
     config = tmp_path / "prometheus.yml"
     config.write_text(yaml.safe_dump(_config(gateway_address)), encoding="utf-8")
     port = _free_port()
@@ -96,6 +99,14 @@ def test_prometheus_scrapes_the_gateway(prometheus: str, gateway_address: str, t
             "__name__": "svcard_state_scrape_ok", "job": "svcard-api", "instance": gateway_address,
         }  # fmt: skip
         assert sample["value"][1] == "1"
+
+        # the gateway's own `job` label (the job's name) next to Prometheus' target label,
+        # as rules.yml reads it
+        answer = _get(
+            base, "/api/v1/query?query=" + quote('svcard_jobs_total{exported_job="tests.deploy.probe"}')
+        )
+        (sample,) = answer["data"]["result"]
+        assert sample["metric"]["job"] == "svcard-api" and sample["metric"]["outcome"] == "finished"
 
         # every rule loaded and evaluated by the real engine without an error
         health: dict[str, str] = {}
