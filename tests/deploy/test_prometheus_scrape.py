@@ -102,9 +102,7 @@ def test_prometheus_scrapes_the_gateway(prometheus: str, gateway_address: str, t
 
         # the gateway's own `job` label (the job's name) next to Prometheus' target label,
         # as rules.yml reads it
-        answer = _get(
-            base, "/api/v1/query?query=" + quote('svcard_jobs_total{exported_job="tests.deploy.probe"}')
-        )
+        answer = _get(base, "/api/v1/query?query=" + quote('svcard_jobs_total{task="tests.deploy.probe"}'))
         (sample,) = answer["data"]["result"]
         assert sample["metric"]["job"] == "svcard-api" and sample["metric"]["outcome"] == "finished"
 

@@ -49,7 +49,7 @@ def _value(samples, name: str, **labels: str) -> float | None:
 
 def _jobs_run(job: str, partner: str) -> float:
     return sum(
-        REGISTRY.get_sample_value("svcard_jobs_total", {"job": job, "partner": partner, "outcome": o}) or 0
+        REGISTRY.get_sample_value("svcard_jobs_total", {"task": job, "partner": partner, "outcome": o}) or 0
         for o in ("finished", "failed")
     )
 
@@ -148,9 +148,9 @@ def test_two_workers_write_their_events_at_once_and_one_scrape_sums_them(
         assert ran_on == {"a", "b"}  # both workers took jobs, each writing its own files
         monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(prom))
         _text, samples = scrape(settings)
-    labels = {"job": "jobs.sweeps.calendar_next_year", "partner": "", "outcome": "finished"}
+    labels = {"task": "jobs.sweeps.calendar_next_year", "partner": "", "outcome": "finished"}
     assert _value(samples, "svcard_jobs_total", **labels) == 40
-    assert _value(samples, "svcard_job_duration_seconds_count", job=labels["job"], partner="") == 40
+    assert _value(samples, "svcard_job_duration_seconds_count", task=labels["task"], partner="") == 40
     # the queue as Redis holds it: every job done, none failed
     assert _value(samples, "svcard_queue_jobs", queue="svcard", state="failed") == 0
     assert _value(samples, "svcard_queue_jobs", queue="svcard", state="queued") == 0
