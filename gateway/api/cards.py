@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -41,8 +42,6 @@ _LOAD = (selectinload(Card.functions), selectinload(Card.order), selectinload(Ca
 
 def _request_ref() -> str:
     """The API request a card event came from: the token and its Idempotency-Key."""
-    from flask import request
-
     return f"{caller().name}:{request.headers.get('Idempotency-Key', '')}"[:64]
 
 
