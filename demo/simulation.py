@@ -22,6 +22,7 @@ never touches a real database.
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 import time
@@ -33,11 +34,28 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from demo import sandbox_settings
 from demo.timeline import Moment, day_plan
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
+from gateway.domain import ids
+from gateway.domain.errors import DomainError
+from gateway.keystore import keystore
+from gateway.logs import PiiMaskFilter, TextFormatter, install_masking, json_formatter
+from gateway.models import Alert, Card, CardFunction, ExchangeFile, HeldEvent, ServiceSession, Volunteer
+from gateway.partners.fund import exchange as fund_exchange
+from gateway.partners.health import service as health
+from gateway.partners.insurer import service as insurance
+from gateway.services import calendar as cal_service
+from gateway.services import card_queries, reconciliation, sample
+from gateway.services import volunteers as vs
+from gateway.services.volunteer_import import import_csv
 from gateway.timeutil import BEIJING, reset_clock, travel_to
+from jobs import queue
+from jobs.schedule import entries, resolve
+from sandbox.insurer_claims import seed_claims
+from sandbox.world import World
 
 Echo = Callable[[str], None]
 
@@ -52,6 +70,8 @@ class DemoOptions:
     # RSA-3072 partner identities are slow to make: kept beside the demo folder, reused.
     identity_cache: Path | None = None
     quiet: bool = False
+    # another database than the demo's own SQLite file (an empty PostgreSQL one, tests)
+    database_url: str | None = None
 
 
 def default_start(today: date) -> date:
@@ -81,14 +101,12 @@ class Demo:
 
     # ------------------------------------------------------------------ setting up
 
-    def _logging(self, root: Path) -> None:
-        """The demo's console shows progress; the gateway's full log goes to a file."""
-        import logging
-
-        from gateway.logs import PiiMaskFilter
-
+    def _logging(self, root: Path, style: str) -> None:
+        """The demo's console shows progress; the gateway's full log goes to a file (one
+        JSON object a line with SVCARD_LOG_FORMAT=json, as in production)."""
+        install_masking()
         handler = logging.FileHandler(root / "demo.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(json_formatter() if style == "json" else TextFormatter())
         handler.addFilter(PiiMaskFilter())
         top = logging.getLogger()
         for h in list(top.handlers):
@@ -97,11 +115,6 @@ class Demo:
         top.setLevel(logging.INFO)
 
     def setup(self) -> None:
-        from gateway.keystore import keystore
-        from gateway.services import calendar as cal_service
-        from gateway.services import sample
-        from gateway.services.volunteer_import import import_csv
-
         root = self.o.demo_dir.resolve()
         if root.exists():
             if not (root / ".svcard-demo").exists():
@@ -109,12 +122,12 @@ class Demo:
             shutil.rmtree(root)
         root.mkdir(parents=True)
         (root / ".svcard-demo").write_text("made by svcard demo; deleted by the next run\n")
-        self._logging(root)
         base = settings_mod.load(var_dir=root)
+        self._logging(root, base.log_style)
         rt = context.build(
             replace(
                 base,
-                database_url=f"sqlite:///{root / 'svcard.db'}",
+                database_url=self.o.database_url or f"sqlite:///{root / 'svcard.db'}",
                 keys_dir=root / "keys",
                 spool_dir=root / "spool",
                 redis_url=None,
@@ -146,8 +159,6 @@ class Demo:
         context.install(self.rt)
 
     def _start_world(self, ks, root: Path):
-        from demo import sandbox_settings
-        from sandbox.world import World
 
         # The partners behave as the SVCARD_SANDBOX_* settings say (rates), like `svcard
         # sandbox serve`; the demo's own seed makes the run reproducible.
@@ -187,7 +198,6 @@ class Demo:
     # ------------------------------------------------------------------ the month
 
     def run(self) -> list[str]:
-        from gateway.domain import ids
 
         ids.reproducible(self.o.seed)
         self.setup()
@@ -203,7 +213,6 @@ class Demo:
 
     def day(self, d: date) -> None:
         """One day: the registry's schedule and the world's own moments, in time order."""
-        from jobs.schedule import entries
 
         world = [Moment(at(d, 0, 30), "platform", act=lambda: self.platform(d))]
         if d.day == 3:
@@ -226,8 +235,6 @@ class Demo:
 
     def _run(self, entry) -> None:
         """A scheduled job through the inline queue, as a worker would run it."""
-        from jobs import queue
-        from jobs.schedule import resolve
 
         handle = queue.enqueue(resolve(entry.func), **entry.kwargs)
         self.moved[f"job {entry.name}"] += 1
@@ -235,13 +242,10 @@ class Demo:
             self.events.append(f"job {entry.name} failed: {handle.error}")
 
     def progress(self, d: date) -> None:
-        from gateway.models import Card, ExchangeFile
 
         start, end = at(d, 0), at(d + timedelta(days=1), 0)
         with transaction(self.rt.sessions) as session:
-            states = dict(
-                session.execute(select(Card.state, func.count()).group_by(Card.state)).tuples().all()
-            )
+            states = dict(session.execute(select(Card.state, func.count()).group_by(Card.state)).all())
             files = session.execute(
                 select(ExchangeFile.direction, ExchangeFile.file_type, func.count())
                 .where(
@@ -263,9 +267,6 @@ class Demo:
     def platform(self, d: date) -> None:
         """What volunteers and the platform do on day ``d`` (through the same services the
         HTTP API uses)."""
-        from gateway.domain.errors import DomainError
-        from gateway.models import Card, Volunteer
-        from gateway.services import volunteers as vs
 
         n = (d - self.start).days
         with transaction(self.rt.sessions) as session:
@@ -317,8 +318,6 @@ class Demo:
     def claims(self) -> None:
         """Volunteers file accident claims with the insurer (the sandbox builds them from
         the sessions we recorded, some breaking the cover rules on purpose)."""
-        from gateway.models import ServiceSession, Volunteer
-        from sandbox.insurer_claims import seed_claims
 
         with transaction(self.rt.sessions) as session:
             rows = session.execute(
@@ -339,8 +338,6 @@ class Demo:
         """The 3rd, before DONATIONEXP goes at 03:00: the go-live month has no SWIPE files
         before the start, so it is not complete; an operator decides to send it anyway, and
         the decision is recorded (fund.md)."""
-        from gateway.partners.fund import exchange as fund_exchange
-        from gateway.services import reconciliation
 
         period = fund_exchange.previous_period(d)
         with transaction(self.rt.sessions) as session:
@@ -358,8 +355,6 @@ class Demo:
     # ------------------------------------------------------------------ the summary
 
     def summary(self) -> list[str]:
-        from gateway.models import Alert, CardFunction, ExchangeFile, HeldEvent
-        from gateway.services import card_queries
 
         last = self.start + timedelta(days=self.o.days - 1)
         out = [
@@ -429,8 +424,6 @@ class Demo:
     def _partners_summary(self, last: date) -> list[str]:
         out = []
         try:
-            from gateway.partners.insurer import service as insurance
-
             with transaction(self.rt.sessions) as session:
                 flagged = insurance.flagged_claims(session)
                 total = insurance.stored_claim_count(session)
@@ -440,16 +433,12 @@ class Demo:
         except Exception as exc:  # noqa: BLE001 - the summary reports what it could not read
             out.append(f"insurance: summary unavailable ({exc})")
         try:
-            from gateway.partners.health import service as health
-
             with transaction(self.rt.sessions) as session:
                 pend = health.pending(session)
             out.append(f"health cards: {len(pend)} requests pending")
         except Exception as exc:  # noqa: BLE001
             out.append(f"health cards: summary unavailable ({exc})")
         try:
-            from gateway.services import reconciliation
-
             period = (last.replace(day=1) - timedelta(days=1)).strftime("%Y%m")
             with transaction(self.rt.sessions) as session:
                 rep = reconciliation.report(session, period)

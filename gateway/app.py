@@ -19,6 +19,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     context.install(runtime)
     app = Flask("gateway")
     app.extensions["svcard"] = runtime
-    configure_logging(s.log_level)
+    configure_logging(s.log_level, s.log_style)
     register_api(app)
     return app

@@ -1,14 +1,27 @@
-"""Logging set-up with a last-line PII mask.
+"""Logging set-up: a last-line PII mask, the context of every record, JSON in production.
 
-Code must not log PII in the first place; this filter is the safety net that masks what
+Code must not log PII in the first place; the mask is the safety net that masks what
 looks like an ID number, a mobile number or a card number if one slips into a message.
+
+Every record carries the context it was logged in — the request id (API), the job id (a
+job), the partner and the exchange file id (an exchange) — from ``bind()``, which sets
+them for a block of code (context variables: a thread, a request, a job each have their
+own). In production each record is one JSON object a line (python-json-logger: a
+formatter on the standard ``logging`` every library here already logs through, where
+structlog would need its own pipeline beside it); in development a human line, with the
+context appended.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pythonjsonlogger.json import JsonFormatter
 
 _PATTERNS = [
     # 18-character RIC number (17 digits + check character)
@@ -45,13 +58,37 @@ class PiiMaskFilter(logging.Filter):
         return True
 
 
+#: What a record may carry of its context; always set on a record (None outside one).
+CONTEXT_FIELDS = ("request_id", "job_id", "partner", "file_id")
+_CONTEXT = {name: contextvars.ContextVar(f"svcard_log_{name}", default=None) for name in CONTEXT_FIELDS}
+
+
+@contextmanager
+def bind(**fields: object) -> Iterator[None]:
+    """Log the block's records with these context fields (e.g. ``bind(partner="BOCSZ",
+    file_id=12)``); the previous values come back after it."""
+    unknown = set(fields) - set(CONTEXT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown log context field(s): {sorted(unknown)}")
+    tokens = [(_CONTEXT[name], _CONTEXT[name].set(value)) for name, value in fields.items()]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def current_context() -> dict[str, object]:
+    return {name: var.get() for name, var in _CONTEXT.items() if var.get() is not None}
+
+
 _MASK = PiiMaskFilter()
 _factory_installed = False
 
 
 def install_masking() -> None:
-    """Mask every log record as it is created, whichever handler prints it later (RQ's
-    workers bring their own handlers, without our filter)."""
+    """Mask every log record as it is created, and give it its context, whichever handler
+    prints it later (RQ's workers bring their own handlers, without our filter)."""
     global _factory_installed
     if _factory_installed:
         return
@@ -59,6 +96,8 @@ def install_masking() -> None:
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        for name, var in _CONTEXT.items():
+            setattr(record, name, var.get())
         _MASK.filter(record)
         return record
 
@@ -79,14 +118,45 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def configure_logging(level: str = "INFO") -> None:
+class TextFormatter(logging.Formatter):
+    """A human line, with the record's context at its end (``[partner=BOCSZ file_id=12]``)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = " ".join(f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None))
+        if not context:
+            return line
+        head, sep, rest = line.partition("\n")  # the traceback stays below the line
+        return f"{head} [{context}]{sep}{rest}"
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, the context
+    fields, and the traceback when there is one."""
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s " + " ".join(f"%({n})s" for n in CONTEXT_FIELDS),
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        json_ensure_ascii=False,
+    )
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Log to stderr at ``level``, as ``text`` (human lines) or ``json`` (one object a line)."""
     install_masking()
     root = logging.getLogger()
-    if not any(isinstance(f, PiiMaskFilter) for h in root.handlers for f in h.filters):
+    formatter = json_formatter() if fmt == "json" else TextFormatter()
+    ours = [h for h in root.handlers if any(isinstance(f, PiiMaskFilter) for f in h.filters)]
+    if not ours:
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(PiiMaskFilter())
         root.addHandler(handler)
+        ours = [handler]
+    for handler in ours:
+        handler.setFormatter(formatter)
     root.setLevel(level)
     # Alembic announces its internal plugins at INFO on import: noise for an operator.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -149,6 +149,12 @@ SPECS: list[Spec] = [
     Spec("REDIS_URL", _redis_url, "", "Redis for RQ; unset = jobs run inline, in process"),
     Spec("KEYS_DIR", path_value, None, "the keystore folder; default var/keys"),
     Spec("SPOOL_DIR", path_value, None, "downloads and archive of exchanged files; default var/spool"),
+    Spec(
+        "SPOOL_MIN_FREE_MB",
+        int_range(0, 10_000_000),
+        "1024",
+        "free space the spool must have for /readyz and `svcard doctor` (a day's SWIPE file is ~200 MB)",
+    ),
     Spec("DATA_KEY", _data_key, None, "PII key, base64 of 32 bytes (AES-256-GCM)", secret=True),
     Spec(
         "DATA_KEY_PREVIOUS",
@@ -180,6 +186,12 @@ SPECS: list[Spec] = [
     ),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
+    Spec(
+        "LOG_FORMAT",
+        _choice("auto", "json", "text"),
+        "auto",
+        "json: one JSON object a line; text: human lines; auto: json in production, text otherwise",
+    ),
     Spec("SFTP_TIMEOUT", float_range(1, 600), "30", "SFTP connect and operation timeout, seconds"),
     Spec("SOAP_TIMEOUT", float_range(0.1, 600), "30", "SOAP connect and read timeout, seconds"),
     Spec("SOAP_CA_BUNDLE", path_value, None, "CA bundle (or pinned certificate) for partners' HTTPS"),
@@ -229,6 +241,7 @@ class Settings:
     redis_url: str | None = field(repr=False)  # may carry the Redis password
     keys_dir: Path
     spool_dir: Path
+    spool_min_free_mb: int
     data_key: bytes = field(repr=False)
     data_key_previous: tuple[bytes, ...] = field(repr=False)
     lookup_key: bytes = field(repr=False)
@@ -236,6 +249,7 @@ class Settings:
     archive_key_previous: tuple[bytes, ...] = field(repr=False)
     key_passphrase: str = field(repr=False)
     log_level: str
+    log_format: str
     sftp_timeout: float
     soap_timeout: float
     soap_ca_bundle: Path | None
@@ -249,6 +263,13 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def log_style(self) -> str:
+        """``json`` or ``text``: what ``LOG_FORMAT=auto`` means in this environment."""
+        if self.log_format == "auto":
+            return "json" if self.production else "text"
+        return self.log_format
+
     def partner_url(self, partner: str) -> str:
         """The partner's endpoint, or a SettingsError naming the variable to set."""
         url = self.partner_urls.get(partner)
@@ -261,7 +282,7 @@ class Settings:
         rows = []
         for spec in all_specs():
             value = _effective_value(self, spec.name)
-            shown = "***" if spec.secret and value not in ("", None, ()) else _hide_url_password(_show(value))
+            shown = "***" if spec.secret and value not in ("", None, ()) else hide_url_password(_show(value))
             rows.append((PREFIX + spec.name, shown, spec.doc))
         return rows
 
@@ -271,7 +292,7 @@ class Settings:
 _URL_PASSWORD_RE = re.compile(r"(://[^/:@]*:)[^/]*@")
 
 
-def _hide_url_password(text: str) -> str:
+def hide_url_password(text: str) -> str:
     return _URL_PASSWORD_RE.sub(r"\1***@", text)
 
 
@@ -407,11 +428,13 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         archive_key_previous=v["ARCHIVE_KEY_PREVIOUS"],
         key_passphrase=passphrase,
         log_level=v["LOG_LEVEL"],
+        log_format=v["LOG_FORMAT"],
         sftp_timeout=v["SFTP_TIMEOUT"],
         soap_timeout=v["SOAP_TIMEOUT"],
         soap_ca_bundle=v["SOAP_CA_BUNDLE"],
         retry_attempts=v["RETRY_ATTEMPTS"],
         retry_base_delay=v["RETRY_BASE_DELAY"],
+        spool_min_free_mb=v["SPOOL_MIN_FREE_MB"],
         **_partner_values(v),
     )
     if production and values["soap_ca_bundle"] is None:

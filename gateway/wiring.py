@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gateway import context
+from gateway import context, metrics
 from gateway.context import Runtime
 from gateway.keystore import keystore_for
 from gateway.partners import registry
@@ -25,7 +25,8 @@ def soap_client(ports: Ports, partner: str) -> Any:
     # The registry names the client (module:Class); its WSDL is parsed when it is built here,
     # on the first call to the partner, not at start-up (zeep itself comes with adapters.soap)
     factory = getattr(importlib.import_module(module), name)
-    return factory(endpoint(ports.settings, partner))
+    # every call counted and timed by operation (svcard_soap_calls_total)
+    return metrics.metered(factory(endpoint(ports.settings, partner)), partner)
 
 
 def ports(runtime: Runtime | None = None) -> Ports:

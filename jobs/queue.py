@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from gateway import context
+from gateway.logs import bind
 
 log = logging.getLogger("svcard.jobs")
 QUEUE_NAME = "svcard"
@@ -73,7 +74,8 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **k
         job = rq_queue().enqueue(func, *args, job_id=jid, **kwargs)
         return JobHandle(id=job.id, func=func_path(func), status="queued", mode="rq")
     try:
-        result = func(*args, **kwargs)
+        with bind(job_id=jid):
+            result = func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - a job failure is reported, never lost
         # Inline mode must not hide a failed job: log it with its traceback and report it.
         log.error("job %s %s failed: %s\n%s", jid, func_path(func), exc, traceback.format_exc())

@@ -16,14 +16,17 @@ its upload) passes ``job.ports`` to its service, which takes its own transaction
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from gateway import context, wiring
+from gateway import context, metrics, wiring
 from gateway.db import transaction
+from gateway.logs import bind
 from gateway.services.ports import Ports
 from jobs import queue
 
@@ -43,10 +46,23 @@ class Job:
 
 
 def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
+    # The job's partner, when it takes one, goes on every log record of the job.
+    names = list(inspect.signature(fn).parameters)[1:]
+    partner_at = names.index("partner") if "partner" in names else None
+    name = f"{fn.__module__}.{fn.__name__}"
+
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         rt = context.current()
-        with wiring.ports(rt) as ports, transaction(rt.sessions) as session:
+        partner = kwargs.get("partner")
+        if partner is None and partner_at is not None and len(args) > partner_at:
+            partner = args[partner_at]
+        with (
+            bind(partner=partner) if partner else nullcontext(),
+            metrics.timed_job(name, partner),
+            wiring.ports(rt) as ports,
+            transaction(rt.sessions) as session,
+        ):
             job = Job(ports, session)
             result = fn(job, *args, **kwargs)
         for func, a, kw in job.followups:

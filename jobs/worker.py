@@ -7,6 +7,7 @@ from __future__ import annotations
 from rq import Worker
 
 from gateway import context
+from gateway.logs import bind
 
 
 class GatewayWorker(Worker):
@@ -16,3 +17,8 @@ class GatewayWorker(Worker):
         # the parent, which runs no job, opens none until the next fork.
         rt.engine.dispose()
         return super().fork_work_horse(job, queue)
+
+    def perform_job(self, job, queue, execution):  # noqa: ANN001, ANN201 - RQ's own signature
+        # In the work horse: every record of the job carries its id (gateway.logs).
+        with bind(job_id=job.id):
+            return super().perform_job(job, queue, execution)

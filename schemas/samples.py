@@ -17,7 +17,8 @@ from PIL import Image
 
 from schemas import rules
 from schemas.package import write_package
-from schemas.recordtypes import DEFAULT_BRANCHES, TYPES
+from schemas.record_type import DEFAULT_BRANCHES
+from schemas.recordtypes import TYPES
 from schemas.writer import WriteResult, write
 
 SURNAMES = (

@@ -66,3 +66,64 @@ def test_records_are_masked_at_creation_whatever_handler_prints_them():
     out = stream.getvalue()
     assert "440303198506120872" not in out and "13760012345" not in out
     assert "440303********0872" in out
+
+
+def _formatted(formatter: logging.Formatter, emit) -> str:
+    from gateway.logs import install_masking
+
+    install_masking()  # the record factory sets the context fields
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    log = logging.getLogger("tests.logs.context")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    try:
+        emit(log)
+    finally:
+        log.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_json_lines_carry_the_context_of_the_block_and_stay_masked():
+    import json
+
+    from gateway.logs import bind, json_formatter
+
+    def emit(log: logging.Logger) -> None:
+        with bind(partner="BOCSZ", file_id=12), bind(job_id="j-1"):
+            log.warning("applied for %s", RIC)
+        log.info("outside")
+
+    first, second = (json.loads(line) for line in _formatted(json_formatter(), emit).splitlines())
+    assert first["partner"] == "BOCSZ" and first["file_id"] == 12 and first["job_id"] == "j-1"
+    assert first["level"] == "WARNING" and first["logger"] == "tests.logs.context" and first["time"]
+    assert first["message"] == "applied for 440301********123X"
+    assert second["partner"] is None and second["job_id"] is None  # the block ended
+
+
+def test_text_lines_end_with_their_context():
+    from gateway.logs import TextFormatter, bind
+
+    def emit(log: logging.Logger) -> None:
+        with bind(request_id="abc", partner="SZT"):
+            log.warning("one")
+        log.warning("two")
+
+    one, two = _formatted(TextFormatter(), emit).splitlines()
+    assert one.endswith("one [request_id=abc partner=SZT]") and two.endswith("two")
+
+
+def test_json_is_the_production_default():
+    from gateway import settings as settings_mod
+
+    def style(env: dict[str, str]) -> str:
+        base = {"SVCARD_DATA_KEY": "A" * 43 + "=", "SVCARD_LOOKUP_KEY": "B" * 43 + "=",
+                "SVCARD_ARCHIVE_KEY": "C" * 43 + "=", "SVCARD_KEY_PASSPHRASE": "a-long-passphrase",
+                "SVCARD_DATABASE_URL": "postgresql://db/svcard"}  # fmt: skip
+        return settings_mod.load(environ={**base, **env}).log_style
+
+    assert style({"SVCARD_ENV": "production"}) == "json"
+    assert style({"SVCARD_ENV": "production", "SVCARD_LOG_FORMAT": "text"}) == "text"
+    assert style({}) == "text"

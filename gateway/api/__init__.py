@@ -12,11 +12,12 @@ from importlib import import_module
 
 from flask import Flask, Response
 
-from gateway.api import docs
+from gateway.api import docs, request_id
 
 # Modules of gateway.api exposing ``blp``; one line per resource.
 BLUEPRINTS = [
     "meta",
+    "me",
     "volunteers",
     "cards",
     "exchanges",
@@ -29,9 +30,9 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    # The API's machinery (flask-smorest, apispec, the marshmallow schemas) loads when an app
-    # is built, not with this package (gateway.app and gateway.api.tokens import it at start)
-    from gateway.api import core, domain_errors
+    # The API's machinery (flask-smorest, apispec, the marshmallow schemas, prometheus) loads when
+    # an app is built, not with this package (gateway.app and gateway.api.tokens import it at start)
+    from gateway.api import core, domain_errors, health, metrics
 
     app.config.update(
         API_TITLE=API_TITLE,
@@ -53,12 +54,12 @@ def register_api(app: Flask) -> None:
     for name in BLUEPRINTS:
         api.register_blueprint(import_module(f"gateway.api.{name}").blp, url_prefix="/api")
     core.register(app, api)
+    request_id.register(app)
+    metrics.register(app)
     domain_errors.register(app)
     app.extensions["svcard_api"] = api
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    health.register(app)
 
     page: list[str] = []
 

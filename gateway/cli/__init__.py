@@ -23,6 +23,8 @@ from gateway.settings import SettingsError
 # Modules under gateway/cli/ that expose ``cli``; one line per area.
 COMMAND_MODULES = [
     "config",
+    "doctor",
+    "metrics",
     "db",
     "jobs",
     "keys",
@@ -112,7 +114,7 @@ def svcard() -> None:
     """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
     # Every command logs through the PII mask at the configured level (jobs run inline
     # in the command's process, and `svcard worker` runs them all).
-    configure_logging(context.current().settings.log_level)
+    configure_logging(context.current().settings.log_level, context.current().settings.log_style)
 
 
 def schema_missing(exc: BaseException) -> str | None:

@@ -16,6 +16,7 @@ import click
 from gateway import context
 from gateway.db import transaction
 from gateway.domain import donations as rule
+from gateway.domain.errors import DomainError
 from gateway.services import reconciliation as rec
 
 
@@ -176,8 +177,8 @@ def send_exp(period: str, early: bool, reason: str | None, actor: str | None) ->
                 raise SystemExit(1)
             try:
                 fund_exchange.decide_early(session, period, reason, actor or getpass.getuser())
-            except ValueError as exc:
-                click.echo(f"svcard: REFUSED: {exc}", err=True)
+            except DomainError as exc:
+                click.echo(f"svcard: {exc.code}: {exc.message}", err=True)
                 raise SystemExit(1) from None
     report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", beijing_today())
     if report is None:

@@ -267,6 +267,7 @@ def test_finding_15_every_answer_carries_the_security_headers(client, tokens, pl
         ),
         "openapi": client.get("/api/openapi.json"),
         "healthz": client.get("/healthz"),
+        "readyz": client.get("/readyz"),  # 503 here (no keystore): a problem answer, secured too
     }
     assert answers["201 replay"].headers.get("Idempotent-Replayed") == "true"
     for where, r in answers.items():

@@ -2,6 +2,7 @@
 end through the real jobs, SFTP and SOAP servers on loopback and real envelopes."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SVCARD_")}
+    env["SVCARD_LOG_FORMAT"] = "json"  # the log as production writes it
     svcard = Path(sys.executable).with_name("svcard")
     proc = subprocess.run(
         [
@@ -55,6 +57,9 @@ def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
     # of the imported volunteers appears in either
     log = (tmp_path / "var" / "demo" / "demo.log").read_text()
     assert "applied" in log
+    records = [json.loads(line) for line in log.splitlines()]  # one JSON object a line
+    assert {"time", "level", "logger", "message", "partner", "job_id"} <= set(records[0])
+    assert any(r["job_id"] for r in records)  # a job's context
     with open(tmp_path / "var" / "demo" / "import" / "volunteers.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
     secrets_ = {p[k] for p in people for k in ("id_number", "mobile", "emergency_mobile", "name") if p[k]}

@@ -38,3 +38,26 @@ def test_the_worker_disposes_the_engine_before_forking(runtime, redis_url, tmp_p
     assert out.exists(), "the job did not run"
     assert int(out.read_text()) != parent_pid
     assert runtime.engine.pool.checkedin() == 0  # disposed in the parent before the fork
+
+
+def log_context(out: str) -> None:
+    """A job: write the log context it runs in."""
+    import json
+
+    from gateway.logs import current_context
+
+    Path(out).write_text(json.dumps(current_context()))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_record_of_a_job_on_the_worker_carries_its_id(runtime, redis_url, tmp_path) -> None:
+    import json
+
+    from redis import Redis
+
+    redis = Redis.from_url(REDIS_TEST_URL)
+    queue = Queue("svcard-test-worker", connection=redis)
+    out = tmp_path / "context"
+    job = queue.enqueue(log_context, str(out))
+    GatewayWorker([queue], connection=redis).work(burst=True, with_scheduler=False)
+    assert json.loads(out.read_text()) == {"job_id": job.id}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
@@ -55,5 +57,27 @@ def test_send_exp_waits_for_every_swipe_day_unless_an_operator_decides(runtime) 
     assert refused.exit_code == 1 and "NOT_READY" in refused.output and "29 day(s)" in refused.output
     no_reason = runner.invoke(svcard, ["donations", "send-exp", "202611", "--early"])
     assert no_reason.exit_code == 1 and "REASON_REQUIRED" in no_reason.output
+    blank = runner.invoke(svcard, ["donations", "send-exp", "202611", "--early", "--reason", "   "])
+    assert blank.exit_code == 1 and "REASON_REQUIRED" in blank.output  # the service's coded refusal
     days = runner.invoke(svcard, ["donations", "days", "202611"])
     assert "29 day(s)" in days.stdout and "2026-11-12" not in days.stdout
+
+
+def test_an_early_decision_refused_is_a_coded_domain_error(runtime) -> None:
+    from gateway.domain.errors import Conflict, Invalid
+    from gateway.models.donations import DonationPeriod
+    from gateway.partners.fund import exchange as fund_exchange
+
+    with transaction(runtime.sessions) as s:
+        with pytest.raises(Invalid) as no_reason:
+            fund_exchange.decide_early(s, "202611", " ", "op")
+        assert (no_reason.value.code, no_reason.value.field) == ("REASON_REQUIRED", "reason")
+        s.add(ExchangeFile(partner="SZVF", direction="out", file_type="DONATIONEXP",
+                           name="DONATIONEXP_SVA_20261203_001.txt.p7m", business_date=D, seq=1,
+                           status="sent"))  # fmt: skip
+        s.flush()
+        s.add(DonationPeriod(period="202611", exp_file_id=s.scalar(select(ExchangeFile.id))))
+        s.flush()
+        with pytest.raises(Conflict) as sent:
+            fund_exchange.decide_early(s, "202611", "late", "op")
+        assert sent.value.code == "ALREADY_SENT" and "already sent" in sent.value.message

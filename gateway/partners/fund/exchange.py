@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain.errors import CodedError, Conflict
+from gateway.domain.errors import CodedError, Conflict, Invalid
 from gateway.models.donations import DonationPeriod, DonationReceipt
 from gateway.models.exchange import ExchangeFile
 from gateway.partners.fund import ID
@@ -67,10 +67,12 @@ def decide_early(session: Session, period: str, reason: str, actor: str) -> Dona
     an applied SWIPE file."""
     reconciliation.month_bounds(period)  # validates YYYYMM
     if not reason or not reason.strip():
-        raise ValueError("a reason is required to send DONATIONEXP early")
+        raise Invalid("REASON_REQUIRED", "a reason is required to send DONATIONEXP early", "reason")
     row = session.get(DonationPeriod, period) or DonationPeriod(period=period)
     if row.exp_file_id is not None:
-        raise ValueError(f"DONATIONEXP for {period} was already sent (file {row.exp_file_id})")
+        raise Conflict(
+            "ALREADY_SENT", f"DONATIONEXP for {period} was already sent (file {row.exp_file_id})", "period"
+        )
     row.early_reason, row.early_by, row.early_at = reason.strip(), actor, utcnow()
     session.add(row)
     session.flush()
