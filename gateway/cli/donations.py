@@ -17,7 +17,10 @@ from gateway import context, wiring
 from gateway.db import transaction
 from gateway.domain import donations as rule
 from gateway.domain.errors import DomainError
+from gateway.partners.fund import exchange as fund_exchange
+from gateway.services import exchange
 from gateway.services import reconciliation as rec
+from gateway.timeutil import beijing_today
 
 
 def _period(value: str) -> str:
@@ -157,9 +160,6 @@ def days(period: str) -> None:
 @click.option("--actor", default=None, help="Who decides (default: the login name).")
 def send_exp(period: str, early: bool, reason: str | None, actor: str | None) -> None:
     """Send PERIOD's DONATIONEXP to the fund now."""
-    from gateway.partners.fund import exchange as fund_exchange
-    from gateway.services import exchange
-    from gateway.timeutil import beijing_today
 
     period = _period(period)
     with transaction(context.current().sessions) as session:

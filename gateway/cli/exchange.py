@@ -16,6 +16,8 @@ from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFi
 from gateway.partners import registry
 from gateway.services import exchange
 from gateway.settings import SettingsError
+from gateway.timeutil import utcnow
+from jobs.exchange import run_cycle
 from keys.keystore import KeystoreError
 
 FILE_STATUSES = tuple(dict.fromkeys(OUT_STATUSES + IN_STATUSES))
@@ -33,7 +35,6 @@ def cli() -> None:
 )
 def run(partner: str, business_date: str | None) -> None:
     """One full cycle for PARTNER: send what is due, fetch, process, acknowledge."""
-    from jobs.exchange import run_cycle
 
     day = yyyymmdd(business_date, "--date")
     try:
@@ -123,7 +124,6 @@ def alerts(show_all: bool) -> None:
 def resolve_alert(alert_id: int, note: str) -> None:
     """Close an alert an operator has dealt with; it leaves the open list (``alerts --all``
     still shows it, with the note)."""
-    from gateway.timeutil import utcnow
 
     if not note.strip():
         raise click.BadParameter("a note is required", param_hint="--note")

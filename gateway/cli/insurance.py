@@ -7,9 +7,12 @@ import sys
 
 import click
 
+from adapters.soap import SoapError
 from gateway import context, wiring
 from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
+from gateway.partners.insurer import service as insurance
+from gateway.partners.insurer.service import InsurerStopped
 from gateway.settings import SettingsError
 
 
@@ -19,8 +22,6 @@ def cli() -> None:
 
 
 def _run(fn, *args, **kwargs):
-    from adapters.soap import SoapError
-    from gateway.partners.insurer.service import InsurerStopped
 
     try:
         return fn(*args, **kwargs)
@@ -44,7 +45,6 @@ def roster() -> None:
 def roster_send(business_date: str | None) -> None:
     """Send the day's roster (again under the same name if unanswered; next SEQ after
     PARTIAL or REJECTED; nothing once ACCEPTED)."""
-    from gateway.partners.insurer import service as insurance
 
     with wiring.ports() as ports:
         report = _run(insurance.send_roster, ports, yyyymmdd(business_date, "--date"))
@@ -59,7 +59,6 @@ def roster_send(business_date: str | None) -> None:
 @click.option("--claim", "claim_no", default=None, help="The insurer's claim number.")
 def claims(volunteer_no: str | None, claim_no: str | None) -> None:
     """A volunteer's claims, or one claim, with SVA's cover check (figures in yuan)."""
-    from gateway.partners.insurer import service as insurance
 
     if (volunteer_no is None) == (claim_no is None):
         raise click.UsageError("give exactly one of --volunteer NO or --claim NO")
@@ -74,7 +73,6 @@ def claims(volunteer_no: str | None, claim_no: str | None) -> None:
 @cli.command("flagged")
 def flagged() -> None:
     """Every APPROVED or PAID claim that fails the cover check, with the reasons."""
-    from gateway.partners.insurer import service as insurance
 
     with transaction(context.current().sessions) as session:
         rows = insurance.flagged_claims(session)
@@ -86,7 +84,6 @@ def flagged() -> None:
 @cli.command("sweep")
 def sweep() -> None:
     """Fetch the claims changed since the last sweep and check them (the daily job)."""
-    from gateway.partners.insurer import service as insurance
 
     with wiring.ports() as ports:
         report = _run(insurance.sweep_claims, ports)
@@ -99,7 +96,6 @@ def sweep() -> None:
 @cli.command("resume")
 def resume() -> None:
     """Lift the stop on BOCINS calls after a security fault was fixed."""
-    from gateway.partners.insurer import service as insurance
 
     with transaction(context.current().sessions) as session:
         n = insurance.resume(session, actor=f"cli:{getpass.getuser()}")

@@ -36,7 +36,7 @@ def serve(host: str, port: int, no_state: bool) -> None:
         raise SystemExit(2)
     collectors = [] if no_state else [StateCollector(rt)]
     if rt.settings.redis_url and not no_state:
-        from jobs.metrics import QueueCollector
+        from jobs.metrics import QueueCollector  # rq and redis load only with a queue
 
         collectors.append(QueueCollector(rt.settings.redis_url))
     app = make_wsgi_app(metrics.scrape_registry(*collectors))

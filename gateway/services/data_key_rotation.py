@@ -105,7 +105,7 @@ def _cipher(runtime: Runtime) -> FieldCipher:
 
 
 def _default_metadata() -> MetaData:
-    from gateway.models import Base
+    from gateway.models import Base  # every model module, only when a rotation runs
 
     return Base.metadata
 
