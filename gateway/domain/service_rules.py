@@ -95,15 +95,15 @@ def card_refusal(state: str, loss_requested: bool, *, starting: bool) -> CodedEr
     A card starts a session (or records a training) only when it is in use and no loss
     was reported, on the platform (``loss_requested``) or by the bank. A check-out
     (``starting=False``) only ends what the volunteer began, so it is refused only for a
-    lost card: in a stranger's hands it must not end the volunteer's session; a card cut
-    since check-in still ends it, rather than leave the session open.
+    lost card: in a stranger's hands it must not end the volunteer's session; a card whose
+    account was closed since check-in still ends it, rather than leave the session open.
     """
     if state == CardState.LOST or loss_requested:
         return CardLost("the card was reported lost")
     if not starting:
         return None
     if state in _CLOSED:
-        return CardClosed("the card was cut and closed")
+        return CardClosed("the card was cut, or its account closed")
     if state in _NOT_COLLECTED:
         return CardNotCollected("the card has not been collected yet")
     if state != CardState.IN_USE:

@@ -47,7 +47,7 @@ def test_a_card_reported_lost_on_the_platform_is_lost_already():
 
 
 def test_a_check_out_is_refused_only_for_a_lost_card():
-    assert card_refusal(CardState.CUT_CLOSED, False, starting=False) is None
+    assert card_refusal(CardState.ACCOUNT_CLOSED, False, starting=False) is None
     assert isinstance(card_refusal(CardState.LOST, False, starting=False), CardLost)
     assert isinstance(card_refusal(CardState.IN_USE, True, starting=False), CardLost)
 
