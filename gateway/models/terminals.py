@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway.domain.places import name_of
 from gateway.models.base import Base
 from gateway.models.columns import UtcDateTime, utcnow
 
@@ -35,6 +36,10 @@ class Terminal(Base):
     source: Mapped[str | None] = mapped_column(String(120))  # "api:<token>", "load:<file>:<line>"
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def district_name(self) -> str | None:
+        return name_of(self.district)
 
     def __repr__(self) -> str:
         return f"<Terminal {self.terminal_id} {self.district}>"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gateway.domain.places import name_of
 from gateway.models.base import Base
 from gateway.models.columns import UtcDateTime, utcnow
 from gateway.models.types import Encrypted
@@ -137,3 +138,7 @@ class ServiceSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="sessions")
+
+    @property
+    def district_name(self) -> str | None:
+        return name_of(self.district)

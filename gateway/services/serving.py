@@ -54,16 +54,15 @@ def serving(
     session: Session, now: datetime, district: str | None = None
 ) -> list[tuple[ServiceSession, Volunteer]]:
     """The open sessions with their volunteers, by district, site and check-in."""
-    return list(
-        session.execute(
-            select(ServiceSession, Volunteer)
-            .join(Volunteer, Volunteer.id == ServiceSession.volunteer_id)
-            .where(*_serving(now, district))
-            .order_by(
-                func.coalesce(ServiceSession.district, ""),  # no place first, on both databases
-                func.coalesce(ServiceSession.site, ""),
-                ServiceSession.check_in,
-                ServiceSession.id,
-            )
-        ).tuples()
+    rows = session.execute(
+        select(ServiceSession, Volunteer)
+        .join(Volunteer, Volunteer.id == ServiceSession.volunteer_id)
+        .where(*_serving(now, district))
+        .order_by(
+            func.coalesce(ServiceSession.district, ""),  # no place first, on both databases
+            func.coalesce(ServiceSession.site, ""),
+            ServiceSession.check_in,
+            ServiceSession.id,
+        )
     )
+    return [(row[0], row[1]) for row in rows]
