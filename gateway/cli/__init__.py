@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "health",
     "insurance",
     "donations",
+    "terminals",
 ]
 
 
