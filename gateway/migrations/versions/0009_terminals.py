@@ -1,6 +1,6 @@
 """terminals: the platform's POS terminals, their swipes, and the place of a session
 
-Revision ID: 0008_terminals
+Revision ID: 0009_terminals
 Revises: 0001_foundation
 
 Sessions and training records gain their place (a district code of
@@ -12,7 +12,7 @@ Shenzhen (insurer.md).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_terminals"
+revision = "0009_terminals"
 down_revision = "0001_foundation"
 branch_labels = ("terminals",)
 depends_on = None
