@@ -29,22 +29,18 @@ import io
 import logging
 import os
 import posixpath
-import re
-import socket
 import stat
 import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import paramiko
 
-from adapters import sftp_pipe
+from adapters.sftp_connect import Retry, connect, pinned_keys
 from adapters.sftp_errors import (
     AuthError,
     HostKeyError,
@@ -55,6 +51,7 @@ from adapters.sftp_errors import (
     TransientError,
     UploadError,
 )
+from adapters.sftp_url import SAFE_NAME, SftpUrl, check_name, parse_sftp_url
 from adapters.sftp_wire import BulkIO, LocalIOError, RemoteStatus
 from adapters.transport import Downloaded, RemoteFile
 
@@ -77,89 +74,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 alert = logging.getLogger("svcard.alert")
 
-# Fastest first; CBC, 3DES, MD5 and SHA-1-96 are never offered.
-CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr", "aes192-ctr")
-MACS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512")
-# Flow control: a 16 MiB window and 256 KiB packets let the server stream a download
-# without waiting for window adjustments (OpenSSH accepts packets up to 256 KiB).
-WINDOW_SIZE = 16 * 2**20
-MAX_PACKET_SIZE = 256 * 2**10
-# Per-request sizes when the server does not announce limits@openssh.com (the SFTP
-# draft's guaranteed 32 KiB).
-DEFAULT_REQUEST_SIZE = 32 * 2**10
-MAX_READ_SIZE = 255 * 2**10
-PIPELINE_DEPTH = 64
-
-_HOSTKEY_ALGS = {
-    "ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256"),
-}
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
-
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SftpUrl:
-    user: str
-    host: str
-    port: int
-    path: str  # "" = the login folder; otherwise the remote folder holding inbox/ and outbox/
-
-
-def _setting(partner: str | None) -> str:
-    return f"SVCARD_PARTNER_{partner.upper()}_URL" if partner else "the SFTP URL"
-
-
-def parse_sftp_url(url: str, partner: str | None = None) -> SftpUrl:
-    """Parse ``sftp://USER@HOST[:PORT][/PATH]`` strictly.
-
-    PATH is taken as an absolute remote path (as curl does); ``/~/x`` or an empty path
-    is relative to the login folder. Passwords, queries and fragments are refused: the
-    key comes from the keystore, never from the URL.
-    """
-    where = _setting(partner)
-    if not isinstance(url, str) or not url.strip():
-        raise SftpConfigError(f"{where} is empty; expected sftp://USER@HOST:PORT/PATH")
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise SftpConfigError(
-            f"{where} is not a valid URL ({exc}); expected sftp://USER@HOST:PORT/PATH"
-        ) from None
-    if parts.scheme != "sftp":
-        raise SftpConfigError(f"{where} must start with sftp:// (got scheme {parts.scheme or 'none'!r})")
-    if parts.password is not None:
-        raise SftpConfigError(f"{where} must not contain a password; the client key is used")
-    if not parts.username:
-        raise SftpConfigError(f"{where} has no user; expected sftp://USER@HOST:PORT/PATH")
-    if not parts.hostname:
-        raise SftpConfigError(f"{where} has no host; expected sftp://USER@HOST:PORT/PATH")
-    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
-        raise SftpConfigError(f"{where} must not have a query or fragment")
-    if port == 0:
-        raise SftpConfigError(f"{where} has port 0; expected 1-65535")
-    path = unquote(parts.path)
-    if any(ord(c) < 32 for c in path) or any(p == ".." for p in path.split("/")):
-        raise SftpConfigError(f"{where} has an invalid path (control character or '..')")
-    if path in ("", "/", "/~", "/~/"):
-        path = ""
-    elif path.startswith("/~/"):
-        path = path[3:].rstrip("/")
-    else:
-        path = path.rstrip("/") or "/"
-    return SftpUrl(user=unquote(parts.username), host=parts.hostname, port=port or 22, path=path)
-
-
-def _check_name(name: str) -> str:
-    """A partner file name is a plain name: no folder, no dot-file, no control character."""
-    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
-        raise SftpError(f"invalid remote file name {name!r}: letters, digits, '_', '-', '.' only")
-    return name
-
-
-def _fingerprint(key: paramiko.PKey) -> str:
-    return key.fingerprint  # "SHA256:..." of the public key; never key material
 
 
 class SftpTransport:
@@ -191,7 +106,7 @@ class SftpTransport:
         if not isinstance(client_key, paramiko.PKey) or not client_key.can_sign():
             raise SftpConfigError(f"SFTP client key for {label} must be a private paramiko key")
         self._client_key = client_key
-        self._pinned = self._pinned_keys(host_keys)
+        self._pinned = pinned_keys(self.url, host_keys, label)
         if not self._pinned:
             raise SftpConfigError(f"no pinned SFTP host key for {label}; trust the partner's host key first")
         if timeout <= 0 or retry_attempts < 1 or retry_base_delay < 0:
@@ -207,104 +122,9 @@ class SftpTransport:
 
     # -- connection ---------------------------------------------------------------------
 
-    def _pinned_keys(self, host_keys: Sequence[paramiko.PKey] | paramiko.HostKeys) -> list[paramiko.PKey]:
-        if isinstance(host_keys, paramiko.HostKeys):
-            names = [self.url.host, f"[{self.url.host}]:{self.url.port}"]
-            found: list[paramiko.PKey] = []
-            for n in names:
-                entry = host_keys.lookup(n)
-                if entry:
-                    found.extend(entry.values())
-            return found
-        keys = list(host_keys)
-        for k in keys:
-            if not isinstance(k, paramiko.PKey):
-                raise SftpConfigError(f"pinned host keys for {self._label} must be paramiko keys")
-        return keys
-
-    def _host_key_types(self) -> tuple[str, ...]:
-        types: list[str] = []
-        for key in self._pinned:
-            for alg in _HOSTKEY_ALGS.get(key.get_name(), (key.get_name(),)):
-                if alg not in types:
-                    types.append(alg)
-        return tuple(types)
-
     def _connect(self) -> None:
-        u = self.url
-        try:
-            sock = socket.create_connection((u.host, u.port), timeout=self.timeout)
-        except OSError as exc:
-            raise _Retry(f"cannot connect to {u.host}:{u.port}: {exc.strerror or exc}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        t = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE)
-        try:
-            t.banner_timeout = t.handshake_timeout = t.auth_timeout = self.timeout
-            opts = t.get_security_options()
-            opts.ciphers = tuple(c for c in CIPHERS if c in t._preferred_ciphers)
-            opts.digests = tuple(m for m in MACS if m in t._preferred_macs)
-            # Ask only for the pinned key types, so the server shows the key we can check.
-            opts.key_types = (
-                tuple(k for k in self._host_key_types() if k in t._preferred_keys) or opts.key_types
-            )
-            t.start_client(timeout=self.timeout)
-            self._check_host_key(t.get_remote_server_key())
-            try:
-                t.auth_publickey(u.user, self._client_key)
-            except paramiko.AuthenticationException:
-                msg = f"SFTP server {u.host}:{u.port} refused our client key for user {u.user!r}"
-                raise self._alert(AuthError, msg) from None
-            if not t.is_authenticated():
-                raise self._alert(
-                    AuthError, f"SFTP server {u.host}:{u.port} did not authenticate user {u.user!r}"
-                )
-            sftp = paramiko.SFTPClient.from_transport(
-                t, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE
-            )
-            if sftp is None:
-                raise _Retry("SFTP subsystem could not be opened")
-            chan = sftp.get_channel()
-            chan.settimeout(self.timeout)
-            read_size, write_size = self._request_sizes(sftp, chan)
-            # Nothing is in flight now: swap in the no-copy receive buffer (speed only).
-            sftp_pipe.install(chan)
-            self._bulk = BulkIO(
-                chan,
-                read_size=read_size,
-                write_size=write_size,
-                depth=PIPELINE_DEPTH,
-                # paramiko puts at most out_max_packet_size - 64 bytes in one packet
-                max_message=chan.out_max_packet_size - 64,
-            )
-            gcm = "gcm" in t.remote_cipher
-            self.negotiated = {"cipher": t.remote_cipher, "mac": "implicit (AEAD)" if gcm else t.remote_mac}
-        except BaseException:
-            t.close()
-            raise
-        self._transport, self._sftp = t, sftp
-
-    def _request_sizes(self, sftp: paramiko.SFTPClient, chan: paramiko.Channel) -> tuple[int, int]:
-        read = write = DEFAULT_REQUEST_SIZE
-        with contextlib.suppress(OSError):
-            # OpenSSH's limits@openssh.com: max packet, read and write lengths, handles.
-            kind, msg = sftp._request(paramiko.sftp.CMD_EXTENDED, "limits@openssh.com")
-            if kind == paramiko.sftp.CMD_EXTENDED_REPLY:
-                msg.get_int64()
-                read = max(DEFAULT_REQUEST_SIZE, min(msg.get_int64(), MAX_READ_SIZE))
-                write = max(DEFAULT_REQUEST_SIZE, min(msg.get_int64(), MAX_READ_SIZE))
-        # A write that fits one channel packet avoids a tiny second packet per request.
-        write = max(4096, min(write, chan.out_max_packet_size - 64))
-        return read, write
-
-    def _check_host_key(self, key: paramiko.PKey) -> None:
-        blob = key.asbytes()
-        if any(p.asbytes() == blob for p in self._pinned):
-            return
-        raise self._alert(
-            HostKeyError,
-            f"SFTP host key of {self.url.host}:{self.url.port} is not pinned (unknown or changed): "
-            f"server offered {key.get_name()} {_fingerprint(key)}; connection refused",
-        )
+        c = connect(self.url, self._client_key, self._pinned, self.timeout, self._alert)
+        self._transport, self._sftp, self._bulk, self.negotiated = c.transport, c.sftp, c.bulk, c.negotiated
 
     def _alert(self, kind: type[SftpError], message: str) -> SftpError:
         """Log ``message`` on the alert logger and return the error to raise."""
@@ -342,7 +162,7 @@ class SftpTransport:
                 if not self._alive():
                     self.close()
                 raise
-            except _Retry as exc:
+            except Retry as exc:
                 last = str(exc)
             except RemoteStatus as exc:
                 raise RemoteFileError(f"partner {self._label}: {what}: {exc}") from None
@@ -401,7 +221,7 @@ class SftpTransport:
         Written as ``inbox/<name>.part``, renamed to ``inbox/<name>`` (replacing a copy
         left by an earlier attempt), then stat'ed: a size that differs is an UploadError.
         """
-        _check_name(name)
+        check_name(name)
         if name.endswith(".part"):
             raise SftpError(f"invalid remote file name {name!r}: .part is reserved for uploads in progress")
         if isinstance(source, bytes | bytearray | memoryview):
@@ -467,7 +287,7 @@ class SftpTransport:
                     continue
                 if a.st_mode is not None and not stat.S_ISREG(a.st_mode):
                     continue
-                if not _SAFE_NAME.fullmatch(name) or ".." in name:
+                if not SAFE_NAME.fullmatch(name) or ".." in name:
                     log.warning(
                         "partner %s: outbox entry with an unusable name skipped: %r", self._label, name
                     )
@@ -485,7 +305,7 @@ class SftpTransport:
         once complete (and, with ``fsync``, on disk), so a crash leaves no partial file
         under the real name. A file that changes size while it is read is retried.
         """
-        _check_name(name)
+        check_name(name)
         spool = Path(spool_dir)
         with _local(self._label, f"download of {name}"):
             spool.mkdir(parents=True, exist_ok=True)
@@ -507,7 +327,7 @@ class SftpTransport:
 
                         got = self._bulk.read_all(rf.handle, expected, sink)
                     if got != expected:
-                        raise _Retry(f"{name} changed while downloading ({expected} then {got} bytes)")
+                        raise Retry(f"{name} changed while downloading ({expected} then {got} bytes)")
                     with _local(self._label, f"download of {name}"):
                         out.flush()
                         if fsync:
@@ -526,12 +346,8 @@ class SftpTransport:
 
     def delete(self, name: str) -> None:
         """Remove ``outbox/<name>`` (only once it is safely stored; never relied upon)."""
-        _check_name(name)
+        check_name(name)
         self._run(f"deletion of {name}", lambda sftp: sftp.remove(self._path("outbox", name)))
-
-
-class _Retry(Exception):
-    """Internal: a failure worth another attempt."""
 
 
 @contextlib.contextmanager

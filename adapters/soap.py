@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -317,6 +317,23 @@ class SoapClient:
         return _invoke_mapped(self, operation, arguments)
 
 
+class SoapService:
+    """Base of a partner's typed client: one :class:`SoapClient` for the subclass's ``WSDL``
+    file and ``BINDING``; ``endpoint`` carries URL, credentials, timeouts, CA and retry
+    policy."""
+
+    WSDL: ClassVar[Path]
+    BINDING: ClassVar[str]
+
+    def __init__(
+        self, endpoint: SoapEndpoint, *, wsdl: Path | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.soap = SoapClient(wsdl or self.WSDL, self.BINDING, endpoint, sleep=sleep)
+
+    def close(self) -> None:
+        self.soap.close()
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, fault_code: str = "", expired: bool = False) -> None:
         super().__init__(reason)
@@ -372,17 +389,28 @@ def _map_status(operation: str, status: int | None, detail: str) -> Exception:
     return ProtocolError(f"{operation}: unexpected answer (HTTP {status}): {detail}", operation=operation)
 
 
+# What zeep raises for an answer hardened_settings() refuses, and for a message (a malformed
+# answer, or arguments the WSDL does not allow) that does not follow the WSDL.
+_UNSAFE_XML = (
+    zeep.exceptions.DTDForbidden,
+    zeep.exceptions.EntitiesForbidden,
+    zeep.exceptions.ExternalReferenceForbidden,
+)
+_NOT_AS_WSDL = (
+    zeep.exceptions.XMLSyntaxError,
+    zeep.exceptions.XMLParseError,
+    zeep.exceptions.ValidationError,
+    zeep.exceptions.UnexpectedElementError,
+)
+
+
 def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) -> Any:
     method = self._service[operation]
     try:
         return method(**arguments)
     except zeep.exceptions.Fault as fault:
         raise _map_fault(operation, fault) from None
-    except (
-        zeep.exceptions.DTDForbidden,
-        zeep.exceptions.EntitiesForbidden,
-        zeep.exceptions.ExternalReferenceForbidden,
-    ) as exc:
+    except _UNSAFE_XML as exc:
         log.error("SOAP %s: answer refused, unsafe XML (%s)", operation, type(exc).__name__)
         raise UnsafeXmlError(
             f"{operation}: answer refused: it carries {type(exc).__name__.replace('Forbidden', '')}",
@@ -392,13 +420,7 @@ def _invoke_mapped(self: SoapClient, operation: str, arguments: dict[str, Any]) 
         raise _map_status(operation, exc.status, "not a SOAP answer") from None
     except zeep.exceptions.TransportError as exc:
         raise _map_status(operation, exc.status_code, "not a SOAP message") from None
-    except (
-        zeep.exceptions.XMLSyntaxError,
-        zeep.exceptions.XMLParseError,
-        zeep.exceptions.ValidationError,
-        zeep.exceptions.UnexpectedElementError,
-    ) as exc:
-        # Raised for a malformed answer, and for arguments the WSDL does not allow.
+    except _NOT_AS_WSDL as exc:
         log.error("SOAP %s: message does not follow the WSDL (%s)", operation, type(exc).__name__)
         raise ProtocolError(
             f"{operation}: request or answer does not follow the WSDL: {str(exc)[:300]}", operation=operation

@@ -20,14 +20,10 @@ leaves either the old or the new pair current, never none.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import os
 import re
 import shutil
-import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +42,7 @@ from keys.identity import (
     load_key_pem,
     make_identity,
 )
+from keys.keyfiles import KeystoreError, read_private, write_atomic, write_new
 
 # A partner's id names its folder: upper-case letters and digits, nothing a path could
 # misread (partners/README.md party ids).
@@ -55,16 +52,12 @@ ORGANIZATION = "Shenzhen Volunteers Association"
 OUR_CERT_DAYS = 730
 SSH_KEY_NAME = "id_ed25519"
 
-# paramiko is imported where SSH keys are used: sealing and opening files (every CLI
-# start, every job) do not pay for it.
+# keys.ssh_keys (and with it paramiko) is imported where SSH keys are used: sealing and
+# opening files (every CLI start, every job) do not pay for it.
 if TYPE_CHECKING:
     import paramiko
 
 KeyPair = tuple[x509.Certificate, rsa.RSAPrivateKey]
-
-
-class KeystoreError(Exception):
-    """The keystore cannot do what was asked; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -79,26 +72,6 @@ class Entry:
     not_after: dt.datetime | None
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create ``path`` with ``mode`` from the start (never briefly world-readable)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    _write_new(tmp, data, mode)
-    os.replace(tmp, path)
-
-
-def _ssh_fingerprint(pkey: paramiko.PKey) -> str:
-    return "SHA256:" + base64.b64encode(hashlib.sha256(pkey.asbytes()).digest()).decode().rstrip("=")
-
-
 def normalize_fingerprint(text: str) -> str:
     """Accept ``sha256:AB:CD...``, ``ABCD...`` or lower-case hex; lower-case hex."""
     t = text.strip().lower()
@@ -106,14 +79,6 @@ def normalize_fingerprint(text: str) -> str:
     if len(t) != 64 or any(c not in "0123456789abcdef" for c in t):
         raise KeystoreError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
     return t
-
-
-def _host_matches(pattern: str, host: str) -> bool:
-    import paramiko
-
-    if pattern.startswith("|1|"):  # hashed known_hosts entry
-        return paramiko.HostKeys.hash_host(host, pattern) == pattern
-    return pattern == host
 
 
 class Keystore:
@@ -148,8 +113,8 @@ class Keystore:
         pub = key.public_key().public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
         )
-        _write_new(ssh_dir / SSH_KEY_NAME, priv, 0o600)
-        _write_new(ssh_dir / f"{SSH_KEY_NAME}.pub", pub + b" svcard-gateway@SVA\n", 0o644)
+        write_new(ssh_dir / SSH_KEY_NAME, priv, 0o600)
+        write_new(ssh_dir / f"{SSH_KEY_NAME}.pub", pub + b" svcard-gateway@SVA\n", 0o644)
         for p in self._partners or ():
             self._dir("partners", p, "certs")
 
@@ -166,31 +131,19 @@ class Keystore:
         )
         d = self._dir(role)
         kid = fingerprint(cert)[:16]
-        _write_new(d / f"{kid}.key", key_pem(key, self._passphrase), 0o600)
-        _write_new(d / f"{kid}.crt", cert_pem(cert), 0o644)
-        _write_atomic(d / "CURRENT", f"{kid}\n".encode(), 0o644)
+        write_new(d / f"{kid}.key", key_pem(key, self._passphrase), 0o600)
+        write_new(d / f"{kid}.crt", cert_pem(cert), 0o644)
+        write_atomic(d / "CURRENT", f"{kid}\n".encode(), 0o644)
         return kid
 
     # ------------------------------------------------------------ loading
-
-    def _read_private(self, path: Path) -> bytes:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            raise KeystoreError(f"{path} is missing (run `svcard keys init`?)") from None
-        if st.st_mode & 0o077:
-            raise KeystoreError(
-                f"{path}: private key file is readable by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); refusing to use it. Fix: chmod 600 {path}"
-            )
-        return path.read_bytes()
 
     def _load_pair(self, d: Path, kid: str) -> KeyPair:
         key_path = d / f"{kid}.key"
         if key_path not in self._cache:
             cert = x509.load_pem_x509_certificate((d / f"{kid}.crt").read_bytes())
             try:
-                key = load_key_pem(self._read_private(key_path), self._passphrase)
+                key = load_key_pem(read_private(key_path), self._passphrase)
             except ValueError:
                 raise KeystoreError(f"{key_path}: cannot decrypt (wrong SVCARD_KEY_PASSPHRASE?)") from None
             self._cache[key_path] = (cert, key)
@@ -230,16 +183,12 @@ class Keystore:
         return cert_pem(self.certificate(role))
 
     def ssh_client_key(self) -> paramiko.PKey:
-        import paramiko
+        from keys import ssh_keys  # paramiko: see the note at the imports
 
         path = self.path / "ssh" / SSH_KEY_NAME
-        self._read_private(path)  # existence and permission check, every time
-        if path in self._cache:
-            return self._cache[path]  # type: ignore[return-value]
-        try:
-            self._cache[path] = paramiko.PKey.from_path(path, password=self._passphrase.encode())  # type: ignore[arg-type]
-        except (paramiko.SSHException, ValueError):
-            raise KeystoreError(f"{path}: cannot decrypt (wrong SVCARD_KEY_PASSPHRASE?)") from None
+        read_private(path)  # existence and permission check, every time
+        if path not in self._cache:
+            self._cache[path] = ssh_keys.load_client_key(path, self._passphrase)
         return self._cache[path]  # type: ignore[return-value]
 
     def ssh_public_line(self) -> str:
@@ -306,7 +255,7 @@ class Keystore:
         fp = fingerprint(cert)
         path = self._dir("partners", partner, "certs") / f"{fp}.pem"
         if not path.exists():
-            _write_atomic(path, cert_pem(cert), 0o644)
+            write_atomic(path, cert_pem(cert), 0o644)
         return fp
 
     def untrust(self, partner: str, sha256_fingerprint: str) -> None:
@@ -322,52 +271,28 @@ class Keystore:
 
         Every line is checked first: one bad line refuses the whole file, naming the line.
         """
-        import paramiko
+        from keys import ssh_keys  # paramiko: see the note at the imports
 
         self._partner(partner, sftp=True)
-        entries = []
-        for n, line in enumerate(known_hosts_text.splitlines(), 1):
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            try:
-                entry = paramiko.hostkeys.HostKeyEntry.from_line(s, n)
-            except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, ValueError, TypeError) as exc:
-                raise KeystoreError(f"known_hosts line {n}: not a host key line ({exc})") from None
-            if entry is None or entry.key is None:
-                raise KeystoreError(
-                    f"known_hosts line {n}: not a host key line (unsupported key type or marker)"
-                )
-            entries.append(entry.to_line().strip())
-        if not entries:
-            raise KeystoreError("no host key in the file")
-        path = self._dir("partners", partner) / "known_hosts"
-        current = path.read_text().splitlines() if path.exists() else []
-        new = [e for e in dict.fromkeys(entries) if e not in current]
-        if new:
-            _write_atomic(path, ("\n".join(current + new) + "\n").encode(), 0o644)
-        return len(new)
+        lines = ssh_keys.checked_lines(known_hosts_text)
+        return ssh_keys.add_lines(self._dir("partners", partner) / "known_hosts", lines)
 
     def host_keys(self, partner: str) -> paramiko.HostKeys:
         """The pinned host keys of an SFTP partner (empty if none: every host is unknown)."""
-        import paramiko
+        from keys import ssh_keys  # paramiko: see the note at the imports
 
-        path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
-        return paramiko.HostKeys(str(path)) if path.exists() else paramiko.HostKeys()
+        return ssh_keys.host_keys(self._known_hosts(partner))
 
     def host_key_list(self, partner: str, host: str | None = None, port: int = 22) -> list[paramiko.PKey]:
         """Every pinned host key of an SFTP partner for ``host`` (and ``[host]:port``), or all
         of them without ``host``. Unlike ``paramiko.HostKeys``, which keeps one key per host
         and key type, this returns both keys of a same-type host key rotation."""
-        path = self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
-        if not path.exists():
-            return []
-        names = None if host is None else {host, f"[{host}]:{port}"}
-        out: list[paramiko.PKey] = []
-        for entry in self._host_entries(path):
-            if names is None or any(_host_matches(pattern, n) for pattern in entry.hostnames for n in names):
-                out.append(entry.key)
-        return out
+        from keys import ssh_keys  # paramiko: see the note at the imports
+
+        return ssh_keys.keys_for(self._known_hosts(partner), host, port)
+
+    def _known_hosts(self, partner: str) -> Path:
+        return self.path / "partners" / self._partner(partner, sftp=True) / "known_hosts"
 
     # ------------------------------------------------------------ rotation
 
@@ -450,7 +375,7 @@ class Keystore:
 
     def listing(self) -> list[Entry]:
         """Every key and certificate, with role, fingerprint and validity."""
-        import paramiko
+        from keys import ssh_keys  # paramiko: see the note at the imports
 
         out: list[Entry] = []
         for role in ROLES:
@@ -462,36 +387,25 @@ class Keystore:
                     out.append(self._cert_entry(f"{role} ({st})", crt))
         pub = self.path / "ssh" / f"{SSH_KEY_NAME}.pub"
         if pub.exists():
-            kind, b64 = pub.read_text().split()[:2]
-            pkey = paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
-            out.append(Entry("ssh client key", pub, _ssh_fingerprint(pkey), kind, None, None))
+            kind, fp = ssh_keys.public_key_file(pub)
+            out.append(Entry("ssh client key", pub, fp, kind, None, None))
         for p in self._partner_ids():
             for pem in sorted((self.path / "partners" / p / "certs").glob("*.pem")):
                 out.append(self._cert_entry(f"partner {p} certificate", pem))
             kh = self.path / "partners" / p / "known_hosts"
             if kh.exists():
-                for entry in self._host_entries(kh):
+                for entry in ssh_keys.entries(kh):
                     out.append(
                         Entry(
                             f"partner {p} ssh host key",
                             kh,
-                            _ssh_fingerprint(entry.key),
+                            ssh_keys.fingerprint(entry.key),
                             f"{','.join(entry.hostnames)} {entry.key.get_name()}",
                             None,
                             None,
                         )
                     )
         return out
-
-    @staticmethod
-    def _host_entries(path: Path) -> Iterator[paramiko.hostkeys.HostKeyEntry]:
-        import paramiko
-
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            if line.strip():
-                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, n)
-                if entry is not None and entry.key is not None:
-                    yield entry
 
     @staticmethod
     def _cert_entry(role: str, path: Path) -> Entry:

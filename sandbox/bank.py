@@ -24,11 +24,10 @@ partner folder.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
+from sandbox.bank_rates import BankRates
+from sandbox.bank_swipes import day_swipes
 from sandbox.clock import (
     add_months_clamped,
     add_working_days,
@@ -38,7 +37,7 @@ from sandbox.clock import (
     next_working_day,
 )
 from sandbox.office import Office
-from sandbox.wire import Party, Received, SvaCerts
+from sandbox.wire import Received
 
 PAN_PREFIX = "621785"
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -51,39 +50,6 @@ REASON_TEXT = {
     "R06": "data inconsistent with bank records",
     "R07": "cancelled on request",
 }
-
-
-@dataclass(frozen=True)
-class BankRates:
-    """What the sandbox bank does, as probabilities and delays (days). Defaults make a
-    lively but mostly happy bank; tests set rates to 0 or 1 to force a path."""
-
-    r01_identity: float = 0.02
-    r02_photo: float = 0.02
-    r03_duplicate: float = 1.0  # chance a real duplicate is caught (it is a real check)
-    r04_branch: float = 0.01
-    r05_credit: float = 0.05  # of CREDIT orders
-    audit_days: tuple[int, int] = (1, 2)  # working days after day 0
-    produce_days: tuple[int, int] = (5, 12)  # working days after day 0 (SLA 15)
-    notify_days: tuple[int, int] = (1, 4)  # working days after PRODUCED (SLA 20 from day 0)
-    late_rate: float = 0.02  # orders produced or notified after their service level
-    collect_rate: float = 0.9  # notified cards collected before the pickup deadline
-    collect_days: tuple[int, int] = (0, 20)  # calendar days after NOTIFIED
-    loss_rate: float = 0.02  # collected cards later reported lost
-    damage_rate: float = 0.01
-    account_close_rate: float = 0.005
-    incident_days: tuple[int, int] = (10, 120)  # when a loss/damage/closure happens after collection
-    reissue_rate: float = 0.6  # lost or damaged cards replaced by a REISSUED card
-    cut_reissue_rate: float = 0.0  # cut-and-closed DEBIT cards reissued on application (never CREDIT)
-    validity_months: int = 60  # card expiry: production month + this
-    swipes_per_card_day: float = 1.5  # mean transactions a collected card makes a day
-    swipe_total: int = 0  # if > 0: exactly this many records a day, spread over live cards
-    refund_rate: float = 0.05
-    reversal_rate: float = 0.05
-    wrong_figure_rate: float = 0.001  # bank's donation_fen wrong
-    duplicate_txn_rate: float = 0.001  # a txn_id sent again
-    orphan_reversal_rate: float = 0.001  # a reversal of a purchase that never was
-    result_resend_rate: float = 0.0  # days whose CARDRESULT is sent twice (bank.md allows resent results)
 
 
 _SCHEMA = """
@@ -122,13 +88,9 @@ class BankOffice(Office):
     partner = "BOCSZ"
     data_types = frozenset({"CARDORDER", "CARDREQ"})
     schema = _SCHEMA
-
-    def __init__(
-        self, folder: Path, me: Party, sva: SvaCerts, *, seed: int = 0, rates: BankRates | None = None
-    ) -> None:
-        super().__init__(folder, me, sva, seed=seed)
-        self.rates = rates or BankRates()
-        self._add_missing_columns("swipes", {"dup": "INTEGER DEFAULT 0"})
+    added_columns = {"swipes": {"dup": "INTEGER DEFAULT 0"}}
+    default_rates = BankRates()
+    rates: BankRates
 
     def rng(self, *what: object) -> random.Random:
         return random.Random("/".join(str(w) for w in (self.seed, *what)))
@@ -251,7 +213,8 @@ class BankOffice(Office):
             for pid, kind, ref, arg in due:
                 self.db.execute("UPDATE plan SET done = 1 WHERE id = ?", (pid,))
                 getattr(self, f"_do_{kind.lower()}")(ref, arg, day)
-        self._swipes(day)
+        lines, total = day_swipes(self.db, self.rates, self.rng("swipes", day.isoformat()), day)
+        self.send_lines("SWIPE", day, lines, total, at(day + timedelta(days=1), 4, 45))
         created = at(day + timedelta(days=1), 5, 0)
         if is_working_day(day):
             self._send_results(day, created)
@@ -504,97 +467,6 @@ class BankOffice(Office):
         ]  # fmt: skip
         name = self.send("CARDSTATUS", day, records, created)
         self.db.executemany("UPDATE events SET sent_in = ? WHERE event_id = ?", [(name, r[0]) for r in rows])
-
-    # ================================================================ swipes
-
-    def _swipes(self, day: date) -> None:
-        """The day's SWIPE file: transactions of cards collected and alive that day."""
-        d = day.isoformat()
-        cards = self.db.execute(
-            "SELECT card_id, volunteer_no FROM cards WHERE collected IS NOT NULL AND collected <= ?"
-            " AND (dead IS NULL OR dead > ?) ORDER BY card_id",
-            (d, d),
-        ).fetchall()
-        rates, rng = self.rates, self.rng("swipes", d)
-        earlier = self.db.execute(
-            "SELECT txn_id, card_id FROM swipes WHERE day = ? AND txn_type = 'PURCHASE' AND reversed = 0 AND dup = 0",
-            ((day - timedelta(days=1)).isoformat(),),
-        ).fetchall()
-        earlier_by_card: dict[str, list[str]] = defaultdict(list)
-        for txn, card in earlier:
-            earlier_by_card[card].append(txn)
-        counts = self._swipe_counts(cards, rng)
-        lines: list[str] = []
-        rows: list[tuple] = []
-        reversed_ids: list[str] = []
-        today_by_card: dict[str, list[str]] = defaultdict(list)
-        total = 0
-        base = at(day, 0)
-        prefix = f"T{day:%Y%m%d}"
-        n = 0
-        month = f"{day:%Y%m}"
-        for (card, vol), count in zip(cards, counts, strict=True):
-            for _ in range(count):
-                n += 1
-                txn = f"{prefix}{n:015d}"
-                when = base + timedelta(seconds=rng.randrange(86400))
-                roll = rng.random()
-                orig = ""
-                dup = 0
-                if rng.random() < rates.duplicate_txn_rate and earlier:
-                    dup = 1
-                    # a purchase under a txn_id the bank already sent the day before
-                    txn, kind, fen = earlier[rng.randrange(len(earlier))][0], "PURCHASE", 10
-                elif roll < rates.orphan_reversal_rate:
-                    kind, fen, orig = "REVERSAL", -10, f"X{rng.randrange(10**15):015d}"
-                elif roll < rates.orphan_reversal_rate + rates.reversal_rate and (
-                    today_by_card[card] or earlier_by_card[card]
-                ):
-                    pool = today_by_card[card] or earlier_by_card[card]
-                    orig = pool.pop(rng.randrange(len(pool)))
-                    kind, fen = "REVERSAL", -10
-                    reversed_ids.append(orig)
-                elif roll < rates.orphan_reversal_rate + rates.reversal_rate + rates.refund_rate:
-                    kind, fen = "REFUND", 0
-                else:
-                    kind, fen = "PURCHASE", 10
-                    today_by_card[card].append(txn)
-                if rng.random() < rates.wrong_figure_rate:
-                    fen = {10: 0, -10: 0, 0: 10}[fen]
-                channel = ("POS", "QR", "ONLINE")[rng.randrange(3)]
-                mcc = ("5812", "5411", "5999", "4111", "5311")[rng.randrange(5)]
-                lines.append(f"D|{txn}|{card}|{vol}|{when:%Y%m%d%H%M%S}|{kind}|{orig}|{channel}|{mcc}|{fen}")
-                rows.append((txn, card, vol, d, month, kind, fen, dup))
-                if len(rows) >= 100_000:  # bounded memory for a million-record day
-                    self._store_swipes(rows)
-                total += fen
-        rng.shuffle(lines)  # "records are in no particular order"
-        self._store_swipes(rows)
-        self.db.executemany(
-            "UPDATE swipes SET reversed = 1 WHERE txn_id = ? AND dup = 0", [(t,) for t in reversed_ids]
-        )
-        self.send_lines("SWIPE", day, lines, total, at(day + timedelta(days=1), 4, 45))
-
-    def _store_swipes(self, rows: list[tuple]) -> None:
-        self.db.executemany(
-            "INSERT INTO swipes (txn_id, card_id, volunteer_no, day, month, txn_type, bank_fen, dup)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        rows.clear()
-
-    def _swipe_counts(self, cards: list[tuple[str, str]], rng: random.Random) -> list[int]:
-        if not cards:
-            return []
-        if self.rates.swipe_total > 0:
-            counts = [self.rates.swipe_total // len(cards)] * len(cards)
-            for i in rng.sample(range(len(cards)), self.rates.swipe_total % len(cards)):
-                counts[i] += 1
-            return counts
-        mean = self.rates.swipes_per_card_day
-        whole, frac = int(mean), mean - int(mean)
-        # between 0 and 2*mean, averaging the mean: enough spread for a sandbox
-        return [max(0, whole + rng.randint(-whole, whole) + (rng.random() < frac)) for _ in cards]
 
     # ================================================================ for the other partners
 

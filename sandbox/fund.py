@@ -17,11 +17,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sandbox.clock import at, previous_month
 from sandbox.office import Office
-from sandbox.wire import Party, Received, SvaCerts
+from sandbox.wire import Received
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS expected (
@@ -47,20 +46,11 @@ class FundOffice(Office):
     partner = "SZVF"
     data_types = frozenset({"DONATIONEXP"})
     schema = _SCHEMA
-
-    def __init__(
-        self,
-        folder: Path,
-        me: Party,
-        sva: SvaCerts,
-        *,
-        seed: int = 0,
-        rates: FundRates | None = None,
-        transfers: Callable[[str], dict[str, int]] | None = None,
-    ) -> None:
-        super().__init__(folder, me, sva, seed=seed)
-        self.rates = rates or FundRates()
-        self.transfers = transfers or (lambda period: {})
+    default_rates = FundRates()
+    rates: FundRates
+    #: What the bank transferred for a period, per volunteer number (the world wires the
+    #: bank's); None: nothing was transferred.
+    transfers: Callable[[str], dict[str, int]] | None = None
 
     def apply(self, r: Received, day: date) -> None:
         self.db.executemany(
@@ -87,7 +77,8 @@ class FundOffice(Office):
         """Book what the bank transferred for ``period``; the DONATION records."""
         rates = self.rates
         records: list[dict] = []
-        for n, (vol, fen) in enumerate(sorted(self.transfers(period).items()), start=1):
+        transferred = self.transfers(period) if self.transfers is not None else {}
+        for n, (vol, fen) in enumerate(sorted(transferred.items()), start=1):
             rng = random.Random(f"{self.seed}/book/{period}/{vol}")
             roll = rng.random()
             if roll < rates.missing_rate:

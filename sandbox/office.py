@@ -21,6 +21,7 @@ import threading
 import zlib
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sandbox.clock import at
 from sandbox.wire import Outbox, Party, Received, SvaCerts, inbox_files, receive
@@ -42,13 +43,20 @@ CREATE TABLE IF NOT EXISTS closed (day TEXT PRIMARY KEY);
 
 
 class Office:
-    """Base of the bank, transit and fund back offices."""
+    """Base of the bank, transit and fund back offices.
+
+    ``rates`` (a frozen dataclass of probabilities and delays) default to the class's
+    ``default_rates``; ``added_columns`` are the columns of ``schema`` added since the first
+    sandbox folders were made (table -> column -> declaration).
+    """
 
     partner = ""
     data_types: frozenset[str] = frozenset()
     schema = ""
+    default_rates: Any = None
+    added_columns: dict[str, dict[str, str]] = {}
 
-    def __init__(self, folder: Path, me: Party, sva: SvaCerts, *, seed: int = 0) -> None:
+    def __init__(self, folder: Path, me: Party, sva: SvaCerts, *, seed: int = 0, rates: Any = None) -> None:
         self.folder = Path(folder)
         self.inbox = self.folder / "inbox"
         self.outbox_dir = self.folder / "outbox"
@@ -57,6 +65,7 @@ class Office:
         self.me = me
         self.sva = sva
         self.seed = seed
+        self.rates = rates if rates is not None else self.default_rates
         self.out = Outbox(self.outbox_dir, me, sva)
         self.lock = threading.RLock()
         self.db = sqlite3.connect(
@@ -67,6 +76,8 @@ class Office:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(_SCHEMA + self.schema)
         self._add_missing_columns("sent", {"generation": "INTEGER NOT NULL DEFAULT 0"})
+        for table, columns in self.added_columns.items():
+            self._add_missing_columns(table, columns)
         self.db.commit()
 
     def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:

@@ -20,13 +20,15 @@ imported from our code here, never ``gateway`` or ``adapters``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +38,9 @@ from paramiko.sftp import SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISS
 log = logging.getLogger(__name__)
 
 DEFAULT_PARTNERS = ("BOCSZ", "SZT", "SZVF")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _new_host_key_pem() -> bytes:
@@ -92,12 +97,26 @@ class _Account:
         return str(local if not follow else resolved)
 
 
-class _Handle(paramiko.SFTPHandle):
-    def stat(self) -> paramiko.SFTPAttributes | int:
+def _answers_status(op: Callable[P, R]) -> Callable[P, R | int]:
+    """An SFTP operation whose failures are answered as SFTP status codes: a path outside
+    the account is ``PERMISSION_DENIED``, an OSError its errno's status."""
+
+    @functools.wraps(op)
+    def answer(*args: P.args, **kwargs: P.kwargs) -> R | int:
         try:
-            return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
+            return op(*args, **kwargs)
+        except _Denied:
+            return SFTP_PERMISSION_DENIED
         except OSError as e:
             return paramiko.SFTPServer.convert_errno(e.errno)
+
+    return answer
+
+
+class _Handle(paramiko.SFTPHandle):
+    @_answers_status
+    def stat(self) -> paramiko.SFTPAttributes:
+        return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
 
     def chattr(self, attr: paramiko.SFTPAttributes) -> int:
         return SFTP_OK  # attributes are not kept in the sandbox
@@ -107,9 +126,6 @@ class _SftpInterface(paramiko.SFTPServerInterface):
     def __init__(self, server: _SshServer, *args: object, **kwargs: object) -> None:
         super().__init__(server, *args, **kwargs)
         self.account: _Account = server.account  # type: ignore[assignment]
-
-    def _errno(self, exc: OSError) -> int:
-        return paramiko.SFTPServer.convert_errno(exc.errno)
 
     def canonicalize(self, path: str) -> str:
         parts = [p for p in path.split("/") if p not in ("", ".")]
@@ -122,45 +138,29 @@ class _SftpInterface(paramiko.SFTPServerInterface):
                 out.append(p)
         return "/" + "/".join(out)
 
-    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
-        try:
-            real = self.account.real(path)
-            out = []
-            for name in os.listdir(real):
-                attr = paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(real, name)))
-                attr.filename = name
-                out.append(attr)
-            return out
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+    @_answers_status
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes]:
+        real = self.account.real(path)
+        out = []
+        for name in os.listdir(real):
+            attr = paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(real, name)))
+            attr.filename = name
+            out.append(attr)
+        return out
 
-    def stat(self, path: str) -> paramiko.SFTPAttributes | int:
-        try:
-            return paramiko.SFTPAttributes.from_stat(os.stat(self.account.real(path)))
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+    @_answers_status
+    def stat(self, path: str) -> paramiko.SFTPAttributes:
+        return paramiko.SFTPAttributes.from_stat(os.stat(self.account.real(path)))
 
-    def lstat(self, path: str) -> paramiko.SFTPAttributes | int:
-        try:
-            return paramiko.SFTPAttributes.from_stat(os.lstat(self.account.real(path, follow=False)))
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+    @_answers_status
+    def lstat(self, path: str) -> paramiko.SFTPAttributes:
+        return paramiko.SFTPAttributes.from_stat(os.lstat(self.account.real(path, follow=False)))
 
-    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
-        try:
-            real = self.account.real(path)
-            # O_NOFOLLOW: a symlink created after the check must not be followed out.
-            fd = os.open(real, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+    @_answers_status
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle:
+        real = self.account.real(path)
+        # O_NOFOLLOW: a symlink created after the check must not be followed out.
+        fd = os.open(real, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
         if flags & os.O_WRONLY:
             mode = "ab" if flags & os.O_APPEND else "wb"
         elif flags & os.O_RDWR:
@@ -169,70 +169,47 @@ class _SftpInterface(paramiko.SFTPServerInterface):
             mode = "rb"
         try:
             f = os.fdopen(fd, mode)
-        except OSError as e:
+        except OSError:
             os.close(fd)
-            return self._errno(e)
+            raise
         handle = _Handle(flags)
         handle.filename = real
         handle.readfile = f
         handle.writefile = f
         return handle
 
+    @_answers_status
     def remove(self, path: str) -> int:
-        try:
-            os.remove(self.account.real(path, follow=False))
-            return SFTP_OK
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+        os.remove(self.account.real(path, follow=False))
+        return SFTP_OK
 
+    @_answers_status
     def rename(self, oldpath: str, newpath: str) -> int:
         # SFTP v3 rename must not replace an existing file.
-        try:
-            src, dst = self.account.real(oldpath, follow=False), self.account.real(newpath, follow=False)
-            if os.path.lexists(dst):
-                return SFTP_FAILURE
-            os.rename(src, dst)
-            return SFTP_OK
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+        src, dst = self.account.real(oldpath, follow=False), self.account.real(newpath, follow=False)
+        if os.path.lexists(dst):
+            return SFTP_FAILURE
+        os.rename(src, dst)
+        return SFTP_OK
 
+    @_answers_status
     def posix_rename(self, oldpath: str, newpath: str) -> int:
-        try:
-            os.replace(self.account.real(oldpath, follow=False), self.account.real(newpath, follow=False))
-            return SFTP_OK
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+        os.replace(self.account.real(oldpath, follow=False), self.account.real(newpath, follow=False))
+        return SFTP_OK
 
+    @_answers_status
     def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
-        try:
-            os.mkdir(self.account.real(path, follow=False))
-            return SFTP_OK
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+        os.mkdir(self.account.real(path, follow=False))
+        return SFTP_OK
 
+    @_answers_status
     def rmdir(self, path: str) -> int:
-        try:
-            os.rmdir(self.account.real(path, follow=False))
-            return SFTP_OK
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        except OSError as e:
-            return self._errno(e)
+        os.rmdir(self.account.real(path, follow=False))
+        return SFTP_OK
 
+    @_answers_status
     def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
-        try:
-            real = self.account.real(path)
-        except _Denied:
-            return SFTP_PERMISSION_DENIED
-        return SFTP_OK if os.path.exists(real) else SFTP_NO_SUCH_FILE
+        return SFTP_OK if os.path.exists(self.account.real(path)) else SFTP_NO_SUCH_FILE
 
     def readlink(self, path: str) -> str | int:
         return SFTP_PERMISSION_DENIED  # links are not part of the exchange

@@ -19,11 +19,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 from sandbox.clock import at
 from sandbox.office import Office
-from sandbox.wire import Party, Received, SvaCerts
+from sandbox.wire import Received
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -43,20 +42,10 @@ class TransitOffice(Office):
     partner = "SZT"
     data_types = frozenset({"TRANSITREQ"})
     schema = _SCHEMA
-
-    def __init__(
-        self,
-        folder: Path,
-        me: Party,
-        sva: SvaCerts,
-        *,
-        seed: int = 0,
-        rates: TransitRates | None = None,
-        knows_card: Callable[[str], bool] | None = None,
-    ) -> None:
-        super().__init__(folder, me, sva, seed=seed)
-        self.rates = rates or TransitRates()
-        self.knows_card = knows_card
+    default_rates = TransitRates()
+    rates: TransitRates
+    #: Whether SZT knows a card id (the world wires the bank's); None: every well-formed one.
+    knows_card: Callable[[str], bool] | None = None
 
     def apply(self, r: Received, day: date) -> None:
         for _, rec in r.records:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keys.envelope import EnvelopeError, open_envelope, seal
 from schemas import gb18030
+from schemas.ack import AckOutcome
 from schemas.errors import FileError, RecordError, clean_reason
 from schemas.package import PHOTO_RE, photo_problem
 from schemas.reader import Reader, read
@@ -79,13 +80,7 @@ class Received:
         return self.status != "REJECTED"
 
     def ack_record(self) -> dict[str, Any]:
-        return {
-            "original_file_name": self.name,
-            "sha256": self.sha256,
-            "status": self.status,
-            "error_code": self.code,
-            "error_text": self.text,
-        }
+        return AckOutcome(self.name, self.sha256, self.status, self.code, self.text).as_record()
 
 
 class Refused(Exception):

@@ -98,22 +98,10 @@ class World:
         self.identities = identities
         self.host_key = host_key
         self.bank = BankOffice(root / "BOCSZ", identities["BOCSZ"], sva, seed=seed, rates=bank_rates)
-        self.transit = TransitOffice(
-            root / "SZT",
-            identities["SZT"],
-            sva,
-            seed=seed,
-            rates=transit_rates,
-            knows_card=self.bank.card_known,
-        )
-        self.fund = FundOffice(
-            root / "SZVF",
-            identities["SZVF"],
-            sva,
-            seed=seed,
-            rates=fund_rates,
-            transfers=self.bank.monthly_transfer,
-        )
+        self.transit = TransitOffice(root / "SZT", identities["SZT"], sva, seed=seed, rates=transit_rates)
+        self.transit.knows_card = self.bank.card_known  # SZT knows the cards the bank made
+        self.fund = FundOffice(root / "SZVF", identities["SZVF"], sva, seed=seed, rates=fund_rates)
+        self.fund.transfers = self.bank.monthly_transfer  # the fund books what the bank transferred
         self.roster_desk = RosterDesk(identities["BOCINS"], sva)
         self.sftp: SandboxSftpServer | None = None
         self.soap: SoapSandbox | None = None

@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from schemas import rules
-from schemas.recordtypes import DEFAULT_BRANCHES, TYPES
+from schemas.record_type import DEFAULT_BRANCHES
+from schemas.recordtypes import TYPES
 from schemas.writer import WriteResult, write
 
 SURNAMES = (

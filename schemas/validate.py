@@ -107,7 +107,7 @@ def line_pattern(rt: RecordType) -> re.Pattern[str]:
     return re.compile(r"D\|" + r"\|".join(f.line_pattern() for f in rt.fields) + r"\r?")
 
 
-# The fast path's inline form of each business-date bound (recordtypes.BOUNDS): true
+# The fast path's inline form of each business-date bound (record_type.BOUNDS): true
 # when broken; ``v`` is the value, ``bd`` the business date, ``t0``/``t1`` the day's
 # first instant and the next day's.
 BOUND_EXPR = {

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.domain.lifecycle import CardEventType, event_for_result
+from gateway.domain.personal import PersonalData
 from schemas.fields import BEIJING
 
 CARDRESULT, CARDSTATUS = "CARDRESULT", "CARDSTATUS"
@@ -25,22 +26,13 @@ RESULT_RANK = {"ACCEPTED": 0, "REJECTED": 1, "PRODUCED": 2, "NOTIFIED": 3}
 # ------------------------------------------------------------------ outbound
 
 
-@dataclass(frozen=True)
-class OrderLine:
+@dataclass(frozen=True, kw_only=True)
+class OrderLine(PersonalData):
     """One CARDORDER record, from the order and the volunteer (PII already decrypted)."""
 
     order_id: str
     order_type: str
     volunteer_no: str
-    name: str
-    id_type: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    address: str
-    emergency_name: str
-    emergency_mobile: str
     carrier: str
     branch_code: str
     replaces_card_id: str | None = None

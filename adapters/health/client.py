@@ -11,14 +11,11 @@ mean for its queue.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
-from adapters.soap import WSDL_DIR, ProtocolError, SoapClient, SoapEndpoint, aware
+from adapters.soap import WSDL_DIR, ProtocolError, SoapService, aware
 
 WSDL = WSDL_DIR / "healthcard.wsdl"
 BINDING = "{urn:szhc:healthcard:v1}HealthCardBinding"
@@ -74,16 +71,11 @@ class HealthCardPartner(Protocol):
     def query_card(self, health_card_no: str) -> HealthCardStatus: ...
 
 
-class HealthCardClient:
-    """SZHC over SOAP. ``endpoint`` carries URL, credentials, timeouts, CA and retry policy."""
+class HealthCardClient(SoapService):
+    """SZHC over SOAP."""
 
-    def __init__(
-        self, endpoint: SoapEndpoint, *, wsdl: Path = WSDL, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.soap = SoapClient(wsdl, BINDING, endpoint, sleep=sleep)
-
-    def close(self) -> None:
-        self.soap.close()
+    WSDL = WSDL
+    BINDING = BINDING
 
     def enroll_card(
         self, request_id: str, volunteer_no: str, id_type: str, id_number: str, name: str, card_id: str

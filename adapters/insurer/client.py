@@ -7,14 +7,11 @@ REJECTED with ACK codes) are returned, not raised. ``query_claims`` follows
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
-from adapters.soap import WSDL_DIR, ProtocolError, SoapClient, SoapEndpoint, aware
+from adapters.soap import WSDL_DIR, ProtocolError, SoapService, aware
 
 WSDL = WSDL_DIR / "insurer.wsdl"
 BINDING = "{urn:bocins:volunteer:v1}VolunteerInsuranceBinding"
@@ -61,16 +58,11 @@ class InsurerPartner(Protocol):
     ) -> list[Claim]: ...
 
 
-class InsurerClient:
-    """BOCINS over SOAP. ``endpoint`` carries URL, credentials, timeouts, CA and retry policy."""
+class InsurerClient(SoapService):
+    """BOCINS over SOAP."""
 
-    def __init__(
-        self, endpoint: SoapEndpoint, *, wsdl: Path = WSDL, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.soap = SoapClient(wsdl, BINDING, endpoint, sleep=sleep)
-
-    def close(self) -> None:
-        self.soap.close()
+    WSDL = WSDL
+    BINDING = BINDING
 
     def upload_roster(self, file_name: str, content: bytes) -> RosterAnswer:
         """Send the sealed INSROSTER (``.txt.p7m`` bytes); zeep base64-encodes it."""

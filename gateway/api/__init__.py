@@ -15,6 +15,7 @@ from flask import Flask, Response
 # Modules of gateway.api exposing ``blp``; one line per resource.
 BLUEPRINTS = [
     "meta",
+    "me",
     "volunteers",
     "cards",
     "exchanges",

@@ -18,7 +18,7 @@ from typing import Any
 import flask_smorest
 from flask import request
 
-from gateway.api.auth import ROLES, UNMASK_ROLES, caller
+from gateway.api.auth import SCOPES, UNMASK_ROLES, VOLUNTEER, caller
 from gateway.api.body import BodyParser
 from gateway.api.problems import Problem
 from gateway.api.unit import db
@@ -105,9 +105,9 @@ class ApiBlueprint(flask_smorest.Blueprint):
         **options: Any,
     ) -> Callable:
         allowed = frozenset(roles)
-        unknown = allowed - set(ROLES)
+        unknown = allowed - set(SCOPES)
         if not allowed or unknown:
-            raise ValueError(f"{rule}: roles must be a non-empty subset of {ROLES}, not {sorted(unknown)}")
+            raise ValueError(f"{rule}: roles must be a non-empty subset of {SCOPES}, not {sorted(unknown)}")
         methods = [m.upper() for m in options.get("methods", ["GET"])]
         if len(methods) != 1:
             raise ValueError(f"{rule}: one method per view, so each has its own roles")
@@ -133,6 +133,8 @@ class ApiBlueprint(flask_smorest.Blueprint):
             responses = doc.setdefault("response", {}).setdefault("responses", {})
             responses.setdefault(401, []).append("UNAUTHORIZED")
             responses.setdefault(403, []).append("FORBIDDEN")
+            if VOLUNTEER in allowed:  # the volunteer scope: rate-limited (gateway.api.volunteer_scope)
+                responses.setdefault(429, []).append("TOO_MANY_REQUESTS")
             manual = doc.setdefault("manual_doc", {})
             manual["security"] = [{"bearerAuth": []}]
             manual["x-roles"] = sorted(allowed)

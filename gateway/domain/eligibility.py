@@ -28,6 +28,7 @@ from datetime import date
 from PIL import Image, UnidentifiedImageError
 
 from gateway.domain.errors import Problem
+from gateway.domain.personal import ApplicantData
 from schemas import rules
 
 MIN_TRAINING_MINUTES = 2 * 60
@@ -38,24 +39,10 @@ CARRIERS = ("DEBIT", "CREDIT")
 LENGTHS = {"name": 30, "address": 100, "emergency_name": 30, "guardian_name": 30}
 
 
-@dataclass
-class Candidate:
+@dataclass(frozen=True, kw_only=True)
+class Candidate(ApplicantData):
     """What the rules look at (plain data, decrypted)."""
 
-    name: str
-    id_type: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    address: str
-    emergency_name: str
-    emergency_mobile: str
-    guardian_name: str | None = None
-    guardian_mobile: str | None = None
-    photo: bytes | None = None
-    carrier: str | None = None
-    branch_code: str | None = None
     training_minutes: int = 0
     service_minutes: int = 0
 

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models. Every model module is imported here so that
 ``Base.metadata`` is complete for Alembic and for the models/migrations agreement test."""
 
-from gateway.models.api import ApiToken, AuditEntry, IdempotencyRecord
+from gateway.models.api import ApiToken, AuditEntry, IdempotencyRecord, VolunteerViewToken
 from gateway.models.base import Base
 from gateway.models.calendar import CalendarDay, CalendarYear
 from gateway.models.cards import Card, CardEvent, CardFunction, CardRequest, HeldEvent, Order
@@ -52,6 +52,7 @@ __all__ = [
     "Terminal",
     "TerminalSwipe",
     "TrainingRecord",
+    "VolunteerViewToken",
     "TransitRequest",
     "Volunteer",
 ]

@@ -36,6 +36,26 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class VolunteerViewToken(Base):
+    """A short-lived bearer token bound to one volunteer: the platform asks for it when a
+    volunteer signs in to look up their own records (信息查询), and it reads only theirs.
+    Only its SHA-256 is stored; ``issued_by`` is the platform's own token (every read
+    through it is written to the audit log under that token)."""
+
+    __tablename__ = "api_volunteer_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the rate limit: requests in the current one-minute window (shared by every process)
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    window_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AuditEntry(Base):
     """One read that showed PII in clear: who, what, when, why. Rows are never updated or
     deleted (the migration installs triggers refusing both)."""

@@ -9,7 +9,7 @@ Errors and logs never carry PII; volunteers are named by their number.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from gateway.domain import eligibility as elig
 from gateway.domain.errors import Conflict, Invalid, NotEligible, NotFound, Problem
 from gateway.domain.functions import Function, FunctionState, OffReason, switch_off, switch_on
 from gateway.domain.lifecycle import CardState
+from gateway.domain.personal import ApplicantData, fields_of
 from gateway.domain.places import Place
 from gateway.domain.service_rules import SessionOverlap, check_session_end
 from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
@@ -34,26 +35,12 @@ from schemas import rules
 FIRST_OFFICIAL_NO = 1_000_000_001
 
 
-@dataclass
-class ApplicationData:
+@dataclass(frozen=True, kw_only=True)
+class ApplicationData(ApplicantData):
     """What an applicant gives (plain values; PII is sealed when stored)."""
 
-    name: str
-    id_type: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    address: str
-    emergency_name: str
-    emergency_mobile: str
-    guardian_name: str | None = None
-    guardian_mobile: str | None = None
-    carrier: str | None = None
-    branch_code: str | None = None
     opt_transit: bool = False
     opt_health: bool = False
-    photo: bytes | None = None
 
 
 @dataclass
@@ -113,22 +100,7 @@ def candidate(session: Session, v: Volunteer) -> elig.Candidate:
 def candidate_of(v: Volunteer, training_minutes: int = 0, service_minutes: int = 0) -> elig.Candidate:
     """``candidate`` with the hours given (a card order's rules do not look at them)."""
     return elig.Candidate(
-        name=v.name,
-        id_type=v.id_type,
-        id_number=v.id_number,
-        gender=v.gender,
-        birth_date=v.birth_date,
-        mobile=v.mobile,
-        address=v.address,
-        emergency_name=v.emergency_name,
-        emergency_mobile=v.emergency_mobile,
-        guardian_name=v.guardian_name,
-        guardian_mobile=v.guardian_mobile,
-        photo=v.photo,
-        carrier=v.carrier,
-        branch_code=v.branch_code,
-        training_minutes=training_minutes,
-        service_minutes=service_minutes,
+        **fields_of(ApplicantData, v), training_minutes=training_minutes, service_minutes=service_minutes
     )
 
 
@@ -153,9 +125,7 @@ def create_application(
     earlier record is active (``DUPLICATE_ID``)."""
     now = now or utcnow()
     today = beijing_today(now)
-    c = elig.Candidate(
-        **{k: getattr(data, k) for k in elig.Candidate.__dataclass_fields__ if hasattr(data, k)}
-    )
+    c = elig.Candidate(**fields_of(ApplicantData, data))
     problems = elig.identity_problems(c, today)
     if data.carrier is not None:
         p = elig.carrier_problem(data.carrier, data.birth_date, today)
@@ -479,7 +449,7 @@ def order_new_card(
     v = get_volunteer(session, number)
     c = candidate(session, v)
     if carrier is not None:
-        c.carrier = carrier
+        c = replace(c, carrier=carrier)
     problems = elig.card_order_problems(c, beijing_today(now), open_branches(session))
     if problems:
         raise NotEligible(problems)

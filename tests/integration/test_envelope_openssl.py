@@ -45,22 +45,41 @@ def bank_files(tmp_path: Path, identities: Identities, ks: Keystore) -> Path:
     return d
 
 
+def cli_seal(src: Path, to: str, out: Path) -> None:
+    """``svcard envelope seal`` of PLAIN, written to ``src`` first, to partner ``to``."""
+    src.write_bytes(PLAIN)
+    result = CliRunner().invoke(envelope_cli.cli, ["seal", "--to", to, str(src), str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def openssl_opens(folder: Path, name: str, cert: str, key: str) -> bytes:
+    """What the partner's openssl reads from ``name``.p7m in ``folder``: decrypted with its
+    ``cert`` and ``key``, then verified against our signing certificate."""
+    r = sh(
+        f"openssl cms -decrypt -binary -inform DER -in {name}.p7m -recip {cert} -inkey {key} "
+        f"| openssl cms -verify -binary -inform DER -CAfile sva-sign.crt -out {name}",
+        folder,
+    )
+    assert r.returncode == 0, r.stderr.decode()
+    return (folder / name).read_bytes()
+
+
+def openssl_seals(folder: Path, signer: str, key: str, options: str = "") -> None:
+    """The partner's openssl signs F in ``folder`` as ``signer`` and encrypts it to our
+    decryption certificate, into F.p7m."""
+    r = sh(
+        f"openssl cms -sign -binary -nodetach -md sha256 -signer {signer} -inkey {key} {options} -in F -outform DER "
+        "| openssl cms -encrypt -binary -aes256 -outform DER -out F.p7m sva-decrypt.crt",
+        folder,
+    )
+    assert r.returncode == 0, r.stderr.decode()
+
+
 def test_we_seal_openssl_decrypts_then_verifies(
     openssl, bank_files: Path, cli_runtime, tmp_path: Path
 ) -> None:
-    src = tmp_path / "CARDORDER_SVA_20261130_001.txt"
-    src.write_bytes(PLAIN)
-    result = CliRunner().invoke(
-        envelope_cli.cli, ["seal", "--to", "BOCSZ", str(src), str(bank_files / "F.p7m")]
-    )
-    assert result.exit_code == 0, result.output
-    r = sh(
-        "openssl cms -decrypt -binary -inform DER -in F.p7m -recip bank.crt -inkey bank.key "
-        "| openssl cms -verify -binary -inform DER -CAfile sva-sign.crt -out F",
-        bank_files,
-    )
-    assert r.returncode == 0, r.stderr.decode()
-    assert (bank_files / "F").read_bytes() == PLAIN
+    cli_seal(tmp_path / "CARDORDER_SVA_20261130_001.txt", "BOCSZ", bank_files / "F.p7m")
+    assert openssl_opens(bank_files, "F", "bank.crt", "bank.key") == PLAIN
 
 
 @pytest.mark.parametrize("padding", ["pkcs1", "pss"])
@@ -68,13 +87,9 @@ def test_openssl_signs_and_encrypts_we_open(
     padding: str, openssl, bank_files: Path, cli_runtime, tmp_path: Path
 ) -> None:
     (bank_files / "F").write_bytes(PLAIN)
-    pss = "-keyopt rsa_padding_mode:pss" if padding == "pss" else ""
-    r = sh(
-        f"openssl cms -sign -binary -nodetach -md sha256 -signer bank.crt -inkey bank.key {pss} -in F -outform DER "
-        "| openssl cms -encrypt -binary -aes256 -outform DER -out F.p7m sva-decrypt.crt",
-        bank_files,
+    openssl_seals(
+        bank_files, "bank.crt", "bank.key", "-keyopt rsa_padding_mode:pss" if padding == "pss" else ""
     )
-    assert r.returncode == 0, r.stderr.decode()
     out = tmp_path / "plain.txt"
     result = CliRunner().invoke(
         envelope_cli.cli, ["open", "--from", "BOCSZ", str(bank_files / "F.p7m"), str(out)]
@@ -88,12 +103,11 @@ def test_openssl_file_signed_by_unpinned_partner_is_refused(
 ) -> None:
     r = sh(
         "openssl req -x509 -newkey rsa:3072 -nodes -keyout x.key -out x.crt -subj /CN=X -days 5 2>/dev/null && "
-        "printf 'H|x\\r\\n' > F && "
-        "openssl cms -sign -binary -nodetach -md sha256 -signer x.crt -inkey x.key -in F -outform DER "
-        "| openssl cms -encrypt -binary -aes256 -outform DER -out F.p7m sva-decrypt.crt",
+        "printf 'H|x\\r\\n' > F",
         bank_files,
     )
     assert r.returncode == 0, r.stderr.decode()
+    openssl_seals(bank_files, "x.crt", "x.key")
     out = tmp_path / "plain.txt"
     result = CliRunner().invoke(
         envelope_cli.cli, ["open", "--from", "BOCSZ", str(bank_files / "F.p7m"), str(out)]
@@ -112,19 +126,8 @@ def test_openssl_req_certificate_is_pinnable_and_works(
     assert r.returncode == 0, r.stderr.decode()
     result = CliRunner().invoke(keys_cli.cli, ["trust", "SZT", str(bank_files / "t.crt")])
     assert result.exit_code == 0, result.output
-    src = tmp_path / "f.txt"
-    src.write_bytes(PLAIN)
-    result = CliRunner().invoke(
-        envelope_cli.cli, ["seal", "--to", "SZT", str(src), str(bank_files / "G.p7m")]
-    )
-    assert result.exit_code == 0, result.output
-    r = sh(
-        "openssl cms -decrypt -binary -inform DER -in G.p7m -recip t.crt -inkey t.key "
-        "| openssl cms -verify -binary -inform DER -CAfile sva-sign.crt -out G",
-        bank_files,
-    )
-    assert r.returncode == 0, r.stderr.decode()
-    assert (bank_files / "G").read_bytes() == PLAIN
+    cli_seal(tmp_path / "f.txt", "SZT", bank_files / "G.p7m")
+    assert openssl_opens(bank_files, "G", "t.crt", "t.key") == PLAIN
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from gateway.domain.lifecycle import CardEventType as E
@@ -23,9 +24,7 @@ def application(born: date = date(1990, 5, 17), gender: str = "M", **changes) ->
         mobile="13812345678", address="深圳市深南大道1号", emergency_name="李娜", emergency_mobile="13912345678",
         carrier="DEBIT", branch_code="44001", opt_transit=True, opt_health=True, photo=jpeg(),
     )  # fmt: skip
-    for k, v in changes.items():
-        setattr(data, k, v)
-    return data
+    return replace(data, **changes)
 
 
 def official(session, **changes) -> Volunteer:
