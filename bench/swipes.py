@@ -160,23 +160,24 @@ from pathlib import Path
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="  %(message)s")
 logging.getLogger("svcard.swipes").setLevel(logging.DEBUG)
 sys.path.insert(0, {root!r})
-from gateway import context, settings as settings_mod
+from gateway import context, settings as settings_mod, wiring
 from gateway.services import exchange, archive
 work = Path({work!r})
 s = settings_mod.load(environ={{}}, var_dir=work / "var", database_url={db!r},
                       keys_dir=work / "keys", key_passphrase={pw!r})
 rt = context.build(s)
 context.install(rt)
+ports = wiring.ports(rt)
 # the process's, not the file's: loading the private keys and the partner modules
-exchange.keystore().decryption_keys()
+ports.keystore().decryption_keys()
 from gateway.services import channels
 channels.channel("BOCSZ")
 import hashlib
 p = work / {name!r}
 sha = hashlib.sha256(p.read_bytes()).hexdigest()
-file_id, dup = exchange._record_download("BOCSZ", {name!r}, p, sha, p.stat().st_size)
+file_id, dup = exchange.record_download(ports, "BOCSZ", {name!r}, p, sha, p.stat().st_size)
 t = time.perf_counter()
-status = exchange.process(file_id)
+status = exchange.process(ports, file_id)
 seconds = time.perf_counter() - t
 from sqlalchemy import text
 with rt.engine.connect() as c:

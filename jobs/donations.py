@@ -13,7 +13,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import context
 from gateway.db import transaction
 from gateway.models.donations import DonationPeriod
 from gateway.models.exchange import Alert, ExchangeFile
@@ -21,11 +20,13 @@ from gateway.partners.fund import exchange as fund_exchange
 from gateway.services import exchange, reconciliation
 from gateway.services.alerts import alert_log, raise_alert
 from gateway.timeutil import business_day
+from jobs.task import Job, task
 
 DONATION_BY = 10  # fund.md: DONATION by the 10th of each month, for the previous month
 
 
-def send_expected(business_date: str | None = None) -> str | None:
+@task
+def send_expected(job: Job, business_date: str | None = None) -> str | None:
     """Send DONATIONEXP if a month is ready (complete and due) and not sent; the file name.
 
     Run daily: from the 3rd, a previous month still missing SWIPE days is held back
@@ -33,12 +34,13 @@ def send_expected(business_date: str | None = None) -> str | None:
     the day it completes; the alert is closed when the month is sent, by whatever path
     (``fund_exchange.DonationExpBuilder.mark_in_file``)."""
     day = business_day(business_date)
-    with transaction(context.current().sessions) as session:
+    # Committed before the send, whose transaction closes a held alert once it goes.
+    with transaction(job.ports.sessions) as session:
         _alert_held(session, day)
         ready = fund_exchange.ready_periods(session, day)
     if not ready:
         return None
-    report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", day)
+    report = exchange.send(job.ports, fund_exchange.PARTNER, "DONATIONEXP", day)
     return report.name if report else None
 
 
@@ -83,14 +85,15 @@ def _alert_if_held(session: Session, period: str) -> None:
         alert_log.error("%s %s: %s", fund_exchange.HELD_ALERT, fund_exchange.PARTNER, message)
 
 
-def refresh_report(period: str) -> dict:
+@task
+def refresh_report(job: Job, period: str) -> dict:
     """Recompute a month's reconciliation and keep its summary (e.g. after an operator
     corrected data); returns the summary."""
-    with transaction(context.current().sessions) as session:
-        return reconciliation.refresh(session, period).summary()
+    return reconciliation.refresh(job.session, period).summary()
 
 
-def check_donation_received(today: str | None = None) -> str | None:
+@task
+def check_donation_received(job: Job, today: str | None = None) -> str | None:
     """From the 11th (README.md: two hours past the deadline, the end of the 10th): raise
     an alert when no DONATION file arrived this month for the previous month. Returns
     the missing file's description, or None. Safe daily (one open alert per month)."""
@@ -98,26 +101,26 @@ def check_donation_received(today: str | None = None) -> str | None:
     if day.day <= DONATION_BY:
         return None
     period = fund_exchange.previous_period(day)
-    with transaction(context.current().sessions) as session:
-        have = session.scalar(
-            select(ExchangeFile.id).where(
-                ExchangeFile.partner == fund_exchange.PARTNER,
-                ExchangeFile.direction == "in",
-                ExchangeFile.file_type == "DONATION",
-                # a file we refused (REJECTED) or a duplicate never arrived as far as the
-                # fund's obligation goes: only an applied one counts
-                ExchangeFile.status.in_(("processed", "partial")),
-                ExchangeFile.business_date.between(day.replace(day=1), day),
-            )
+    session = job.session
+    have = session.scalar(
+        select(ExchangeFile.id).where(
+            ExchangeFile.partner == fund_exchange.PARTNER,
+            ExchangeFile.direction == "in",
+            ExchangeFile.file_type == "DONATION",
+            # a file we refused (REJECTED) or a duplicate never arrived as far as the
+            # fund's obligation goes: only an applied one counts
+            ExchangeFile.status.in_(("processed", "partial")),
+            ExchangeFile.business_date.between(day.replace(day=1), day),
         )
-        if have is not None:
-            return None
-        what = f"DONATION for {period}"
-        raise_alert(
-            session,
-            "file_missing",
-            fund_exchange.PARTNER,
-            f"expected {what} has not arrived by the 10th",
-            subject=f"{fund_exchange.PARTNER}:DONATION:{period}",
-        )
-        return what
+    )
+    if have is not None:
+        return None
+    what = f"DONATION for {period}"
+    raise_alert(
+        session,
+        "file_missing",
+        fund_exchange.PARTNER,
+        f"expected {what} has not arrived by the 10th",
+        subject=f"{fund_exchange.PARTNER}:DONATION:{period}",
+    )
+    return what

@@ -1,6 +1,7 @@
 """Jobs of the SFTP exchanges: send what is due, fetch, process, acknowledge, and the
 missing-file watch. Each takes a partner id and a date (ISO string or None for today in
 Beijing), reloads its state, and is safe to run twice — the engine's constraints decide.
+Each is a ``jobs.task``: the wrapper builds the ports the engine is handed.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from gateway import context
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
 from gateway.partners import registry
 from gateway.services import exchange
 from gateway.services.alerts import raise_alert
+from gateway.services.calendar import working_calendar
 from gateway.services.channels import channel
+from gateway.services.ports import Ports
 from gateway.timeutil import business_day
+from jobs.task import Job, task
 
 log = logging.getLogger("svcard.exchange")
 
@@ -47,12 +50,16 @@ class CycleReport:
         return out
 
 
-def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
+@task
+def send_scheduled(job: Job, partner: str, business_date: str | None = None) -> list[str]:
     """Send every outbound file of the partner that is due on the date (even empty)."""
-    day = business_day(business_date)
+    return _send_scheduled(job.ports, partner, business_day(business_date))
+
+
+def _send_scheduled(ports: Ports, partner: str, day: date) -> list[str]:
     # Files of an earlier run whose upload never completed go first (same bytes, same name).
     failed: list[tuple[str, Exception]] = []
-    stranded, error = _upload_stranded(partner)
+    stranded, error = _upload_stranded(ports, partner)
     sent = [r.name for r in stranded]
     if error is not None:  # today's files are still prepared: the fetch cycles retry them all
         failed.append(("earlier files", error))
@@ -60,7 +67,7 @@ def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
         # Each scheduled file on its own: a CARDORDER that cannot be built must not keep
         # the day's CARDREQ (loss reports) from going.
         try:
-            report = exchange.send(partner, file_type, day)
+            report = exchange.send(ports, partner, file_type, day)
         except Exception as exc:
             log.exception("%s %s %s: not sent", partner, file_type, day)
             failed.append((file_type, exc))
@@ -76,36 +83,39 @@ def send_scheduled(partner: str, business_date: str | None = None) -> list[str]:
 
 
 def _upload_stranded(
-    partner: str, file_type: str | None = None
+    ports: Ports, partner: str, file_type: str | None = None
 ) -> tuple[list[exchange.SendReport], Exception | None]:
     """The files of earlier runs uploaded now, and the error if some still could not go
     (the caller carries on with its own work and fails at the end)."""
     try:
-        return exchange.upload_stranded(partner, file_type), None
+        return exchange.upload_stranded(ports, partner, file_type), None
     except exchange.UploadsFailed as exc:
         return exc.sent, exc
 
 
-def fetch_and_process(partner: str, business_date: str | None = None) -> CycleReport:
+@task
+def fetch_and_process(job: Job, partner: str, business_date: str | None = None) -> CycleReport:
     """Fetch the partner's outbox, apply what is new in the order of the specs, and send
     the ACKs we owe."""
-    day = business_day(business_date)
+    return _fetch_and_process(job.ports, partner, business_day(business_date))
+
+
+def _fetch_and_process(ports: Ports, partner: str, day: date) -> CycleReport:
     report = CycleReport(partner, day)
-    got = exchange.fetch(partner)
+    got = exchange.fetch(ports, partner)
     report.held = got.held
-    failures = [f"not applied: {name}" for name in process_pending(partner, report)]
+    failures = [f"not applied: {name}" for name in _process_pending(ports, partner, report)]
     # A file whose upload failed earlier goes now rather than at tomorrow's send: an ACK
     # (the data files it answers are marked as acknowledged by it), or a data file.
-    stranded, error = _upload_stranded(partner)
+    stranded, error = _upload_stranded(ports, partner)
     for r in stranded:
         (report.acks if r.name.startswith("ACK_") else report.sent).append(r.name)
-    ack = exchange.send_acks(partner)
+    ack = exchange.send_acks(ports, partner)
     if ack is not None:
         report.acks.append(ack.name)
     if error is not None:
         failures.append(str(error))
-    rt = context.current()
-    with transaction(rt.sessions) as session:
+    with transaction(ports.sessions) as session:
         names = dict(
             session.execute(
                 select(ExchangeFile.id, ExchangeFile.name).where(
@@ -121,7 +131,7 @@ def fetch_and_process(partner: str, business_date: str | None = None) -> CycleRe
     return report
 
 
-def process_pending(partner: str, report: CycleReport | None = None) -> list[str]:
+def _process_pending(ports: Ports, partner: str, report: CycleReport | None = None) -> list[str]:
     """Apply the received files in the specs' order; the names of those that failed.
 
     A file that fails for a reason that is not the partner's (``exchange.process`` raised
@@ -130,9 +140,8 @@ def process_pending(partner: str, report: CycleReport | None = None) -> list[str
     it applies before it: a SWIPE that cannot be applied must not stop the next days'
     CARDRESULT and CARDSTATUS, while a CARDRESULT that cannot be applied keeps the
     CARDSTATUS files behind it."""
-    rt = context.current()
     order = channel(partner).inbound_order
-    with transaction(rt.sessions) as session:
+    with transaction(ports.sessions) as session:
         pending = [(f.id, f.name, f.file_type) for f in exchange.pending_inbound(session, partner)]
 
     def rank(file_type: str | None) -> int:
@@ -144,7 +153,7 @@ def process_pending(partner: str, report: CycleReport | None = None) -> list[str
         if blocked_from is not None and file_type != "ACK" and rank(file_type) >= blocked_from:
             continue
         try:
-            done.append((name, exchange.process(file_id)))
+            done.append((name, exchange.process(ports, file_id)))
         except Exception:
             log.exception("%s: %s not applied; the files applied after it wait", partner, name)
             failed.append(name)
@@ -155,25 +164,28 @@ def process_pending(partner: str, report: CycleReport | None = None) -> list[str
     return failed
 
 
-def process_file(file_id: int) -> str:
-    return exchange.process(file_id)
+@task
+def process_file(job: Job, file_id: int) -> str:
+    return exchange.process(job.ports, file_id)
 
 
-def send_acks(partner: str) -> str | None:
+@task
+def send_acks(job: Job, partner: str) -> str | None:
     """The ACK file we owe the partner, dated today (the day it is written)."""
-    _, error = _upload_stranded(partner, "ACK")
-    report = exchange.send_acks(partner)
+    _, error = _upload_stranded(job.ports, partner, "ACK")
+    report = exchange.send_acks(job.ports, partner)
     if error is not None:
         raise error
     return report.name if report else None
 
 
-def run_cycle(partner: str, business_date: str | None = None) -> CycleReport:
+@task
+def run_cycle(job: Job, partner: str, business_date: str | None = None) -> CycleReport:
     """One full cycle, as `svcard exchange run` does: send what is due, fetch, process,
     acknowledge."""
     day = business_day(business_date)
-    sent = send_scheduled(partner, day.isoformat())
-    report = fetch_and_process(partner, day.isoformat())
+    sent = _send_scheduled(job.ports, partner, day)
+    report = _fetch_and_process(job.ports, partner, day)
     report.sent = sent + report.sent
     return report
 
@@ -181,37 +193,35 @@ def run_cycle(partner: str, business_date: str | None = None) -> CycleReport:
 # ------------------------------------------------------------------ missing files
 
 
-def check_expected(partner: str, today: str | None = None) -> list[str]:
+@task
+def check_expected(job: Job, partner: str, today: str | None = None) -> list[str]:
     """Raise an alert for each expected inbound file that has not arrived (run two hours
     after its deadline, by the schedule). Returns the missing file descriptions."""
-    from gateway.services.calendar import working_calendar
-
     day = business_day(today)
     missing = []
-    rt = context.current()
-    with transaction(rt.sessions) as session:
-        cal = working_calendar(session)
-        for expected in registry.get(partner).expected:
-            file_type = expected.file_type
-            bdate = day + timedelta(days=expected.offset_days)
-            if expected.working_days_only and not cal.is_working(bdate):
-                continue
-            have = session.scalar(
-                select(ExchangeFile.id).where(
-                    ExchangeFile.partner == partner,
-                    ExchangeFile.direction == "in",
-                    ExchangeFile.file_type == file_type,
-                    ExchangeFile.business_date == bdate,
-                )
+    session = job.session
+    cal = working_calendar(session)
+    for expected in registry.get(partner).expected:
+        file_type = expected.file_type
+        bdate = day + timedelta(days=expected.offset_days)
+        if expected.working_days_only and not cal.is_working(bdate):
+            continue
+        have = session.scalar(
+            select(ExchangeFile.id).where(
+                ExchangeFile.partner == partner,
+                ExchangeFile.direction == "in",
+                ExchangeFile.file_type == file_type,
+                ExchangeFile.business_date == bdate,
             )
-            if have is None:
-                what = f"{file_type} for {bdate:%Y%m%d}"
-                missing.append(what)
-                raise_alert(
-                    session,
-                    "file_missing",
-                    partner,
-                    f"expected {what} has not arrived two hours after its deadline",
-                    subject=f"{partner}:{file_type}:{bdate:%Y%m%d}",
-                )
+        )
+        if have is None:
+            what = f"{file_type} for {bdate:%Y%m%d}"
+            missing.append(what)
+            raise_alert(
+                session,
+                "file_missing",
+                partner,
+                f"expected {what} has not arrived two hours after its deadline",
+                subject=f"{partner}:{file_type}:{bdate:%Y%m%d}",
+            )
     return missing

@@ -4,9 +4,9 @@ task class).
 ``@task`` turns ``fn(job, *args)`` into the job ``fn(*args)`` that RQ (or the inline
 queue) calls with ids and dates only. The wrapper builds the runtime's ports, opens the
 job's transaction and hands both to ``fn`` as a ``Job``; it commits when ``fn`` returns and
-rolls back when it raises; only then does it enqueue the follow-ups ``fn`` asked for with
-``job.then(...)`` — a worker must never pick up a job for a row it cannot see yet, nor one
-for a row that was rolled back.
+rolls back when it raises, and closes the SOAP clients the ports built; only then does it
+enqueue the follow-ups ``fn`` asked for with ``job.then(...)`` — a worker must never pick
+up a job for a row it cannot see yet, nor one for a row that was rolled back.
 
 A job whose work must commit between network calls (an exchange: a SEQ claimed before
 its upload) passes ``job.ports`` to its service, which takes its own transactions from
@@ -46,8 +46,10 @@ class Job:
 
 
 def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())[1:]  # without the Job
     # The job's partner, when it takes one, goes on every log record of the job.
-    names = list(inspect.signature(fn).parameters)[1:]
+    names = [p.name for p in params]
     partner_at = names.index("partner") if "partner" in names else None
     name = f"{fn.__module__}.{fn.__name__}"
 
@@ -70,6 +72,7 @@ def task(fn: Callable[Concatenate[Job, P], R]) -> Callable[P, R]:
         return result
 
     # Callers (RQ, the schedule, tests) call the job without its Job: its signature is
-    # the wrapper's, not fn's.
+    # fn's without that first parameter (the schedule binds an entry's arguments to it).
     del run.__wrapped__
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return run

@@ -12,7 +12,7 @@ from adapters.soap import SoapError
 from gateway.api.blueprint import ApiBlueprint
 from gateway.api.pagination import page_list
 from gateway.api.problems import Problem
-from gateway.api.unit import db
+from gateway.api.unit import db, ports
 from gateway.models.insurance import InsuranceClaim
 from gateway.partners.health import service as health_svc
 from gateway.partners.insurer import service as insurance_svc
@@ -61,7 +61,8 @@ def volunteer_claims(args: dict[str, Any], number: str) -> Any:
         return {"volunteer_no": None, "claims": []}
     if args["refresh"]:
         try:
-            views = insurance_svc.lookup_claims(volunteer_no=v.volunteer_no)
+            with ports() as p:
+                views = insurance_svc.lookup_claims(p, volunteer_no=v.volunteer_no)
         except SettingsError as exc:  # InsurerStopped is a coded 503 of its own
             raise Problem(503, "insurer-unavailable", "Insurer unavailable", str(exc)) from None
         except SoapError as exc:

@@ -12,7 +12,7 @@ from gateway.api.auth import caller
 from gateway.api.blueprint import ApiBlueprint
 from gateway.api.pagination import page_query
 from gateway.api.problems import Problem
-from gateway.api.unit import db
+from gateway.api.unit import db, ports
 from gateway.models.exchange import ExchangeFile
 from gateway.services import exchange as exchange_svc
 from jobs import exchange as exchange_jobs
@@ -98,6 +98,6 @@ def replay_file(data: dict[str, Any], file_id: int) -> Any:
     """Process a rejected inbound file again (its cause fixed), with the operator's comment."""
     row = _get(file_id)
     # The service decides what may be replayed (ReplayRefused: a coded 409 problem).
-    outcome = exchange_svc.replay(file_id, data["comment"], caller().name)
+    outcome = exchange_svc.replay(ports(), file_id, data["comment"], caller().name)
     db().refresh(row)
     return {"outcome": outcome, "file": _file(row, detail=True)}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from gateway import context
+from gateway import context, wiring
 from gateway.db import transaction
 from gateway.domain import donations as rule
 from gateway.domain.errors import DomainError
@@ -180,7 +180,7 @@ def send_exp(period: str, early: bool, reason: str | None, actor: str | None) ->
             except DomainError as exc:
                 click.echo(f"svcard: {exc.code}: {exc.message}", err=True)
                 raise SystemExit(1) from None
-    report = exchange.send(fund_exchange.PARTNER, "DONATIONEXP", beijing_today())
+    report = exchange.send(wiring.ports(), fund_exchange.PARTNER, "DONATIONEXP", beijing_today())
     if report is None:
         click.echo(f"{period}: nothing to send (already sent)")
         return

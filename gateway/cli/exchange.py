@@ -9,11 +9,12 @@ import click
 from sqlalchemy import select
 
 from adapters.sftp_errors import SftpError
-from gateway import context
+from gateway import context, wiring
 from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFile
 from gateway.partners import registry
+from gateway.services import exchange
 from gateway.settings import SettingsError
 from keys.keystore import KeystoreError
 
@@ -91,12 +92,9 @@ def files(partner: str | None, status: str | None, limit: int) -> None:
 @click.option("--comment", required=True, help="Why the file can now be applied (recorded).")
 def replay(file_id: int, comment: str) -> None:
     """Reprocess a rejected inbound file after the cause was fixed."""
-    from gateway.services.exchange import ReplayRefused
-    from gateway.services.exchange import replay as do_replay
-
     try:
-        status = do_replay(file_id, comment, actor=f"cli:{getpass.getuser()}")
-    except ReplayRefused as exc:
+        status = exchange.replay(wiring.ports(), file_id, comment, actor=f"cli:{getpass.getuser()}")
+    except exchange.ReplayRefused as exc:
         click.echo(f"svcard: {exc}", err=True)
         sys.exit(1)
     click.echo(f"file {file_id}: {status}")

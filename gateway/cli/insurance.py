@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from gateway import context
+from gateway import context, wiring
 from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.settings import SettingsError
@@ -46,7 +46,8 @@ def roster_send(business_date: str | None) -> None:
     PARTIAL or REJECTED; nothing once ACCEPTED)."""
     from gateway.partners.insurer import service as insurance
 
-    report = _run(insurance.send_roster, yyyymmdd(business_date, "--date"))
+    with wiring.ports() as ports:
+        report = _run(insurance.send_roster, ports, yyyymmdd(business_date, "--date"))
     for line in report.lines():
         click.echo(line)
     if report.error or report.status in ("partial", "rejected"):
@@ -62,7 +63,8 @@ def claims(volunteer_no: str | None, claim_no: str | None) -> None:
 
     if (volunteer_no is None) == (claim_no is None):
         raise click.UsageError("give exactly one of --volunteer NO or --claim NO")
-    found = _run(insurance.lookup_claims, volunteer_no=volunteer_no, claim_no=claim_no)
+    with wiring.ports() as ports:
+        found = _run(insurance.lookup_claims, ports, volunteer_no=volunteer_no, claim_no=claim_no)
     if not found:
         click.echo("no claims")
     for c in found:
@@ -86,7 +88,8 @@ def sweep() -> None:
     """Fetch the claims changed since the last sweep and check them (the daily job)."""
     from gateway.partners.insurer import service as insurance
 
-    report = _run(insurance.sweep_claims)
+    with wiring.ports() as ports:
+        report = _run(insurance.sweep_claims, ports)
     for line in report.lines():
         click.echo(line)
     if report.error:

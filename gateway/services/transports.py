@@ -52,15 +52,3 @@ def sftp_transport(ports: Ports, partner: str) -> Iterator[FileTransport]:
 
 
 TRANSPORTS: dict[str, TransportFactory] = {"sftp": sftp_transport}
-
-
-def open_transport(partner: str):  # noqa: ANN201 - interim, until the engine takes its ports
-    """The partner's transport for the process's runtime (interim: the exchange engine is
-    being moved to injected ports; this goes with it)."""
-    from gateway import context
-    from gateway.keystore import keystore_for
-    from gateway.services.ports import Ports
-
-    rt = context.current()
-    ports = Ports(rt.settings, rt.sessions, lambda: keystore_for(rt.settings), TRANSPORTS, None)  # type: ignore[arg-type]
-    return ports.file_transport(partner)

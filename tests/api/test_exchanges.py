@@ -77,12 +77,13 @@ def test_replay_needs_a_rejected_inbound_file_and_a_comment(app, client, tokens,
     assert r.status_code == 422 and list(r.get_json()["errors"]) == ["comment"]
     # The rejected file's bytes, archived as the engine keeps them: still not an envelope
     # that opens, so the replay runs the whole path and rejects it again, with a new ACK.
+    from gateway import wiring
     from gateway.db import transaction
     from gateway.models.exchange import ExchangeFile
-    from gateway.services import archive, exchange
+    from gateway.services import archive
 
     settings = app.extensions["svcard"].settings
-    exchange.keystore().init()
+    wiring.ports(app.extensions["svcard"]).keystore().init()
     junk = tmp_path / "CARDRESULT_BOCSZ_20261127_001.txt.p7m"
     junk.write_bytes(b"not a CMS envelope")
     with transaction(app.extensions["svcard"].sessions) as s:

@@ -15,12 +15,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from gateway import context, migrate
+from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem
-from gateway.services import channels, exchange
+from gateway.services import archive, channels, exchange
 from gateway.services.channels import Batch, Channel
+from gateway.services.exchange import apply, outbound
 from keys import envelope
 from keys.identity import cert_pem, make_identity
 from keys.keystore import Keystore
@@ -134,6 +135,13 @@ def world(tmp_path, db_url, shared, monkeypatch):
     rt.engine.dispose()
 
 
+@pytest.fixture
+def ports(world):
+    """The ports of the world's runtime, as a job would build them."""
+    with wiring.ports(world.rt) as p:
+        yield p
+
+
 def sva_certs(ks: Keystore):
     return [ks.certificate("decrypt")]
 
@@ -199,7 +207,7 @@ def count(w, model, *where):
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_outbound_file_is_sealed_uploaded_and_not_sent_twice(world, partner_identity):
+def test_outbound_file_is_sealed_uploaded_and_not_sent_twice(world, ports, partner_identity):
     w = world
     w.builder.pending = [
         {
@@ -210,14 +218,14 @@ def test_outbound_file_is_sealed_uploaded_and_not_sent_twice(world, partner_iden
             "effective_date": DAY,
         }
     ]
-    report = exchange.send(PARTNER, "TRANSITREQ", DAY)
+    report = exchange.send(ports, PARTNER, "TRANSITREQ", DAY)
     assert report.name == "TRANSITREQ_SVA_20270112_001.txt.p7m" and report.records == 1
     uploaded = w.folder / "inbox" / report.name
     assert uploaded.exists() and not list((w.folder / "inbox").glob("*.part"))
     plain = envelope.open_envelope(uploaded.read_bytes(), [partner_identity], [w.ks.certificate("sign")])
     assert plain.startswith(b"H|TRANSITREQ|1.0|SVA|SZT|20270112|001|") and b"\r\nT|1|0\r\n" in plain
     # the scheduled file for that date exists: nothing more to send, no second file
-    assert exchange.send(PARTNER, "TRANSITREQ", DAY) is None
+    assert exchange.send(ports, PARTNER, "TRANSITREQ", DAY) is None
     with transaction(w.rt.sessions) as s:
         f = s.scalar(select(ExchangeFile).where(ExchangeFile.name == report.name))
         assert f.status == "sent" and f.sha256 and f.plain_path and f.raw_path
@@ -232,64 +240,64 @@ def test_outbound_file_is_sealed_uploaded_and_not_sent_twice(world, partner_iden
             "effective_date": DAY,
         }
     ]
-    assert exchange.send(PARTNER, "TRANSITREQ", DAY).name == "TRANSITREQ_SVA_20270112_002.txt.p7m"
+    assert exchange.send(ports, PARTNER, "TRANSITREQ", DAY).name == "TRANSITREQ_SVA_20270112_002.txt.p7m"
 
 
-def test_inbound_file_applied_once_and_acknowledged(world, partner_identity):
+def test_inbound_file_applied_once_and_acknowledged(world, ports, partner_identity):
     w = world
     name = partner_file(w, "TRANSITACK", [ack(w)])
-    got = exchange.fetch(PARTNER)
+    got = exchange.fetch(ports, PARTNER)
     assert len(got.new) == 1
-    assert exchange.process(got.new[0]) == "processed"
-    assert exchange.process(got.new[0]) == "processed"  # again: nothing more applied
+    assert exchange.process(ports, got.new[0]) == "processed"
+    assert exchange.process(ports, got.new[0]) == "processed"  # again: nothing more applied
     assert count(w, Alert, Alert.kind == "test_applied") == 1
-    exchange.send_acks(PARTNER)
+    exchange.send_acks(ports, PARTNER)
     lines = our_ack_lines(w, partner_identity)
     assert [(a["original_file_name"], a["status"], a["error_code"]) for a in lines] == [
         (name, "ACCEPTED", None)
     ]
     # the name is still listed by the partner: skipped, not downloaded, not acknowledged again
-    again = exchange.fetch(PARTNER)
+    again = exchange.fetch(ports, PARTNER)
     assert again.new == [] and again.skipped == 1
-    assert exchange.send_acks(PARTNER) is None
+    assert exchange.send_acks(ports, PARTNER) is None
 
 
-def test_renamed_copy_is_e06_once_and_a_reused_name_is_held(world, partner_identity):
+def test_renamed_copy_is_e06_once_and_a_reused_name_is_held(world, ports, partner_identity):
     w = world
     name = partner_file(w, "TRANSITACK", [ack(w)])
-    exchange.process(exchange.fetch(PARTNER).new[0])
+    exchange.process(ports, exchange.fetch(ports, PARTNER).new[0])
     # the same bytes under another name: a duplicate, acknowledged E06 once, not applied
     (w.folder / "outbox" / "TRANSITACK_SZT_20270112_009.txt.p7m").write_bytes(
         (w.folder / "outbox" / name).read_bytes()
     )
-    got = exchange.fetch(PARTNER)
+    got = exchange.fetch(ports, PARTNER)
     assert len(got.duplicates) == 1 and not got.new
     assert count(w, Alert, Alert.kind == "test_applied") == 1
-    exchange.send_acks(PARTNER)
+    exchange.send_acks(ports, PARTNER)
     codes = sorted((a["status"], a["error_code"] or "") for a in our_ack_lines(w, partner_identity))
     assert codes == [("ACCEPTED", ""), ("REJECTED", "E06")]
-    assert exchange.fetch(PARTNER).skipped == 2
-    assert exchange.send_acks(PARTNER) is None
+    assert exchange.fetch(ports, PARTNER).skipped == 2
+    assert exchange.send_acks(ports, PARTNER) is None
     # a stored name that now holds other bytes is held for an operator, with an alert
     partner_file(w, "TRANSITACK", [ack(w, "TR2027011200003"), ack(w, "TR2027011200004")])
-    got = exchange.fetch(PARTNER)
+    got = exchange.fetch(ports, PARTNER)
     assert got.held == [name] and not got.new
     assert count(w, Alert, Alert.kind == "file_name_reused") == 1
     assert count(w, Alert, Alert.kind == "test_applied") == 1
 
 
-def test_tampered_file_refused_with_its_code_and_nothing_applied(world, partner_identity):
+def test_tampered_file_refused_with_its_code_and_nothing_applied(world, ports, partner_identity):
     w = world
     partner_file(w, "TRANSITACK", [ack(w)], tamper=True)
-    fid = exchange.fetch(PARTNER).new[0]
-    assert exchange.process(fid) == "rejected"
+    fid = exchange.fetch(ports, PARTNER).new[0]
+    assert exchange.process(ports, fid) == "rejected"
     with transaction(w.rt.sessions) as s:
         f = s.get(ExchangeFile, fid)
         assert f.ack_code in ("E01", "E02") and f.ack_status == "REJECTED"
     assert count(w, Alert, Alert.kind == "test_applied") == 0
 
 
-def test_record_error_partial_and_whole_file_error_rolls_back(world, partner_identity):
+def test_record_error_partial_and_whole_file_error_rolls_back(world, ports, partner_identity):
     w = world
     good = ack(w, "TR2027011200001")
     cert, key = partner_identity
@@ -306,8 +314,8 @@ def test_record_error_partial_and_whole_file_error_rolls_back(world, partner_ide
     (w.folder / "outbox" / "TRANSITACK_SZT_20270112_002.txt.p7m").write_bytes(
         envelope.seal(broken.replace(b"|001|", b"|002|", 1), cert, key, sva_certs(w.ks))
     )
-    ids = exchange.fetch(PARTNER).new
-    assert [exchange.process(i) for i in ids] == ["partial", "rejected"]
+    ids = exchange.fetch(ports, PARTNER).new
+    assert [exchange.process(ports, i) for i in ids] == ["partial", "rejected"]
     assert count(w, Alert, Alert.kind == "test_applied") == 1  # the good record of the partial file
     with transaction(w.rt.sessions) as s:
         partial, rejected = s.get(ExchangeFile, ids[0]), s.get(ExchangeFile, ids[1])
@@ -315,20 +323,20 @@ def test_record_error_partial_and_whole_file_error_rolls_back(world, partner_ide
         assert rejected.ack_code == "E04"
 
 
-def test_crash_mid_file_leaves_nothing_and_rerun_applies_once(world):
+def test_crash_mid_file_leaves_nothing_and_rerun_applies_once(world, ports):
     w = world
     partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(5)])
-    fid = exchange.fetch(PARTNER).new[0]
+    fid = exchange.fetch(ports, PARTNER).new[0]
     w.handler.fail_after = 3
     with pytest.raises(RuntimeError, match="worker died"):
-        exchange.process(fid)
+        exchange.process(ports, fid)
     assert count(w, Alert, Alert.kind == "test_applied") == 0
     w.handler.fail_after = None
-    assert exchange.process(fid) == "processed"
+    assert exchange.process(ports, fid) == "processed"
     assert count(w, Alert, Alert.kind == "test_applied") == 5
 
 
-def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_identity):
+def test_partner_partial_ack_reaches_the_builder_by_reference(world, ports, partner_identity):
     w = world
     w.builder.pending = [
         {
@@ -340,7 +348,7 @@ def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_ide
         }
         for n in (1, 2)
     ]
-    sent = exchange.send(PARTNER, "TRANSITREQ", DAY)
+    sent = exchange.send(ports, PARTNER, "TRANSITREQ", DAY)
     with transaction(w.rt.sessions) as s:
         sha = s.scalar(select(ExchangeFile.sha256).where(ExchangeFile.name == sent.name))
     partner_file(
@@ -356,8 +364,8 @@ def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_ide
             }
         ],
     )
-    for fid in exchange.fetch(PARTNER).new:
-        exchange.process(fid)
+    for fid in exchange.fetch(ports, PARTNER).new:
+        exchange.process(ports, fid)
     assert w.builder.acks == [
         (
             sent.name,
@@ -371,7 +379,7 @@ def test_partner_partial_ack_reaches_the_builder_by_reference(world, partner_ide
         assert f.status == "partial" and [e.render() for e in f.record_errors] == [
             "line:3:card_id:card unknown"
         ]
-    assert exchange.send_acks(PARTNER) is None  # an ACK is never acknowledged
+    assert exchange.send_acks(ports, PARTNER) is None  # an ACK is never acknowledged
 
 
 def _pending_request(rid: str) -> dict:
@@ -384,21 +392,19 @@ def _pending_request(rid: str) -> dict:
     }
 
 
-def test_a_file_prepared_but_never_uploaded_goes_at_the_next_run_whatever_its_date(world):
+def test_a_file_prepared_but_never_uploaded_goes_at_the_next_run_whatever_its_date(world, ports):
     from jobs.exchange import send_scheduled
 
     w = world
     w.builder.pending = [_pending_request("TR2027011200001")]
-    fid = exchange.prepare(PARTNER, "TRANSITREQ", DAY)  # the worker died before the upload
+    fid = exchange.prepare(ports, PARTNER, "TRANSITREQ", DAY)  # the worker died before the upload
     with transaction(w.rt.sessions) as s:
         name, sealed = s.get(ExchangeFile, fid).name, s.get(ExchangeFile, fid).raw_path
     assert not (w.folder / "inbox" / name).exists()
     # the next day's scheduled run sends the stranded file first, with the same bytes
     sent = send_scheduled(PARTNER, date(2027, 1, 13).isoformat())
     assert sent == [name, "TRANSITREQ_SVA_20270113_001.txt.p7m"]
-    assert (w.folder / "inbox" / name).read_bytes() == exchange.archive.raw_path(
-        w.rt.settings, sealed
-    ).read_bytes()
+    assert (w.folder / "inbox" / name).read_bytes() == archive.raw_path(w.rt.settings, sealed).read_bytes()
     with transaction(w.rt.sessions) as s:
         assert s.get(ExchangeFile, fid).status == "sent"
 
@@ -408,16 +414,16 @@ def test_an_ack_whose_upload_failed_is_uploaded_by_the_next_cycle(world, monkeyp
 
     w = world
     name = partner_file(w, "TRANSITACK", [ack(w)])
-    real_upload = exchange.upload
+    real_upload = outbound.upload
 
-    def network_down(file_id):
+    def network_down(ports, file_id, deliver=None):
         raise OSError("connection reset")
 
-    monkeypatch.setattr(exchange, "upload", network_down)
+    monkeypatch.setattr(outbound, "upload", network_down)
     with pytest.raises(OSError):
         fetch_and_process(PARTNER)
     assert not list((w.folder / "inbox").glob("ACK_SVA_*"))
-    monkeypatch.setattr(exchange, "upload", real_upload)
+    monkeypatch.setattr(outbound, "upload", real_upload)
     report = fetch_and_process(PARTNER)  # nothing new to fetch, but the ACK we owe goes
     assert len(report.acks) == 1
     assert [a["original_file_name"] for a in our_ack_lines(w, _IDENTITY["id"])] == [name]
@@ -433,42 +439,42 @@ def test_our_ack_is_dated_the_day_it_is_written_whatever_day_the_cycle_is_for(wo
     assert report.acks == [f"ACK_SVA_{beijing_today():%Y%m%d}_001.txt.p7m"]
 
 
-def test_a_reused_name_is_held_once_not_again_at_every_fetch(world, partner_identity):
+def test_a_reused_name_is_held_once_not_again_at_every_fetch(world, ports, partner_identity):
     w = world
     name = partner_file(w, "TRANSITACK", [ack(w)])
-    exchange.process(exchange.fetch(PARTNER).new[0])
+    exchange.process(ports, exchange.fetch(ports, PARTNER).new[0])
     partner_file(w, "TRANSITACK", [ack(w, "TR2027011200003"), ack(w, "TR2027011200004")])
-    assert exchange.fetch(PARTNER).held == [name]
+    assert exchange.fetch(ports, PARTNER).held == [name]
     with transaction(w.rt.sessions) as s:
         alert = s.scalar(select(Alert).where(Alert.kind == "file_name_reused"))
         alert.resolved_at = alert.created_at  # the operator dealt with it
         f = s.scalar(select(ExchangeFile).where(ExchangeFile.name == name))
         assert f.status == "processed" and "other bytes" in f.detail  # what was applied stays
-    again = exchange.fetch(PARTNER)  # the partner keeps the file for 30 days
+    again = exchange.fetch(ports, PARTNER)  # the partner keeps the file for 30 days
     assert again.held == [] and again.skipped == 1
     assert count(w, Alert, Alert.kind == "file_name_reused") == 1
 
 
-def test_a_file_that_cannot_be_applied_is_an_alert_until_it_is(world):
+def test_a_file_that_cannot_be_applied_is_an_alert_until_it_is(world, ports):
     from click.testing import CliRunner
 
     from gateway.cli.exchange import cli
 
     w = world
     name = partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(3)])
-    fid = exchange.fetch(PARTNER).new[0]
+    fid = exchange.fetch(ports, PARTNER).new[0]
     w.handler.fail_after = 1  # e.g. a defect in the partner's handler, or the database went away
     with pytest.raises(RuntimeError):
-        exchange.process(fid)
+        exchange.process(ports, fid)
     listed = CliRunner().invoke(cli, ["alerts"])
     assert name in listed.output and "RuntimeError" in listed.output
     assert "worker died" not in listed.output  # the error's text may quote record values: log only
     w.handler.fail_after = None
-    assert exchange.process(fid) == "processed"
+    assert exchange.process(ports, fid) == "processed"
     assert count(w, Alert, Alert.kind == "file_not_applied", Alert.resolved_at.is_(None)) == 0
 
 
-def test_two_workers_processing_one_file_at_once_apply_it_once(world, monkeypatch):
+def test_two_workers_processing_one_file_at_once_apply_it_once(world, ports, monkeypatch):
     """Two workers on one file: both report 'processed', the records are applied once, no
     error surfaces. On PostgreSQL the file's row lock makes the second wait until the first
     commits, then it finds the file applied (it must never mark the file a duplicate of
@@ -480,20 +486,20 @@ def test_two_workers_processing_one_file_at_once_apply_it_once(world, monkeypatc
 
     w = world
     partner_file(w, "TRANSITACK", [ack(w, f"TR20270112{n:05d}") for n in range(3)])
-    fid = exchange.fetch(PARTNER).new[0]
+    fid = exchange.fetch(ports, PARTNER).new[0]
     if w.rt.settings.database_url.startswith("sqlite"):
-        gate, real = threading.Barrier(2, timeout=20), exchange._worker_name
+        gate, real = threading.Barrier(2, timeout=20), apply._worker_name
 
         def both_at_the_gate() -> str:
             gate.wait()  # called just before the gate row is inserted
             return real()
 
-        monkeypatch.setattr(exchange, "_worker_name", both_at_the_gate)
+        monkeypatch.setattr(apply, "_worker_name", both_at_the_gate)
     results, errors = [], []
 
     def worker() -> None:
         try:
-            results.append(exchange.process(fid))
+            results.append(exchange.process(ports, fid))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -510,12 +516,12 @@ def test_two_workers_processing_one_file_at_once_apply_it_once(world, monkeypatc
         assert (row.status, row.duplicate_of_id, row.ack_status) == ("processed", None, "ACCEPTED")
 
 
-def test_a_data_file_whose_upload_failed_goes_at_the_next_fetch_cycle_not_tomorrow(world):
+def test_a_data_file_whose_upload_failed_goes_at_the_next_fetch_cycle_not_tomorrow(world, ports):
     from jobs.exchange import fetch_and_process
 
     w = world
     w.builder.pending = [_pending_request("TR2027011200001")]
-    fid = exchange.prepare(PARTNER, "TRANSITREQ", DAY)  # the 02:00 upload failed
+    fid = exchange.prepare(ports, PARTNER, "TRANSITREQ", DAY)  # the 02:00 upload failed
     report = fetch_and_process(PARTNER)  # the 07:15 cycle
     with transaction(w.rt.sessions) as s:
         row = s.get(ExchangeFile, fid)
@@ -544,22 +550,24 @@ def test_one_file_type_failing_does_not_keep_the_partners_other_files_from_going
     assert (w.folder / "inbox" / "TRANSITREQ_SVA_20270112_001.txt.p7m").exists()
 
 
-def test_a_stranded_file_that_cannot_go_keeps_neither_the_others_nor_todays_files_back(world, monkeypatch):
+def test_a_stranded_file_that_cannot_go_keeps_neither_the_others_nor_todays_files_back(
+    world, ports, monkeypatch
+):
     from jobs.exchange import send_scheduled
 
     w = world
     w.builder.pending = [_pending_request("TR2027011100001")]
-    broken = exchange.prepare(PARTNER, "TRANSITREQ", date(2027, 1, 11))
+    broken = exchange.prepare(ports, PARTNER, "TRANSITREQ", date(2027, 1, 11))
     w.builder.pending = [_pending_request("TR2027011200002")]
-    fine = exchange.prepare(PARTNER, "TRANSITREQ", DAY)
-    real = exchange.upload
+    fine = exchange.prepare(ports, PARTNER, "TRANSITREQ", DAY)
+    real = outbound.upload
 
-    def upload(file_id):
+    def upload(ports, file_id, deliver=None):
         if file_id == broken:
             raise FileNotFoundError("archive copy missing")
-        return real(file_id)
+        return real(ports, file_id, deliver)
 
-    monkeypatch.setattr(exchange, "upload", upload)
+    monkeypatch.setattr(outbound, "upload", upload)
     with pytest.raises(RuntimeError, match="earlier files"):
         send_scheduled(PARTNER, date(2027, 1, 13).isoformat())
     # the other stranded file and the day's scheduled file still went
@@ -569,7 +577,7 @@ def test_a_stranded_file_that_cannot_go_keeps_neither_the_others_nor_todays_file
 
 
 def test_replay_applies_a_file_rejected_for_an_unpinned_signer_once_its_certificate_is_pinned(
-    world, partner_identity
+    world, ports, partner_identity
 ):
     """The partner rotated its signing key before we pinned the new certificate: E02,
     nothing applied. Once an operator pins it, `replay` (comment required, kept on the
@@ -587,18 +595,18 @@ def test_replay_applies_a_file_rejected_for_an_unpinned_signer_once_its_certific
     )
     name = "TRANSITACK_SZT_20270112_001.txt.p7m"
     (w.folder / "outbox" / name).write_bytes(envelope.seal(plain, new_cert, new_key, sva_certs(w.ks)))
-    fid = exchange.fetch(PARTNER).new[0]
-    assert exchange.process(fid) == "rejected"
-    exchange.send_acks(PARTNER)
+    fid = exchange.fetch(ports, PARTNER).new[0]
+    assert exchange.process(ports, fid) == "rejected"
+    exchange.send_acks(ports, PARTNER)
     assert count(w, Alert, Alert.kind == "test_applied") == 0
     with pytest.raises(exchange.ReplayRefused):
-        exchange.replay(fid, "  ", actor="op")  # no comment, no replay
+        exchange.replay(ports, fid, "  ", actor="op")  # no comment, no replay
     fp = w.ks.trust(PARTNER, cert_pem(new_cert))
     try:
-        assert exchange.replay(fid, "SZT's new certificate pinned", actor="op") == "processed"
+        assert exchange.replay(ports, fid, "SZT's new certificate pinned", actor="op") == "processed"
         with pytest.raises(exchange.ReplayRefused):
-            exchange.replay(fid, "again", actor="op")  # only a rejected file is replayed
-        exchange.send_acks(PARTNER)
+            exchange.replay(ports, fid, "again", actor="op")  # only a rejected file is replayed
+        exchange.send_acks(ports, PARTNER)
     finally:
         w.ks.untrust(PARTNER, fp)  # the module's keystore is shared
     assert count(w, Alert, Alert.kind == "test_applied") == 1
@@ -613,7 +621,7 @@ def test_replay_applies_a_file_rejected_for_an_unpinned_signer_once_its_certific
     ]
 
 
-def test_a_changed_host_key_is_refused_recorded_as_an_alert_and_nothing_fetched(world, tmp_path):
+def test_a_changed_host_key_is_refused_recorded_as_an_alert_and_nothing_fetched(world, ports, tmp_path):
     w = world
     partner_file(w, "TRANSITACK", [ack(w)])
     # The partner's server now answers with another host key (same address, new port):
@@ -623,21 +631,17 @@ def test_a_changed_host_key_is_refused_recorded_as_an_alert_and_nothing_fetched(
     # what we pinned for that address is the partner's old key
     w.ks.trust_host(PARTNER, f"[127.0.0.1]:{other.port} {w.server.host_key_line}\n")
     try:
-        s = context.current().settings
-        context.install(
-            dataclasses.replace(
-                w.rt,
-                settings=dataclasses.replace(s, partner_urls={**s.partner_urls, PARTNER: other.url("szt")}),
-            )
+        s = ports.settings
+        moved = dataclasses.replace(
+            ports, settings=dataclasses.replace(s, partner_urls={**s.partner_urls, PARTNER: other.url("szt")})
         )
         from adapters.sftp_errors import HostKeyError
 
         with pytest.raises(HostKeyError):
-            exchange.fetch(PARTNER)
+            exchange.fetch(moved, PARTNER)
         with pytest.raises(HostKeyError):  # a second try is refused again, still one open alert
-            exchange.fetch(PARTNER)
+            exchange.fetch(moved, PARTNER)
     finally:
-        context.install(w.rt)
         other.stop()
     with transaction(w.rt.sessions) as s:
         alerts = s.scalars(select(Alert).where(Alert.kind == "sftp_host_key_refused")).all()

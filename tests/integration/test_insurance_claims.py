@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway import settings as settings_mod
+from gateway import wiring
 from gateway.cli.insurance import cli as insurance_cli
 from gateway.db import transaction
 from gateway.models import Alert, InsuranceClaim
@@ -74,13 +75,20 @@ def world(runtime):
     sandbox.stop()
 
 
+@pytest.fixture
+def ports(world, runtime):
+    """The ports of the runtime once ``world`` pointed its settings at the sandbox."""
+    with wiring.ports(runtime) as p:
+        yield p
+
+
 def planted(sandbox) -> dict[str, str]:
     return {c.claim_no: c.defect for c in sandbox.insurer.claims if c.defect}
 
 
-def test_sweep_lists_every_claim_across_pages_and_flags_exactly_the_planted_defects(runtime, world):
+def test_sweep_lists_every_claim_across_pages_and_flags_exactly_the_planted_defects(runtime, ports, world):
     sandbox, numbers = world
-    report = insurance.sweep_claims(today=date(2026, 12, 10))
+    report = insurance.sweep_claims(ports, today=date(2026, 12, 10))
     assert report.error is None and report.from_date is None  # the first sweep asks for everything
     assert report.claims_seen == len(sandbox.insurer.claims) > 3
     assert sandbox.insurer.calls["QueryClaims"] == -(-len(sandbox.insurer.claims) // 3)  # every page
@@ -99,12 +107,12 @@ def test_sweep_lists_every_claim_across_pages_and_flags_exactly_the_planted_defe
         assert row.flagged == bool(c.defect)
 
 
-def test_yearly_medical_limit_reached_over_several_claims_flags_the_claim_past_it(runtime, world):
+def test_yearly_medical_limit_reached_over_several_claims_flags_the_claim_past_it(runtime, ports, world):
     sandbox, numbers = world
-    insurance.sweep_claims(today=date(2026, 12, 10))
+    insurance.sweep_claims(ports, today=date(2026, 12, 10))
     over = next(c for c in sandbox.insurer.claims if c.defect == OVER_LIMIT)
-    [view] = insurance.lookup_claims(claim_no=over.claim_no)
-    siblings = insurance.lookup_claims(volunteer_no=over.volunteer_no)
+    [view] = insurance.lookup_claims(ports, claim_no=over.claim_no)
+    siblings = insurance.lookup_claims(ports, volunteer_no=over.volunteer_no)
     medical = [c for c in siblings if c.category == "MEDICAL" and c.status in ("APPROVED", "PAID")]
     assert len(medical) == 3 and medical[-1].claim_no == over.claim_no
     assert [c.allowed_fen for c in medical] == [250_000, 250_000, 0]  # 2,500 + 2,500 use the year's 5,000
@@ -112,22 +120,22 @@ def test_yearly_medical_limit_reached_over_several_claims_flags_the_claim_past_i
     assert view.flag_codes[0] == "APPROVED_ABOVE_ALLOWED" and "500000 fen used" in view.flags[0][1]
 
 
-def test_incident_outside_any_session_is_flagged_with_its_reason(runtime, world):
+def test_incident_outside_any_session_is_flagged_with_its_reason(runtime, ports, world):
     sandbox, _ = world
     outside = next(c for c in sandbox.insurer.claims if c.defect == OUTSIDE_SESSION)
-    [view] = insurance.lookup_claims(claim_no=outside.claim_no)
+    [view] = insurance.lookup_claims(ports, claim_no=outside.claim_no)
     assert view.flag_codes == ("NOT_IN_SESSION",) and view.allowed_fen == 0
     assert view.flags[0][1] == "incident not inside any recorded service session"
     assert view.approved_fen == outside.approved_fen  # never changed
 
 
-def test_lookups_are_cached_briefly_and_the_cli_prints_claims_with_flags(runtime, world):
+def test_lookups_are_cached_briefly_and_the_cli_prints_claims_with_flags(runtime, ports, world):
     sandbox, numbers = world
-    first = insurance.lookup_claims(volunteer_no=numbers[0])
+    first = insurance.lookup_claims(ports, volunteer_no=numbers[0])
     calls = sandbox.insurer.calls["QueryClaims"]
-    assert insurance.lookup_claims(volunteer_no=numbers[0]) == first  # from the cache
+    assert insurance.lookup_claims(ports, volunteer_no=numbers[0]) == first  # from the cache
     assert sandbox.insurer.calls["QueryClaims"] == calls
-    insurance.lookup_claims(volunteer_no=numbers[0], max_age=0)  # expired: asked again
+    insurance.lookup_claims(ports, volunteer_no=numbers[0], max_age=0)  # expired: asked again
     assert sandbox.insurer.calls["QueryClaims"] > calls
     out = CliRunner().invoke(insurance_cli, ["claims", "--volunteer", numbers[2]])
     assert out.exit_code == 0, out.output
@@ -137,9 +145,9 @@ def test_lookups_are_cached_briefly_and_the_cli_prints_claims_with_flags(runtime
     assert CliRunner().invoke(insurance_cli, ["claims"]).exit_code != 0  # one of the two is required
 
 
-def test_daily_sweep_asks_from_the_last_sweep_date_and_checks_changed_claims(runtime, world):
+def test_daily_sweep_asks_from_the_last_sweep_date_and_checks_changed_claims(runtime, ports, world):
     sandbox, numbers = world
-    insurance.sweep_claims(today=date(2026, 12, 10))
+    insurance.sweep_claims(ports, today=date(2026, 12, 10))
     # the insurer approves a pending claim without the deductible, after the first sweep
     pending = next(c for c in sandbox.insurer.claims if c.status in ("REPORTED", "UNDER_REVIEW") and c.volunteer_no
                    in numbers[1:2] + numbers[3:])  # fmt: skip
@@ -147,7 +155,7 @@ def test_daily_sweep_asks_from_the_last_sweep_date_and_checks_changed_claims(run
     pending.status, pending.approved_fen = "APPROVED", pending.claimed_fen
     pending.status_time = datetime(2026, 12, 11, 3, tzinfo=UTC)
     stale.status_time = datetime(2026, 12, 9, 3, tzinfo=UTC)  # changed before the last sweep's date
-    report = insurance.sweep_claims(today=date(2026, 12, 11))
+    report = insurance.sweep_claims(ports, today=date(2026, 12, 11))
     assert report.from_date == date(2026, 12, 10)
     seen = {c.claim_no for c in sandbox.insurer.claims if c.status_time.date() >= date(2026, 12, 10)}
     assert report.claims_seen == len(seen) and stale.claim_no not in seen
@@ -155,7 +163,7 @@ def test_daily_sweep_asks_from_the_last_sweep_date_and_checks_changed_claims(run
     assert "APPROVED_ABOVE_ALLOWED" in changed.flag_codes and changed.approved_fen == pending.claimed_fen
 
 
-def test_claims_of_an_unknown_volunteer_are_not_covered(runtime, world):
+def test_claims_of_an_unknown_volunteer_are_not_covered(runtime, ports, world):
     sandbox, _ = world
     sandbox.insurer.add_claims(
         [
@@ -167,27 +175,25 @@ def test_claims_of_an_unknown_volunteer_are_not_covered(runtime, world):
             )
         ]
     )  # fmt: skip
-    [view] = insurance.lookup_claims(claim_no="CL9999999999")
+    [view] = insurance.lookup_claims(ports, claim_no="CL9999999999")
     assert set(view.flag_codes) == {"NOT_IN_SESSION", "NOT_REGISTERED"}
     assert timedelta(0) == view.incident_time - datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
-def test_security_fault_stops_calls_to_the_insurer_until_resumed(runtime, world):
+def test_security_fault_stops_calls_to_the_insurer_until_resumed(runtime, ports, world):
     sandbox, numbers = world
-    good = runtime.settings.partner_passwords["BOCINS"]
-    runtime.settings = dataclasses.replace(
+    wrong = dataclasses.replace(
         runtime.settings, partner_passwords={**runtime.settings.partner_passwords, "BOCINS": "wrong"}
     )
-    report = insurance.sweep_claims(today=date(2026, 12, 10))
+    with wiring.ports(dataclasses.replace(runtime, settings=wrong)) as wrong_ports:
+        report = insurance.sweep_claims(wrong_ports, today=date(2026, 12, 10))
     assert report.error.startswith("SOAP_SECURITY")
     with transaction(runtime.sessions) as s:
         [alert] = s.scalars(select(Alert).where(Alert.kind == "SOAP_SECURITY")).all()
         assert alert.partner == "BOCINS" and alert.resolved_at is None
-    runtime.settings = dataclasses.replace(
-        runtime.settings, partner_passwords={**runtime.settings.partner_passwords, "BOCINS": good}
-    )
+    # the right password again (``ports``'), but the stop holds until an operator resumes
     with pytest.raises(insurance.InsurerStopped):
-        insurance.lookup_claims(volunteer_no=numbers[0])
+        insurance.lookup_claims(ports, volunteer_no=numbers[0])
     assert sandbox.insurer.calls["QueryClaims"] == 0
     assert CliRunner().invoke(insurance_cli, ["resume"]).exit_code == 0
-    assert insurance.lookup_claims(volunteer_no=numbers[0])
+    assert insurance.lookup_claims(ports, volunteer_no=numbers[0])

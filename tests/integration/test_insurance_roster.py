@@ -107,11 +107,11 @@ def roster_rows(runtime) -> list[ExchangeFile]:
 
 
 def test_roster_is_accepted_by_the_insurer_with_every_official_volunteer_and_cover_dates(
-    runtime, sandbox, desk
+    runtime, ports, sandbox, desk
 ):
     who = volunteers(runtime)
     today = datetime.now(UTC).astimezone(BEIJING).date()
-    report = insurance.send_roster()
+    report = insurance.send_roster(ports)
     assert (report.status, report.ack_code, report.uploaded) == ("accepted", None, True) and report.roster_id
     name = f"INSROSTER_SVA_{today:%Y%m%d}_001.txt.p7m"
     assert report.name == name and report.records == 2
@@ -144,10 +144,10 @@ def test_roster_is_accepted_by_the_insurer_with_every_official_volunteer_and_cov
     assert sandbox.insurer.calls["UploadRoster"] == 1
 
 
-def test_after_partial_the_corrected_snapshot_takes_the_next_seq(runtime, sandbox, desk):
+def test_after_partial_the_corrected_snapshot_takes_the_next_seq(runtime, ports, sandbox, desk):
     volunteers(runtime)
     desk.forced.append(("PARTIAL", "E07", "line:3:name:too long;line:2:record:unknown volunteer"))
-    first = insurance.send_roster()
+    first = insurance.send_roster(ports)
     assert (first.status, first.ack_code) == ("partial", "E07")
     out = CliRunner().invoke(insurance_cli, ["roster", "send"])
     assert out.exit_code == 0, out.output
@@ -160,40 +160,40 @@ def test_after_partial_the_corrected_snapshot_takes_the_next_seq(runtime, sandbo
     assert (partial.seq, accepted.seq, accepted.status) == (1, 2, "accepted")
 
 
-def test_unanswered_roster_goes_again_under_the_same_name(runtime, sandbox, desk):
+def test_unanswered_roster_goes_again_under_the_same_name(runtime, ports, sandbox, desk):
     volunteers(runtime)
     sandbox.insurer.available = False
-    down = insurance.send_roster()
+    down = insurance.send_roster(ports)
     assert down.error and "SOAP_RETRYABLE" in down.error and down.status == "prepared"
     sandbox.insurer.available = True
-    up = insurance.send_roster()
+    up = insurance.send_roster(ports)
     assert (up.name, up.status) == (down.name, "accepted")
     [row] = roster_rows(runtime)
     assert row.status == "accepted" and sandbox.insurer.applied[row.name] == 1
 
 
-def test_a_record_our_writer_refuses_is_named_and_the_others_go(runtime, sandbox, desk):
+def test_a_record_our_writer_refuses_is_named_and_the_others_go(runtime, ports, sandbox, desk):
     who = volunteers(runtime)
     bad = next(no for no, role in who.items() if role == "stays")
     with transaction(runtime.sessions) as s:
         s.scalar(select(Volunteer).where(Volunteer.volunteer_no == bad)).name = (
             "名" * 31
         )  # over 30 characters
-    report = insurance.send_roster()
+    report = insurance.send_roster(ports)
     assert report.status == "accepted" and report.records == 1
     assert len(report.refused) == 1 and report.refused[0].startswith(f"{bad}: name: ")
     assert "名" not in report.refused[0]  # the value itself is never repeated
     [row] = roster_rows(runtime)
     assert row.detail.startswith(f"rosterId {report.roster_id}; refused by our writer: {bad}: name: ")
-    assert insurance.send_roster().roster_id == report.roster_id  # answered: read back, not sent
+    assert insurance.send_roster(ports).roster_id == report.roster_id  # answered: read back, not sent
 
 
-def test_a_roster_the_insurer_did_not_accept_whole_is_an_alert_for_operators(runtime, sandbox, desk):
+def test_a_roster_the_insurer_did_not_accept_whole_is_an_alert_for_operators(runtime, ports, sandbox, desk):
     from gateway.cli.exchange import cli as exchange_cli
 
     volunteers(runtime)
     desk.forced.append(("REJECTED", "E02", "bad or untrusted signature"))
-    first = insurance.send_roster()
+    first = insurance.send_roster(ports)
     assert (first.status, first.ack_code) == ("rejected", "E02")
     out = CliRunner().invoke(exchange_cli, ["alerts"])
     assert out.exit_code == 0, out.output

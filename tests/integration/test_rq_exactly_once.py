@@ -36,7 +36,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from gateway import context, migrate
+from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.domain.lifecycle import CardState
@@ -236,7 +236,7 @@ def test_worker_killed_mid_file_leaves_nothing_and_the_rerun_equals_a_clean_run(
     db = _copy(base, databases)
     rt = _rt(base.env_for(db))
     try:
-        got = exchange.fetch("BOCSZ").new
+        got = exchange.fetch(wiring.ports(rt), "BOCSZ").new
         with transaction(rt.sessions) as s:
             new = {f.file_type: f.id for f in s.scalars(select(ExchangeFile).where(ExchangeFile.id.in_(got)))}
         for ftype, fid in new.items():
@@ -445,6 +445,7 @@ def test_a_file_committed_between_our_look_and_our_seq_claim_collides_instead_of
     db = _copy(base, databases)
     day = D0 + timedelta(days=14)  # a Monday, after every other test's dates
     rt = _rt(base.env_for(db))
+    ports = wiring.ports(rt)
     try:
         with transaction(rt.sessions) as s:
             for _ in range(2):
@@ -457,7 +458,7 @@ def test_a_file_committed_between_our_look_and_our_seq_claim_collides_instead_of
             batch = real_collect(session, business_date)
             if not other:  # B, first time: A runs its whole prepare now, in another connection
                 worker_a = threading.Thread(
-                    target=lambda: other.append(exchange.prepare("BOCSZ", "CARDORDER", business_date))
+                    target=lambda: other.append(exchange.prepare(ports, "BOCSZ", "CARDORDER", business_date))
                 )
                 other.append("running")
                 worker_a.start()
@@ -465,7 +466,7 @@ def test_a_file_committed_between_our_look_and_our_seq_claim_collides_instead_of
             return batch
 
         monkeypatch.setattr(builder, "collect", collect_then_let_a_finish)
-        b_file = exchange.prepare("BOCSZ", "CARDORDER", day)
+        b_file = exchange.prepare(ports, "BOCSZ", "CARDORDER", day)
         with transaction(rt.sessions) as s:
             files = s.scalars(
                 select(ExchangeFile).where(

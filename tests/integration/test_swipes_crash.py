@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from gateway import context, migrate
+from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.services import exchange
 from keys import envelope
@@ -40,12 +40,12 @@ CHILD = """
 import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from gateway import context, settings as settings_mod
+from gateway import context, settings as settings_mod, wiring
 from gateway.services import exchange
 s = settings_mod.load(environ={{}}, var_dir=Path({var!r}), database_url={db!r},
                       keys_dir=Path({keys!r}), key_passphrase={pw!r})
 context.install(context.build(s))
-exchange.process({file_id})
+exchange.process(wiring.ports(), {file_id})
 """
 
 
@@ -90,10 +90,10 @@ def _seed_people(rt, plain: bytes) -> None:
         raw.close()
 
 
-def _receive(path: Path) -> int:
+def _receive(rt, path: Path) -> int:
     data = path.read_bytes()
-    file_id, dup = exchange._record_download(
-        "BOCSZ", path.name, path, hashlib.sha256(data).hexdigest(), len(data)
+    file_id, dup = exchange.record_download(
+        wiring.ports(rt), "BOCSZ", path.name, path, hashlib.sha256(data).hexdigest(), len(data)
     )
     assert not dup
     return file_id
@@ -135,7 +135,7 @@ def test_a_worker_killed_mid_file_then_rerun_gives_the_clean_totals(db_url, tmp_
 
     rt = _runtime(tmp_path / "var1", db_url, keys)
     _seed_people(rt, plain)
-    file_id = _receive(sealed_path)
+    file_id = _receive(rt, sealed_path)
     pg_url = db_url.replace("postgresql+psycopg://", "postgresql://", 1)
     dbname = pg_url.rsplit("/", 1)[1]
     code = CHILD.format(
@@ -168,7 +168,7 @@ def test_a_worker_killed_mid_file_then_rerun_gives_the_clean_totals(db_url, tmp_
     rt.engine.dispose()
     rt = _runtime(tmp_path / "var1", db_url, keys)
     assert _totals(rt)["swipes"][0] == 0
-    assert exchange.process(file_id) == "processed"
+    assert exchange.process(wiring.ports(rt), file_id) == "processed"
     after_crash = _totals(rt)
     context.install(None)
     rt.engine.dispose()
@@ -176,7 +176,7 @@ def test_a_worker_killed_mid_file_then_rerun_gives_the_clean_totals(db_url, tmp_
     _reset_pg(db_url)  # a clean run of the same file on an empty database
     rt = _runtime(tmp_path / "var2", db_url, keys)
     _seed_people(rt, plain)
-    assert exchange.process(_receive(sealed_path)) == "processed"
+    assert exchange.process(wiring.ports(rt), _receive(rt, sealed_path)) == "processed"
     clean = _totals(rt)
     context.install(None)
     rt.engine.dispose()

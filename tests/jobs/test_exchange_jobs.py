@@ -3,6 +3,7 @@ tests/integration/test_exchange_engine.py)."""
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -22,24 +23,26 @@ def _cycle(monkeypatch, failing: int) -> tuple[list[int], list[str]]:
     files = [SimpleNamespace(id=i, name=n, file_type=t) for i, (n, t) in enumerate(FILES, start=1)]
     processed, acked = [], []
 
-    def process(file_id):
+    def process(ports, file_id):
         if file_id == failing:
             raise RuntimeError("defect")
         processed.append(file_id)
         return "processed"
 
-    monkeypatch.setattr(jobs.exchange, "fetch", lambda p: SimpleNamespace(new=[], duplicates=[], held=[]))
+    monkeypatch.setattr(
+        jobs.exchange, "fetch", lambda ports, p: SimpleNamespace(new=[], duplicates=[], held=[])
+    )
     monkeypatch.setattr(jobs.exchange, "pending_inbound", lambda session, partner: files)
     monkeypatch.setattr(jobs.exchange, "process", process)
-    monkeypatch.setattr(jobs.exchange, "upload_stranded", lambda partner, file_type=None: [])
-    monkeypatch.setattr(jobs.exchange, "send_acks", lambda partner: acked.append(partner))
+    monkeypatch.setattr(jobs.exchange, "upload_stranded", lambda ports, partner, file_type=None: [])
+    monkeypatch.setattr(jobs.exchange, "send_acks", lambda ports, partner: acked.append(partner))
     monkeypatch.setattr(
         jobs, "channel", lambda p: SimpleNamespace(inbound_order=("CARDRESULT", "CARDSTATUS", "SWIPE"))
     )
     monkeypatch.setattr(jobs, "transaction", _no_transaction)
-    monkeypatch.setattr(jobs.context, "current", lambda: SimpleNamespace(sessions=None))
+    # the job's body, on ports of no runtime (the wrapper around it: tests/jobs/test_task.py)
     with pytest.raises(RuntimeError, match=FILES[failing - 1][0]):
-        jobs.fetch_and_process("BOCSZ", "2027-01-12")
+        jobs._fetch_and_process(SimpleNamespace(sessions=None), "BOCSZ", date(2027, 1, 12))
     return processed, acked
 
 
