@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from adapters.insurer.client import Claim
+from gateway.db import transaction
+from gateway.domain.lifecycle import CardEventType as E
+from gateway.models import Card, Volunteer
+from gateway.partners.insurer import service as insurance
+from gateway.services import cards as cs
+from gateway.timeutil import beijing_today
 from tests.api.conftest import bearer
 
 _cards = iter(range(500, 10**6))
@@ -31,11 +39,6 @@ def terminal(client, tokens) -> str:
 
 def card_of(app, volunteer_no: str, *events: str) -> str:
     """Drive the volunteer's card through the bank's events; its card_id."""
-    from gateway.db import transaction
-    from gateway.domain.lifecycle import CardEventType as E
-    from gateway.models import Card
-    from gateway.services import cards as cs
-
     card_id = f"CARD{next(_cards):012d}"
     with transaction(app.extensions["svcard"].sessions) as s:
         card = s.query(Card).join(Card.volunteer).filter_by(volunteer_no=volunteer_no).one()
@@ -217,10 +220,6 @@ def test_who_is_serving_now_counts_per_district_and_site_and_names_for_pii_roles
 
 
 def test_a_claim_during_an_outside_session_is_flagged_not_in_shenzhen(app, platform):
-    from adapters.insurer.client import Claim
-    from gateway.db import transaction
-    from gateway.partners.insurer import service as insurance
-
     v = platform.official()
     no = v["volunteer_no"]
     start = datetime.now(UTC) - timedelta(hours=5)
@@ -245,6 +244,10 @@ def test_a_claim_during_an_outside_session_is_flagged_not_in_shenzhen(app, platf
                      status_time=datetime.now(UTC), reject_reason=None)  # fmt: skip
 
     with transaction(app.extensions["svcard"].sessions) as s:
+        # approved a week ago: the sessions (up to five hours ago) fall in the registration
+        # whatever the time of day (the cover counts from the start of official_since)
+        volunteer = s.scalar(select(Volunteer).where(Volunteer.volunteer_no == no))
+        volunteer.official_since = beijing_today() - timedelta(days=7)
         insurance.store_claims(
             s,
             [
