@@ -11,8 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import click
+from werkzeug.serving import run_simple
 
+from gateway import context
 from gateway.cli._common import yyyymmdd
+from gateway.db import transaction
 
 
 def _date(_ctx, _param, value: str | None) -> date | None:
@@ -46,7 +49,7 @@ def cli(
     volunteers: int, days: int, start: date | None, seed: int, demo_dir: Path, serve: bool, port: int
 ) -> None:
     """Run a simulated month through the real jobs and adapters against the sandbox partners."""
-    from demo.simulation import Demo, DemoOptions
+    from demo.simulation import Demo, DemoOptions  # the simulation loads for the run, not for --help
 
     demo = Demo(
         DemoOptions(volunteers=volunteers, seed=seed, start=start, days=days, demo_dir=demo_dir),
@@ -59,12 +62,9 @@ def cli(
 
 
 def _serve(demo, port: int) -> None:
-    from werkzeug.serving import run_simple
-
-    from gateway import context
+    # the API (its app, its tokens and every model under them) loads only with --serve
     from gateway.api.tokens import create_token
     from gateway.app import create_app
-    from gateway.db import transaction
 
     s = demo.rt.settings
     app = create_app(

@@ -13,15 +13,15 @@ from pathlib import Path
 import click
 
 from demo import sandbox_settings
+from gateway import context
 from gateway.cli._common import yyyymmdd
+from gateway.keystore import keystore
 from gateway.settings import SettingsError
 from keys.keystore import KeystoreError
 
 
 def _settings() -> sandbox_settings.SandboxSettings:
     """The SVCARD_SANDBOX_* settings; a bad one stops the command with its name."""
-    from gateway import context
-
     try:
         return sandbox_settings.load(context.current().settings.var_dir)
     except SettingsError as exc:
@@ -37,8 +37,6 @@ def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None)
         raise click.UsageError(
             "give all three of --sva-sign-cert, --sva-decrypt-cert and --sva-ssh-pub, or none"
         )
-    from gateway.keystore import keystore
-
     try:
         ks = keystore()
         return ks.export_cert("sign"), ks.export_cert("decrypt"), ks.ssh_public_line()
@@ -54,7 +52,7 @@ def _sva_material(sign: Path | None, decrypt: Path | None, ssh_pub: Path | None)
 def _world(
     dir_: Path | None, seed: int | None, sign: Path | None, decrypt: Path | None, ssh_pub: Path | None
 ):
-    from sandbox.world import World
+    from sandbox.world import World  # paramiko and the partners' servers: not for `svcard --help`
 
     s = _settings()
     bank, transit, fund = sandbox_settings.rates(s)
@@ -113,7 +111,7 @@ def serve_cmd(
 ) -> None:
     """Run the sandbox partners in the foreground until Ctrl-C; print their URLs, certificate
     and host key files, and the settings and `svcard keys` commands a gateway needs."""
-    from sandbox.serve import SimClock, serve
+    from sandbox.serve import SimClock, serve  # paramiko and the partners' servers: not for --help
 
     world = _world(dir_, seed, sva_sign_cert, sva_decrypt_cert, sva_ssh_pub)
     clock = SimClock(yyyymmdd(start, "--date"), days_per_round)
@@ -127,6 +125,7 @@ def serve_cmd(
 )
 def day_cmd(dir_: Path | None, day: str | None) -> None:
     """Run the back offices' day now, on an existing sandbox folder (no servers started)."""
+    # paramiko, the partners' servers and holidays load for this command, not for `svcard --help`
     from sandbox.clock import beijing_today
     from sandbox.world import World
 
@@ -154,6 +153,7 @@ def day_cmd(dir_: Path | None, day: str | None) -> None:
 def env_cmd(dir_: Path | None) -> None:
     """Print the partners' URLs, files, settings and commands of an existing sandbox folder
     (ports of its last start)."""
+    # paramiko and the partners' servers load for this command, not for `svcard --help`
     from sandbox.serve import banner
     from sandbox.world import World
 

@@ -97,6 +97,8 @@ def load(var_dir: Path, environ: Mapping[str, str] | None = None) -> SandboxSett
 
 def rates(s: SandboxSettings):  # noqa: ANN201 - (BankRates, TransitRates, FundRates)
     """The sandbox partners' rates, as their back offices take them."""
+    # the back offices (and holidays under them) load when a sandbox runs, not with these
+    # settings at `svcard --help`
     from sandbox.bank import BankRates
     from sandbox.fund import FundRates
     from sandbox.transit import TransitRates

@@ -8,6 +8,8 @@ from flask import Flask
 
 from gateway import context
 from gateway import settings as settings_mod
+from gateway.api import register_api
+from gateway.logs import configure_logging
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -17,10 +19,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     context.install(runtime)
     app = Flask("gateway")
     app.extensions["svcard"] = runtime
-    from gateway.logs import configure_logging
-
     configure_logging(s.log_level, s.log_style)
-    from gateway.api import register_api
-
     register_api(app)
     return app

@@ -45,10 +45,10 @@ __all__ = ["CONTENT_TYPE_LATEST", "exposition", "metered", "observe_request", "s
 _JOB_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 _CALL_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-JOBS = Counter("svcard_jobs_total", "Jobs run, by job, partner and outcome (finished|failed)",
-               ["job", "partner", "outcome"])  # fmt: skip
+JOBS = Counter("svcard_jobs_total", "Jobs run, by job (label task: Prometheus keeps job for its target), partner and outcome (finished|failed)",
+               ["task", "partner", "outcome"])  # fmt: skip
 JOB_SECONDS = Histogram("svcard_job_duration_seconds", "Time a job took (an exchange's send or fetch "
-                        "cycle is its job), by job and partner", ["job", "partner"], buckets=_JOB_BUCKETS)  # fmt: skip
+                        "cycle is its job), by job and partner", ["task", "partner"], buckets=_JOB_BUCKETS)  # fmt: skip
 SOAP_CALLS = Counter("svcard_soap_calls_total", "SOAP calls by partner, operation and outcome "
                      "(ok, or the fault class: SecurityFault, ClientFault, RetryableError, ...)",
                      ["partner", "operation", "outcome"])  # fmt: skip

@@ -22,7 +22,8 @@ def soap_client(ports: Ports, partner: str) -> Any:
     if not path:
         raise registry.RegistryError(f"{partner}: declares no SOAP client")
     module, _, name = path.partition(":")
-    # zeep and the WSDLs load here, on the first call to the partner, not at start-up
+    # The registry names the client (module:Class); its WSDL is parsed when it is built here,
+    # on the first call to the partner, not at start-up (zeep itself comes with adapters.soap)
     factory = getattr(importlib.import_module(module), name)
     # every call counted and timed by operation (svcard_soap_calls_total)
     return metrics.metered(factory(endpoint(ports.settings, partner)), partner)

@@ -51,7 +51,7 @@ def func_path(func: Callable[..., Any]) -> str:
 
 
 def redis_connection(url: str | None = None):
-    from redis import Redis
+    from redis import Redis  # redis loads only when there is a queue, not at every svcard start
 
     url = url or context.current().settings.redis_url
     if not url:
@@ -60,7 +60,7 @@ def redis_connection(url: str | None = None):
 
 
 def rq_queue(url: str | None = None):
-    from rq import Queue
+    from rq import Queue  # rq loads only when there is a queue (inline jobs never need it)
 
     return Queue(QUEUE_NAME, connection=redis_connection(url), default_timeout=JOB_TIMEOUT)
 
@@ -94,6 +94,7 @@ def enqueue_after_commit(session: Session, func: Callable[..., Any], *args: Any,
 
 def job_status(job_id: str) -> JobHandle | None:
     """Look up an RQ job (for the API's 'trigger a cycle' answer)."""
+    # rq loads only when there is a queue (inline jobs never need it)
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime
 
 
 def ping(tag: str) -> dict[str, str]:
     """Return the tag and where and when it ran."""
-    import os
-    import socket
-
     return {
         "tag": tag,
         "host": socket.gethostname(),

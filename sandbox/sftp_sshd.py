@@ -10,6 +10,7 @@ imported: this is the partner's side of the wire.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -158,6 +159,4 @@ class OpenSshServer:
 
 
 def _current_user() -> str:
-    import pwd
-
     return pwd.getpwuid(os.getuid()).pw_name

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
+from PIL import Image
+
 from schemas import rules
+from schemas.package import write_package
 from schemas.record_type import DEFAULT_BRANCHES
 from schemas.recordtypes import TYPES
 from schemas.writer import WriteResult, write
@@ -281,7 +284,7 @@ def sample_records(file_type: str, n: int, *, seed: int = 0, business_date: date
 
 def sample_photo(seed: int = 0, size: tuple[int, int] = (295, 413)) -> bytes:
     """A small JPEG ID photo of ``size`` stored pixels (deterministic bytes)."""
-    from PIL import Image, ImageDraw
+    from PIL import ImageDraw  # drawing (and FreeType under it) loads only to make a photo
 
     rng = random.Random(seed)
     img = Image.new("RGB", size, (rng.randrange(200, 256), rng.randrange(200, 256), 255))
@@ -302,8 +305,6 @@ def write_sample(
     created = datetime.combine(business_date, time(1, 0, 2))
     records = sample_records(file_type, n, seed=seed, business_date=business_date)
     if file_type == "CARDORDER":
-        from schemas.package import write_package
-
         return write_package(
             out, records, lambda order_id: sample_photo(hash_seed(seed, order_id)),
             sender=sender, receiver=receiver, business_date=business_date, seq=seq,

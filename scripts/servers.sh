@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The servers the test suite uses, set up before it starts (`make test` and .ci/run):
 #   OpenSSH (sshd and the sftp client; the SFTP tests start their own sshd on a loopback
-#   port), openssl (envelope interoperability), PostgreSQL on 127.0.0.1:5432 and Redis on
-#   127.0.0.1:6379 (started here when installed but not running).
+#   port), openssl (envelope interoperability), Prometheus (Debian's prometheus package:
+#   promtool checks deploy/prometheus/, and tests/deploy/ starts its own prometheus on a
+#   loopback port), PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (started
+#   here when installed but not running).
 # As root (CI, a fresh machine) what is missing is installed with apt-get; otherwise this
 # says exactly what is missing and how to install it, and the suite skips those tests
 # (with CI=true they fail instead: CI never passes by skipping).
@@ -17,6 +19,7 @@ python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 [ -x "$SSHD" ] || need_apt+=(openssh-server)
 command -v sftp >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 fresh_pg=no
 if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   need_apt+=(postgresql)
@@ -59,6 +62,7 @@ state() { if eval "$2" >/dev/null 2>&1; then echo "servers: $1 ok"; else echo "s
 state "OpenSSH server ($SSHD)" "test -x $SSHD"
 state "OpenSSH sftp client" "command -v sftp"
 state "openssl" "command -v openssl"
+state "Prometheus (promtool, prometheus)" "command -v promtool && command -v prometheus"
 state "PostgreSQL (127.0.0.1:5432)" "pg_isready -q -h 127.0.0.1 -p 5432"
 state "Redis (127.0.0.1:6379)" "redis-cli -h 127.0.0.1 ping"
 exit 0

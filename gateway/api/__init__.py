@@ -12,6 +12,8 @@ from importlib import import_module
 
 from flask import Flask, Response
 
+from gateway.api import docs, request_id
+
 # Modules of gateway.api exposing ``blp``; one line per resource.
 BLUEPRINTS = [
     "meta",
@@ -30,7 +32,9 @@ API_VERSION = "1"
 
 
 def register_api(app: Flask) -> None:
-    from gateway.api import core, docs, domain_errors, health, metrics, request_id
+    # The API's machinery (flask-smorest, apispec, the marshmallow schemas, prometheus) loads when
+    # an app is built, not with this package (gateway.app and gateway.api.tokens import it at start)
+    from gateway.api import core, domain_errors, health, metrics
 
     app.config.update(
         API_TITLE=API_TITLE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,8 +49,6 @@ _LOAD = (
 
 def _request_ref() -> str:
     """The API request a card event came from: the token and its Idempotency-Key."""
-    from flask import request
-
     return f"{caller().name}:{request.headers.get('Idempotency-Key', '')}"[:64]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -57,8 +58,6 @@ def audit_log(args: dict[str, Any]) -> Any:
 
 
 def _entry(e: AuditEntry) -> dict[str, Any]:
-    from datetime import UTC
-
     at = e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
     return {
         "id": e.id,

@@ -14,7 +14,10 @@ from importlib.metadata import entry_points
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from gateway import context
+from gateway.logs import configure_logging
 from gateway.settings import SettingsError
 
 # Modules under gateway/cli/ that expose ``cli``; one line per area.
@@ -98,6 +101,8 @@ class LazyGroup(FlaskGroup):
 
 
 def _create_app():
+    # the app module (and the API package) load only when Flask needs the app (`svcard --help`
+    # lists its commands), not with every command
     from gateway.app import create_app
 
     return create_app()
@@ -110,17 +115,12 @@ def svcard() -> None:
     """svcard-gateway: the Shenzhen Volunteer Card partner gateway."""
     # Every command logs through the PII mask at the configured level (jobs run inline
     # in the command's process, and `svcard worker` runs them all).
-    from gateway import context
-    from gateway.logs import configure_logging
-
     configure_logging(context.current().settings.log_level, context.current().settings.log_style)
 
 
 def schema_missing(exc: BaseException) -> str | None:
     """The database's own words when ``exc`` means the schema is absent or older than the
     code (a missing table or column), else None."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
     if not isinstance(exc, (OperationalError, ProgrammingError)):
         return None
     orig = exc.orig
@@ -134,8 +134,6 @@ def schema_missing(exc: BaseException) -> str | None:
 def connect_failed(exc: BaseException) -> str | None:
     """The driver's first line when ``exc`` is a failure to connect (no statement was
     running), else None. Drivers do not put the password in it."""
-    from sqlalchemy.exc import OperationalError
-
     if not isinstance(exc, OperationalError) or exc.statement is not None:
         return None
     return str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__

@@ -24,6 +24,7 @@ from gateway.db import transaction
 from gateway.domain import calendar as cal_rules
 from gateway.domain.errors import DomainError
 from gateway.services import calendar as cal_service
+from gateway.timeutil import beijing_today
 
 
 @click.group("calendar")
@@ -35,8 +36,6 @@ def cli() -> None:
 def status() -> None:
     """Which years are loaded (and from where) and which are provisional, around today;
     from 1 December, a warning while next year is not loaded (exit 1)."""
-    from gateway.timeutil import beijing_today
-
     today = beijing_today()
     with transaction(context.current().sessions) as session:
         for year in range(today.year - 1, today.year + 2):
@@ -111,8 +110,6 @@ def seed(from_year: int, to_year: int) -> None:
     """Seed the years the `holidays` package has a published schedule for (never
     overwrites a loaded year); from 1 December, raise the alert if next year is still
     not loaded."""
-    from gateway.timeutil import beijing_today
-
     with transaction(context.current().sessions) as session:
         seeded = cal_service.seed_from_holidays(session, range(from_year, to_year + 1))
         # Seeding is how a fresh system gets its calendar: raise the next-year alert now

@@ -7,9 +7,14 @@ import sys
 
 import click
 
+from adapters.soap import SoapError
 from gateway import context, wiring
 from gateway.db import transaction
+from gateway.domain.errors import DomainError
+from gateway.partners.health import reconcile as rec
+from gateway.partners.health import service as health
 from gateway.settings import SettingsError
+from gateway.timeutil import BEIJING
 
 
 @click.group("health")
@@ -22,8 +27,6 @@ def _actor() -> str:
 
 
 def _when(value) -> str:
-    from gateway.timeutil import BEIJING
-
     return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
@@ -31,8 +34,6 @@ def _when(value) -> str:
 def pending() -> None:
     """What is still to be done at SZHC, and why: open requests, requests waiting for an
     operator, and HEALTH functions still due."""
-    from gateway.partners.health import service as health
-
     with transaction(context.current().sessions) as session:
         alert = health.stopped_by(session)
         if alert is not None:
@@ -64,8 +65,6 @@ def pending() -> None:
 @cli.command("sync")
 def sync() -> None:
     """Plan and send every request due now (each with its stable requestId)."""
-    from gateway.partners.health import service as health
-
     try:
         with wiring.ports() as ports:
             report = health.sync(ports, actor=_actor())
@@ -83,9 +82,6 @@ def sync() -> None:
 @click.option("--note", required=True, help="Why it can go again (recorded).")
 def retry(request_id: str, note: str) -> None:
     """Raise a FAILED / CLIENT_FAULT request again (new requestId) or an ERROR one (same id)."""
-    from gateway.domain.errors import DomainError
-    from gateway.partners.health import service as health
-
     try:
         with transaction(context.current().sessions) as session:
             req = health.retry(session, request_id, actor=_actor(), note=note)
@@ -98,8 +94,6 @@ def retry(request_id: str, note: str) -> None:
 @cli.command("resume")
 def resume() -> None:
     """Lift the stop after a security fault (credentials or certificate fixed)."""
-    from gateway.partners.health import service as health
-
     with transaction(context.current().sessions) as session:
         n = health.resume(session, actor=_actor())
     click.echo(f"{n} security alert(s) resolved; calls to {health.PARTNER} resume at the next sync")
@@ -109,9 +103,6 @@ def resume() -> None:
 @click.argument("health_card_no")
 def query(health_card_no: str) -> None:
     """Ask SZHC where a health card is and whether it is active."""
-    from adapters.soap import SoapError
-    from gateway.partners.health import service as health
-
     try:
         with wiring.ports() as ports:
             status = health.query_card(ports, health_card_no)
@@ -133,8 +124,6 @@ def query(health_card_no: str) -> None:
 def reconcile(all_cards: bool) -> None:
     """Compare our health-function states with SZHC's QueryCard; an alert per mismatch
     (the weekly job checks a sample)."""
-    from gateway.partners.health import reconcile as rec
-
     try:
         with wiring.ports() as ports:
             report = rec.reconcile(ports, sample=None if all_cards else rec.WEEKLY_SAMPLE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import importlib
+from datetime import timedelta
 
 import click
 
@@ -15,7 +16,7 @@ from gateway import context
 from gateway.db import transaction
 from gateway.domain.errors import DomainError
 from gateway.models.cards import HeldStatus
-from gateway.timeutil import BEIJING
+from gateway.timeutil import BEIJING, utcnow
 
 
 def _actor() -> str:
@@ -36,10 +37,11 @@ def _fail(exc: DomainError) -> None:
 )
 def held(status: str) -> None:
     """List bank events held for an operator, oldest first."""
-    from gateway.partners.bank import exchange as bx
+    # the bank's exchange code loads for these commands, not for every `svcard cards ...`
+    from gateway.partners.bank import events as bev
 
     with transaction(context.current().sessions) as session:
-        rows = bx.held_events(session, status=status)
+        rows = bev.held_events(session, status=status)
         if not rows:
             click.echo(f"no {status.lower()} events")
         for h in rows:
@@ -52,13 +54,14 @@ def held(status: str) -> None:
 
 
 def _resolve(action: str, held_id: int, note: str) -> None:
-    from gateway.partners.bank import exchange as bx
+    # the bank's exchange code loads for these commands, not for every `svcard cards ...`
+    from gateway.partners.bank import events as bev
 
     if not note.strip():
         raise click.BadParameter("an operator's note is required", param_hint="--note")
     with transaction(context.current().sessions) as session:
         try:
-            fn = bx.release if action == "release" else bx.discard
+            fn = bev.release if action == "release" else bev.discard
             done = fn(session, held_id, actor=_actor(), note=note)
         except DomainError as exc:
             session.rollback()
@@ -70,7 +73,7 @@ def _resolve(action: str, held_id: int, note: str) -> None:
                 click.echo(f"#{h.id} applied after it ({h.event})")
         tokens = {d.card_id for d in done if d.card_id}
         pks = {d.card_pk for d in done if d.card_pk}
-        rest = [h for h in bx.held_events(session) if h.card_id in tokens or h.card_pk in pks]
+        rest = [h for h in bev.held_events(session) if h.card_id in tokens or h.card_pk in pks]
         for h in rest:
             click.echo(f"#{h.id} still held: {h.reason_code} {h.reason}")
 
@@ -96,6 +99,7 @@ def discard(held_id: int, note: str) -> None:
 def resend_order(order_id: str) -> None:
     """Send ORDER_ID again (same id) in the next CARDORDER, after an operator corrected the
     record the bank listed as a record error (or our writer refused)."""
+    # the bank's exchange code loads for these commands, not for every `svcard cards ...`
     from gateway.partners.bank import exchange as bx
 
     with transaction(context.current().sessions) as session:
@@ -111,10 +115,11 @@ def resend_order(order_id: str) -> None:
 def not_sent() -> None:
     """Orders and CARDREQ requests that did not go (refused by our writer) or that the bank
     listed as record errors: each waits for an operator's correction."""
-    from gateway.partners.bank import exchange as bx
+    # the bank's exchange code loads for these commands, not for every `svcard cards ...`
+    from gateway.partners.bank import events as bev
 
     with transaction(context.current().sessions) as session:
-        orders, requests = bx.not_sent(session)
+        orders, requests = bev.not_sent(session)
         if not orders and not requests:
             click.echo("nothing waiting")
         for o in orders:
@@ -142,10 +147,8 @@ def transit_group() -> None:
 def transit_requests(unanswered_days: int) -> None:
     """FAILED and REJECTED requests, requests our writer refused (still pending), and
     requests unanswered for too long (to chase)."""
-    from datetime import timedelta
-
+    # Shenzhen Tong's exchange code loads for these commands, not for every `svcard cards ...`
     from gateway.services import transit as ts
-    from gateway.timeutil import utcnow
 
     with transaction(context.current().sessions) as session:
         rows = (
@@ -169,6 +172,7 @@ def transit_requests(unanswered_days: int) -> None:
 @click.option("--note", required=True, help="Why it is raised again (recorded).")
 def transit_retry(request_id: str, note: str) -> None:
     """Raise a FAILED/REJECTED request again: the next TRANSITREQ carries a new request id."""
+    # Shenzhen Tong's exchange code loads for these commands, not for every `svcard cards ...`
     from gateway.services import transit as ts
 
     with transaction(context.current().sessions) as session:

@@ -9,6 +9,9 @@ import click
 
 from gateway import context
 from gateway.settings import SettingsError
+from jobs import system
+from jobs.queue import QUEUE_NAME, enqueue, redis_connection
+from jobs.schedule import entries, register_all
 
 
 def _require_redis(command: str) -> None:
@@ -24,12 +27,12 @@ def _require_redis(command: str) -> None:
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
 def worker(burst: bool, name: str | None) -> None:
     """Start an RQ worker on SVCARD_REDIS_URL."""
-    from jobs.queue import QUEUE_NAME, redis_connection
+    # rq and every partner's channels (all the models) load only for the worker, not for
+    # `svcard jobs ...`
+    from gateway.services import channels
     from jobs.worker import GatewayWorker
 
     _require_redis("worker")  # fail early on bad settings, before connecting
-    from gateway.services import channels
-
     channels.load_all()  # once here, not again in every job's forked work horse
     w = GatewayWorker([QUEUE_NAME], connection=redis_connection(), name=name)
     w.work(burst=burst, with_scheduler=False)
@@ -38,10 +41,7 @@ def worker(burst: bool, name: str | None) -> None:
 @click.command("cron")
 def cron() -> None:
     """Run the partners' schedule (jobs/schedule.py) with RQ's cron scheduler."""
-    from rq.cron import CronScheduler
-
-    from jobs.queue import QUEUE_NAME, redis_connection
-    from jobs.schedule import entries, register_all
+    from rq.cron import CronScheduler  # rq loads only for the scheduler, not at every svcard start
 
     _require_redis("cron")
     # RQ reads cron expressions in local time; the schedule is written in Beijing time.
@@ -61,8 +61,6 @@ def jobs_group() -> None:
 @jobs_group.command("schedule")
 def show_schedule() -> None:
     """Print the schedule (Beijing time)."""
-    from jobs.schedule import entries
-
     for item in entries():
         click.echo(f"{item.cron:<18} {item.name:<28} {item.func}  # {item.why}")
 
@@ -71,9 +69,6 @@ def show_schedule() -> None:
 @click.argument("tag", default="ping")
 def ping(tag: str) -> None:
     """Enqueue a trivial job (inline without Redis) and print its handle."""
-    from jobs import system
-    from jobs.queue import enqueue
-
     handle = enqueue(system.ping, tag)
     click.echo(f"{handle.mode} job {handle.id}: {handle.status} {handle.result or ''}")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from gateway import context
 from gateway.keystore import keystore
 from keys.keystore import KeystoreError
 
@@ -146,7 +147,8 @@ def export_cert(role: str) -> None:
 )
 def rotate_data_key(batch_size: int, new_dev_key: bool) -> None:
     """Re-encrypt every PII column under SVCARD_DATA_KEY (resumable: rerun after a crash)."""
-    from gateway import context
+    # the rotation loads every model (and the schemas under them): only for this command,
+    # not for every `svcard keys ...`
     from gateway.services.data_key_rotation import DataKeyRotationError
     from gateway.services.data_key_rotation import rotate_data_key as run
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from werkzeug.serving import run_simple
+
+from gateway.app import create_app
 
 
 def serve_forever(app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Serve ``app`` until interrupted (the demo's ``--serve`` calls this too)."""
-    from werkzeug.serving import run_simple
-
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
@@ -21,8 +22,6 @@ def serve_forever(app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def cli(host: str, port: int) -> None:
     """Serve the HTTP API (docs at /api/docs) until interrupted."""
-    from gateway.app import create_app
-
     app = create_app()
     click.echo(f"svcard API on http://{host}:{port}/api/docs (Ctrl-C stops)", err=True)
     serve_forever(app, host, port)

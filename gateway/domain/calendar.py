@@ -184,7 +184,7 @@ def holidays_schedule(year: int) -> list[CalendarRow] | None:
     the package was released. For later years it extrapolates the festivals without
     make-up days; such a guess is not the published schedule, so it is not used: the year
     stays "not loaded" (weekends only, provisional) until an operator loads it."""
-    import holidays
+    import holidays  # holidays (with its calendars and dateutil) loads only to seed a year
 
     cn = holidays.China(years=year)
     workdays = sorted(d for d in cn.weekend_workdays if d.year == year)

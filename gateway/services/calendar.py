@@ -68,7 +68,7 @@ def seed_from_holidays(
 ) -> list[int]:
     """Seed each year the ``holidays`` package has a published schedule for and that is not
     loaded yet (an operator's load is never overwritten). Returns the years seeded."""
-    import holidays
+    import holidays  # holidays (with its calendars and dateutil) loads only to seed a year
 
     seeded = []
     for year in years:

@@ -9,6 +9,7 @@ a route that forgets about PII still masks.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -104,8 +105,6 @@ class PiiBytes(fields.String):
         super().__init__(allow_none=True, metadata=metadata, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        import base64
-
         seen = _scope.get()
         if value is None or seen is None:
             return None

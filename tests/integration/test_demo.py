@@ -59,7 +59,8 @@ def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
     assert "applied" in log
     records = [json.loads(line) for line in log.splitlines()]  # one JSON object a line
     assert {"time", "level", "logger", "message", "partner", "job_id"} <= set(records[0])
-    assert any(r["job_id"] for r in records)  # a job's context
+    assert any(r["partner"] == "BOCSZ" and r["job_id"] for r in records)  # a job's context
+    assert any(r["file_id"] for r in records)  # an inbound file's
     with open(tmp_path / "var" / "demo" / "import" / "volunteers.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
     secrets_ = {p[k] for p in people for k in ("id_number", "mobile", "emergency_mobile", "name") if p[k]}

@@ -49,13 +49,14 @@ def _value(samples, name: str, **labels: str) -> float | None:
 
 def _jobs_run(job: str, partner: str) -> float:
     return sum(
-        REGISTRY.get_sample_value("svcard_jobs_total", {"job": job, "partner": partner, "outcome": o}) or 0
+        REGISTRY.get_sample_value("svcard_jobs_total", {"task": job, "partner": partner, "outcome": o}) or 0
         for o in ("finished", "failed")
     )
 
 
 def test_a_demo_run_scraped_agrees_with_the_database(tmp_path: Path, db_url: str) -> None:
     before = _jobs_run("jobs.health.sync_health", "")
+    bank_before = _jobs_run("jobs.exchange.send_scheduled", "BOCSZ")
     demo = Demo(
         DemoOptions(
             volunteers=20,
@@ -107,6 +108,14 @@ def test_a_demo_run_scraped_agrees_with_the_database(tmp_path: Path, db_url: str
     # the events: every health-queue run of the demo went through the job wrapper
     ran = demo.moved["job szhc-sync"]
     assert ran > 4 and _jobs_run("jobs.health.sync_health", "") - before == ran
+    assert (
+        _jobs_run("jobs.exchange.send_scheduled", "BOCSZ") - bank_before == demo.moved["job bocsz-send"] == 4
+    )
+    # the insurer's roster went through the metered client, once a day
+    assert (
+        _value(samples, "svcard_soap_calls_total", partner="BOCINS", operation="upload_roster", outcome="ok")
+        >= 4
+    )
     # no PII in a metric: no ID number, mobile or name of the demo's volunteers
     with open(tmp_path / "demo" / "import" / "volunteers.csv", encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
@@ -139,9 +148,9 @@ def test_two_workers_write_their_events_at_once_and_one_scrape_sums_them(
         assert ran_on == {"a", "b"}  # both workers took jobs, each writing its own files
         monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(prom))
         _text, samples = scrape(settings)
-    labels = {"job": "jobs.sweeps.calendar_next_year", "partner": "", "outcome": "finished"}
+    labels = {"task": "jobs.sweeps.calendar_next_year", "partner": "", "outcome": "finished"}
     assert _value(samples, "svcard_jobs_total", **labels) == 40
-    assert _value(samples, "svcard_job_duration_seconds_count", job=labels["job"], partner="") == 40
+    assert _value(samples, "svcard_job_duration_seconds_count", task=labels["task"], partner="") == 40
     # the queue as Redis holds it: every job done, none failed
     assert _value(samples, "svcard_queue_jobs", queue="svcard", state="failed") == 0
     assert _value(samples, "svcard_queue_jobs", queue="svcard", state="queued") == 0

@@ -16,6 +16,7 @@ from gateway.domain.lifecycle import CardState as S
 from gateway.models import CardEvent, HeldEvent, Order
 from gateway.models.cards import HeldStatus, OrderStatus, RequestStatus
 from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.partners.bank import events as bev
 from gateway.partners.bank import exchange as bx
 from gateway.services import cards as cs
 from gateway.services import volunteers as vs
@@ -98,7 +99,7 @@ def feed(db, handler, *records: dict) -> None:
     db.flush()
 
 
-RESULTS, STATUSES = bx.CardResultHandler(), bx.CardStatusHandler()
+RESULTS, STATUSES = bev.CardResultHandler(), bev.CardStatusHandler()
 ORDERS, REQUESTS = bx.CardOrderBuilder(), bx.CardReqBuilder()
 
 
@@ -365,13 +366,13 @@ def test_event_that_makes_no_sense_is_held_and_later_events_wait_behind_it(db) -
     assert card.state == S.CUT_CLOSED
     # Releasing an event that still does not fit is refused and changes nothing.
     with pytest.raises(Conflict) as info:
-        bx.release(db, first.id, actor="op", note="try")
+        bev.release(db, first.id, actor="op", note="try")
     assert info.value.code == "CARD_DEAD" and first.status == HeldStatus.HELD
     with pytest.raises(Conflict):
-        bx.release(db, behind.id, actor="op", note="out of order")  # held behind #first
+        bev.release(db, behind.id, actor="op", note="out of order")  # held behind #first
     # Discarding the first lets the next one be tried: it still does not fit, and now
     # holds with its own reason.
-    bx.discard(db, first.id, actor="op", note="bank error, confirmed by phone")
+    bev.discard(db, first.id, actor="op", note="bank error, confirmed by phone")
     assert first.status == HeldStatus.DISCARDED and first.resolved_by == "op"
     (still,) = held(db)
     assert still.id == behind.id and still.reason_code == "CARD_DEAD"
@@ -393,7 +394,7 @@ def test_release_applies_the_held_event_then_the_ones_behind_it(db) -> None:
     feed(db, RESULTS, result(order, "PRODUCED", FRIDAY))
     card = order.card
     assert card.state == S.PRODUCED and len(held(db)) == 2
-    released = bx.release(db, first.id, actor="op", note="PRODUCED arrived late")
+    released = bev.release(db, first.id, actor="op", note="PRODUCED arrived late")
     assert [h.id for h in released] == [first.id, behind.id] and not held(db)
     assert card.state == S.LOST and card.notified_inferred
     events = [
@@ -504,7 +505,7 @@ def test_a_record_for_another_volunteer_or_a_token_already_used_is_held(db) -> N
     feed(db, RESULTS, token_taken)
     first, second = held(db)
     assert first.reason_code == "VOLUNTEER_MISMATCH" and second.reason_code == "HELD_BEHIND"
-    bx.discard(db, first.id, actor="op", note="bank mixed up two volunteers")
+    bev.discard(db, first.id, actor="op", note="bank mixed up two volunteers")
     (still,) = held(db)
     assert still.reason_code == "CARD_ID_IN_USE" and order_b.card.state == S.ORDERED
     assert card_a.card_id == TOKEN and order_b.card.card_id is None

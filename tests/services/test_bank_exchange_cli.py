@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from gateway.db import transaction
 from gateway.models import HeldEvent
+from gateway.partners.bank import events as bev
 from gateway.partners.bank import exchange as bx
 from schemas.reader import Record
 from tests.services.foundation_helpers import first_card, official
@@ -37,12 +38,12 @@ def test_operator_lists_releases_and_discards_held_events(runtime) -> None:
         v = official(s)
         order = first_card(v).order
         vno = v.volunteer_no
-        _feed(s, bx.CardResultHandler(), {
+        _feed(s, bev.CardResultHandler(), {
             "order_id": order.order_id, "volunteer_no": vno, "result": "ACCEPTED", "reason_code": None,
             "reason_text": "", "card_id": None, "masked_pan": None, "expiry": None,
             "branch_code": order.branch_code, "event_date": date(2026, 12, 4)})  # fmt: skip
         _feed(
-            s, bx.CardStatusHandler(),
+            s, bev.CardStatusHandler(),
             _status("S1", token, vno, "COLLECTED", 10), _status("S2", token, vno, "DAMAGED_REPORTED", 11),
             _status("S3", "CARD000000000099", vno, "LOST_REPORTED", 12),
         )  # fmt: skip
@@ -65,7 +66,7 @@ def test_operator_lists_releases_and_discards_held_events(runtime) -> None:
     # The card becomes known (its PRODUCED arrives); the operator releases the collection.
     with transaction(runtime.sessions) as s:
         order = bx.cards.order_by_id(s, order.order_id)
-        _feed(s, bx.CardResultHandler(), {
+        _feed(s, bev.CardResultHandler(), {
             "order_id": order.order_id, "volunteer_no": vno, "result": "PRODUCED", "reason_code": None,
             "reason_text": "", "card_id": token, "masked_pan": "621785******0007", "expiry": "203112",
             "branch_code": order.branch_code, "event_date": date(2026, 12, 4)})  # fmt: skip

@@ -1,12 +1,8 @@
 """The bank's file channel: what we send it and what we apply from it."""
 
 from gateway.partners.bank import ID
-from gateway.partners.bank.exchange import (
-    CardOrderBuilder,
-    CardReqBuilder,
-    CardResultHandler,
-    CardStatusHandler,
-)
+from gateway.partners.bank.events import CardResultHandler, CardStatusHandler
+from gateway.partners.bank.exchange import CardOrderBuilder, CardReqBuilder
 from gateway.services.channels import Channel
 from gateway.services.swipes import SwipeHandler
 

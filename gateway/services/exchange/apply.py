@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.db import transaction
+from gateway.logs import bind
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, RecordErrorRow
 from gateway.services import archive
 from gateway.services.alerts import raise_alert
@@ -61,7 +62,13 @@ def pending_inbound(session: Session, partner: str) -> list[ExchangeFile]:
 
 
 def process(ports: Ports, file_id: int) -> str:
-    """Open, check and apply one received file; returns its final status."""
+    """Open, check and apply one received file; returns its final status. Every log
+    record of it carries the file's id (``gateway.logs``)."""
+    with bind(file_id=file_id):
+        return _process(ports, file_id)
+
+
+def _process(ports: Ports, file_id: int) -> str:
     with transaction(ports.sessions) as session:
         row = session.get(ExchangeFile, file_id)
         if row is None or row.direction != "in" or row.status != "received":
