@@ -21,8 +21,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Upgrade to every head: each area (foundation, api, exchange, soap, donations) has its
-    own branch from 0001_foundation, so areas can add tables independently."""
+    """Upgrade to every head: each area (api, exchange, transit, soap, donations,
+    terminals) has its own branch from 0001_foundation, so areas can add tables
+    independently."""
     cfg = alembic_config()
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn

@@ -23,6 +23,8 @@ BLUEPRINTS = [
     "exchanges",
     "care",
     "donations",
+    "terminals",
+    "service",
 ]
 
 API_TITLE = "svcard-gateway API"

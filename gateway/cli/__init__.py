@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "health",
     "insurance",
     "donations",
+    "terminals",
 ]
 
 

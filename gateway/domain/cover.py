@@ -1,15 +1,18 @@
 """The volunteer accident cover, as SVA applies it to check the insurer's figures.
 
-insurer.md, "How SVA applies the cover". Pure: no I/O, imports nothing of ours. One
-function, :func:`check_cover`, is the rule; it takes one volunteer's claims, service
-sessions and registration interval and says, per claim, what the cover allows and what
-is wrong with the insurer's figures (which SVA never changes).
+insurer.md, "How SVA applies the cover". Pure: no I/O, imports nothing of ours but the
+domain's places. One function, :func:`check_cover`, is the rule; it takes one
+volunteer's claims, service sessions (with their place) and registration interval and
+says, per claim, what the cover allows and what is wrong with the insurer's figures
+(which SVA never changes).
 
 Rules, in the words of the spec:
 
 * covered = the incident lies in a recorded service session (check-in to check-out; a
-  session never checked out ends at the end of its Beijing day) and the volunteer was
-  registered (official since ≤ incident < deregistration instant);
+  session never checked out ends at the end of its Beijing day), inside Shenzhen (a
+  session whose place is ``OUTSIDE`` is not; one without a place, recorded before places
+  were kept, is), and the volunteer was registered (official since ≤ incident <
+  deregistration instant);
 * year = Beijing calendar year of ``incident_time``; within a year APPROVED and PAID
   claims use the limits in incident order, ties by claim number;
 * MEDICAL allowed = max(0, min(claimed − 10,000, 500,000 − used));
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
+from gateway.domain.places import in_shenzhen
 from schemas.fields import BEIJING
 
 DEDUCTIBLE_FEN = 10_000  # 100 yuan per medical claim
@@ -41,6 +45,7 @@ CHECKED_STATUSES = ("APPROVED", "PAID")
 
 # Flag codes (stable: stored with flagged claims and shown to operators).
 NOT_IN_SESSION = "NOT_IN_SESSION"
+NOT_IN_SHENZHEN = "NOT_IN_SHENZHEN"
 NOT_REGISTERED = "NOT_REGISTERED"
 APPROVED_ABOVE_ALLOWED = "APPROVED_ABOVE_ALLOWED"
 PAID_ABOVE_ALLOWED = "PAID_ABOVE_ALLOWED"
@@ -78,6 +83,11 @@ class ClaimFacts(Protocol):
 class ServiceSession:
     check_in: datetime
     check_out: datetime | None = None
+    place: str | None = None  # a district code, ``OUTSIDE``, or None (recorded before places)
+
+    @property
+    def in_shenzhen(self) -> bool:
+        return in_shenzhen(self.place)
 
     def contains(self, instant: datetime) -> bool:
         if self.check_out is not None:
@@ -146,13 +156,16 @@ def check_cover(
         notes: list[Finding] = []
         checked = claim.status in CHECKED_STATUSES
 
-        in_session = any(s.contains(claim.incident_time) for s in sessions)
+        during = [s for s in sessions if s.contains(claim.incident_time)]
+        inside = any(s.in_shenzhen for s in during)
         registered = registration is not None and registration.contains(claim.incident_time)
-        if not in_session:
+        if not during:
             flags.append(Finding(NOT_IN_SESSION, "incident not inside any recorded service session"))
+        elif not inside:
+            flags.append(Finding(NOT_IN_SHENZHEN, "incident during a session recorded outside Shenzhen"))
         if not registered:
             flags.append(Finding(NOT_REGISTERED, "volunteer not registered at the incident time"))
-        covered = in_session and registered
+        covered = inside and registered
 
         if claim.category == "MEDICAL":
             used = medical_used.get(year, 0)

@@ -16,6 +16,7 @@ from gateway.models.donations import (
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.models.health import HealthRequest
 from gateway.models.insurance import ClaimSweep, InsuranceClaim
+from gateway.models.terminals import Terminal, TerminalSwipe
 from gateway.models.transit import TransitRequest
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
@@ -48,6 +49,8 @@ __all__ = [
     "ClaimSweep",
     "Order",
     "ServiceSession",
+    "Terminal",
+    "TerminalSwipe",
     "TrainingRecord",
     "VolunteerViewToken",
     "TransitRequest",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gateway.domain.places import name_of
 from gateway.models.base import Base
 from gateway.models.columns import UtcDateTime, utcnow
 from gateway.models.types import Encrypted
@@ -97,6 +98,9 @@ class TrainingRecord(Base):
     course: Mapped[str] = mapped_column(String(100))
     minutes: Mapped[int] = mapped_column(Integer)
     held_on: Mapped[date | None] = mapped_column(Date)
+    # Where it was recorded, when it came from a terminal (gateway.domain.places code).
+    district: Mapped[str | None] = mapped_column(String(10))
+    terminal_id: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -110,9 +114,14 @@ class SessionKind:
 
 class ServiceSession(Base):
     """A service session: check-in to check-out (UTC instants). Counts toward the 10
-    pre-service hours and proves insurance cover (insurer.md)."""
+    pre-service hours and proves insurance cover (insurer.md), inside Shenzhen unless its
+    place is ``OUTSIDE``. The place is copied from the check-in's terminal (or given by the
+    platform), so it stays where the session happened; sessions recorded before places
+    were kept have none."""
 
     __tablename__ = "service_sessions"
+    # Open sessions (no check-out), newest first: who is serving now.
+    __table_args__ = (Index("ix_service_sessions_open", "check_out", "check_in"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
@@ -122,7 +131,14 @@ class ServiceSession(Base):
     check_out: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Minutes counted: set at check-out, or the imported total.
     minutes: Mapped[int] = mapped_column(Integer, default=0)
+    district: Mapped[str | None] = mapped_column(String(10), index=True)  # gateway.domain.places code
+    terminal_id: Mapped[str | None] = mapped_column(String(20))  # the check-in's terminal
+    site: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="sessions")
+
+    @property
+    def district_name(self) -> str | None:
+        return name_of(self.district)

@@ -20,6 +20,8 @@ from gateway.domain.errors import Conflict, Invalid, NotEligible, NotFound, Prob
 from gateway.domain.functions import Function, FunctionState, OffReason, switch_off, switch_on
 from gateway.domain.lifecycle import CardState
 from gateway.domain.personal import ApplicantData, fields_of
+from gateway.domain.places import Place
+from gateway.domain.service_rules import SessionOverlap, check_session_end
 from gateway.models import Branch, Card, CardRequest, Order, ServiceSession, TrainingRecord, Volunteer
 from gateway.models.cards import OrderType
 from gateway.models.types import lookup_key
@@ -157,8 +159,16 @@ def create_application(
 
 
 def record_training(
-    session: Session, number: str, *, course: str, minutes: int, held_on: date | None = None, actor: str
+    session: Session,
+    number: str,
+    *,
+    course: str,
+    minutes: int,
+    held_on: date | None = None,
+    actor: str,
+    place: Place | None = None,
 ) -> TrainingRecord:
+    """A training course; ``place`` when it was recorded at a terminal."""
     v = get_volunteer(session, number)
     _require_active(v)
     if minutes <= 0 or minutes > 24 * 60:
@@ -166,8 +176,9 @@ def record_training(
     if not course or len(course) > 100:
         raise Invalid("FIELD_LENGTH", "course must be 1 to 100 characters", "course")
     row = TrainingRecord(
-        volunteer_id=v.id, course=course, minutes=minutes, held_on=held_on, source=f"api:{actor}"[:120]
-    )
+        volunteer_id=v.id, course=course, minutes=minutes, held_on=held_on, source=f"api:{actor}"[:120],
+        district=place.district if place else None, terminal_id=place.terminal_id if place else None,
+    )  # fmt: skip
     session.add(row)
     session.flush()
     return row
@@ -183,37 +194,62 @@ def open_session(session: Session, v: Volunteer) -> ServiceSession | None:
     )
 
 
+def _recorded(session: Session, v: Volunteer, *where) -> bool:
+    """Whether a session of ``v`` already recorded (checked in and out) matches ``where``."""
+    return bool(
+        session.scalar(select(ServiceSession.id).where(ServiceSession.volunteer_id == v.id, *where).limit(1))
+    )
+
+
+def lock_volunteer(session: Session, v: Volunteer) -> None:
+    """Hold the volunteer's row until commit, so two swipes at once (a terminal's resend)
+    cannot both find no open session (PostgreSQL; SQLite writes one at a time anyway)."""
+    session.execute(select(Volunteer.id).where(Volunteer.id == v.id).with_for_update())
+
+
 def check_in(
-    session: Session, number: str, *, at: datetime, activity: str | None = None, actor: str
+    session: Session,
+    number: str,
+    *,
+    at: datetime,
+    activity: str | None = None,
+    actor: str,
+    place: Place | None = None,
 ) -> ServiceSession:
-    """Start a service session (``SESSION_OPEN`` if one is still open)."""
+    """Start a service session at ``place`` (None: not given; counts inside Shenzhen).
+    ``SESSION_OPEN`` if one is still open, ``SESSION_OVERLAP`` if ``at`` lies in a session
+    already recorded (a late upload from an offline terminal): hours would count twice."""
     v = get_volunteer(session, number)
     _require_active(v)
+    lock_volunteer(session, v)
     if open_session(session, v) is not None:
         raise Conflict("SESSION_OPEN", "the volunteer is already checked in", "check_in")
+    if _recorded(session, v, ServiceSession.check_in <= at, ServiceSession.check_out > at):
+        raise SessionOverlap("the check-in lies inside a session already recorded")
     row = ServiceSession(
-        volunteer_id=v.id,
-        kind=SessionKind.SESSION,
-        activity=activity,
-        check_in=at,
-        minutes=0,
-        source=f"api:{actor}"[:120],
-    )
+        volunteer_id=v.id, kind=SessionKind.SESSION, activity=activity, check_in=at, minutes=0,
+        source=f"api:{actor}"[:120], district=place.district if place else None,
+        terminal_id=place.terminal_id if place else None, site=place.site if place else None,
+    )  # fmt: skip
     session.add(row)
     session.flush()
     return row
 
 
 def check_out(session: Session, number: str, *, at: datetime, actor: str) -> ServiceSession:
-    """End the open session; its minutes count toward pre-service hours."""
+    """End the open session; its minutes count toward pre-service hours. Refused before
+    its check-in (``CHECK_OUT_BEFORE_CHECK_IN``) or more than a day after it
+    (``SESSION_TOO_LONG``)."""
     v = get_volunteer(session, number)
+    lock_volunteer(session, v)
     row = open_session(session, v)
     if row is None:
         raise Conflict("NO_OPEN_SESSION", "the volunteer is not checked in", "check_out")
-    if at <= row.check_in:
-        raise Invalid("CHECK_OUT_BEFORE_CHECK_IN", "check-out must be after check-in", "check_out")
-    row.check_out = at
-    row.minutes = int((at - row.check_in).total_seconds() // 60)
+    minutes = check_session_end(row.check_in, at)
+    # Sessions are disjoint at check-in, so one overlaps this one iff it began inside it.
+    if _recorded(session, v, ServiceSession.check_in > row.check_in, ServiceSession.check_in < at):
+        raise SessionOverlap("a session already recorded began between this check-in and check-out")
+    row.check_out, row.minutes = at, minutes
     session.flush()
     return row
 

@@ -59,6 +59,10 @@ class TrainingSchema(Schema):
     course = fields.String(required=True)
     minutes = fields.Integer(required=True)
     held_on = _n(fields.Date(allow_none=True))
+    district = _n(
+        fields.String(allow_none=True, metadata={"description": "recorded at a terminal: its place"})
+    )
+    terminal_id = _n(fields.String(allow_none=True))
 
 
 class CheckInSchema(Schema):
@@ -79,6 +83,15 @@ class ServiceSessionSchema(Schema):
     check_in = _n(fields.DateTime(allow_none=True))
     check_out = _n(fields.DateTime(allow_none=True))
     minutes = fields.Integer(required=True)
+    district = _n(
+        fields.String(
+            allow_none=True,
+            metadata={"description": "a district's code, or OUTSIDE; null: recorded before places were kept"},
+        )
+    )
+    district_name = _n(fields.String(allow_none=True))
+    terminal_id = _n(fields.String(allow_none=True, metadata={"description": "the check-in's terminal"}))
+    site = _n(fields.String(allow_none=True))
 
 
 class ChoicesSchema(Schema):

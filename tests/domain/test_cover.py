@@ -12,6 +12,7 @@ from gateway.domain.cover import (
     APPROVED_BELOW_ALLOWED,
     BAD_DISABILITY_GRADE,
     NOT_IN_SESSION,
+    NOT_IN_SHENZHEN,
     NOT_REGISTERED,
     PAID_ABOVE_ALLOWED,
     Registration,
@@ -133,6 +134,54 @@ def test_incident_outside_any_session_is_flagged_not_in_session():
     inside, outside = check_cover(claims, sessions, REGISTERED)
     assert not inside.flagged
     assert codes(outside) == {NOT_IN_SESSION} and outside.allowed_fen == 0 and not outside.covered
+
+
+def test_incident_during_an_outside_session_is_flagged_not_in_shenzhen():
+    sessions = [
+        ServiceSession(at(3, 1, 9), at(3, 1, 12), place="OUTSIDE"),
+        ServiceSession(at(3, 2, 9), at(3, 2, 12), place="440304"),
+    ]
+    claims = [
+        C("OUT", at(3, 1, 11), claimed_fen=20_000, approved_fen=10_000),
+        C("IN", at(3, 2, 11), claimed_fen=20_000, approved_fen=10_000),
+    ]
+    outside, inside = check_cover(claims, sessions, REGISTERED)
+    assert codes(outside) == {NOT_IN_SHENZHEN} and outside.allowed_fen == 0 and not outside.covered
+    assert not inside.flagged and inside.covered and inside.allowed_fen == 10_000
+
+
+def test_an_uncovered_outside_claim_uses_none_of_the_years_limit():
+    sessions = [
+        ServiceSession(at(3, 1, 9), at(3, 1, 12), place="OUTSIDE"),
+        ServiceSession(at(3, 2, 9), at(3, 2, 12), place="440305"),
+    ]
+    claims = [
+        C("OUT", at(3, 1, 11), claimed_fen=510_000, approved_fen=500_000),
+        C("IN", at(3, 2, 11), claimed_fen=510_000, approved_fen=500_000),
+    ]
+    outside, inside = check_cover(claims, sessions, REGISTERED)
+    assert codes(outside) == {NOT_IN_SHENZHEN}
+    assert inside.allowed_fen == 500_000 and not inside.flagged
+
+
+def test_a_session_without_a_place_counts_as_inside_shenzhen():
+    """insurer.md: sessions recorded before places were kept have none; they count inside."""
+    [check] = check_cover(
+        [C("OLD", at(3, 1, 11), claimed_fen=20_000, approved_fen=10_000)],
+        [ServiceSession(at(3, 1, 9), at(3, 1, 12), place=None)],
+        REGISTERED,
+    )
+    assert check.covered and not check.flagged
+
+
+def test_an_outside_incident_of_a_deregistered_volunteer_carries_both_flags():
+    reg = Registration(datetime(2026, 1, 1, tzinfo=BJ), deregistered_at=at(2, 1, 0))
+    [check] = check_cover(
+        [C("X", at(3, 1, 11), claimed_fen=20_000, approved_fen=10_000)],
+        [ServiceSession(at(3, 1, 9), at(3, 1, 12), place="OUTSIDE")],
+        reg,
+    )
+    assert codes(check) == {NOT_IN_SHENZHEN, NOT_REGISTERED}
 
 
 def test_session_never_checked_out_ends_at_end_of_its_beijing_day():

@@ -122,7 +122,7 @@ def _cover_facts(
             ServiceSession.check_in.is_not(None),
         )
     )
-    sessions = [cover.ServiceSession(s.check_in, s.check_out) for s in rows]
+    sessions = [cover.ServiceSession(s.check_in, s.check_out, s.district) for s in rows]
     # official since the start of that Beijing day
     since = datetime.combine(v.official_since, datetime.min.time(), BEIJING)
     return sessions, cover.Registration(since, v.deregistered_at)
