@@ -1,9 +1,11 @@
 """The donation rule (bank.md "SWIPE", fund.md "Reconciliation"): pure Python, one place.
 
-The swipe ingestion applies this rule two ways for speed (``gateway.services.swipes``:
-in Python on the records' field texts, and set-based in SQL); :func:`apply_day` below is
-the same rule record by record, the reference both are tested against, and the text to
-read when in doubt.
+:class:`Day` below is the rule record by record (:func:`apply_day`: on a whole file at
+once), and the text to read when in doubt. The swipe ingestion (``gateway.services.swipes``)
+applies it as it stands to any file (its ``DomainStore``: SQLite's way, and PostgreSQL's
+for a file with a txn_id there already), and has one fast path beside it on PostgreSQL
+(``CopyStore``: the rule on the records' field texts, straight into ``COPY``), which the
+tests hold to this one.
 
 * Every record that passed its field rules is stored and counted once, by ``txn_id``: a
   ``txn_id`` seen before (in this file, at a lower line, or in an earlier file) is a
@@ -23,9 +25,10 @@ read when in doubt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 CAMPAIGN = "0000000000"
 PURCHASE_FEN = 10
@@ -91,7 +94,7 @@ def classify(computed: int | None, booked: int | None) -> str:
     return SHORT if b < c else OVER
 
 
-# ------------------------------------------------------------------ the reference rule
+# ------------------------------------------------------------------ the rule, record by record
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,9 @@ class Person:
     deregistered_at: datetime | None = None
 
 
-@dataclass
-class Outcome:
-    """One SWIPE record after the rule: SVA's figure, the beneficiary and the flags."""
+class Outcome(NamedTuple):
+    """One SWIPE record after the rule: SVA's figure, the beneficiary and the flags. (A
+    tuple, not a dataclass: a file's million of them would keep the collector busy.)"""
 
     txn_id: str
     fen: int
@@ -115,45 +118,57 @@ class Outcome:
 
 @dataclass
 class Ledger:
-    """What earlier files left behind: every txn_id seen, and each purchase's beneficiary
-    and whether it is reversed."""
+    """What the rule knows of the txn_ids a file names: every txn_id seen (stored by an
+    earlier file, or at a lower line of this one), each purchase's beneficiary and
+    whether it is reversed. :class:`Day` adds the file's own as it goes."""
 
     seen: set[str] = field(default_factory=set)
     purchases: dict[str, str] = field(default_factory=dict)  # txn_id -> beneficiary
     reversed: set[str] = field(default_factory=set)
 
 
-def apply_day(
-    records: Iterable[Mapping],
-    ledger: Ledger,
-    volunteers: Mapping[str, Person],
-    cards: Mapping[str, int],
-) -> list[Outcome]:
-    """The rule on one file's records (dicts with the SWIPE field names and ``line``),
-    record by record; updates ``ledger``. ``cards`` maps card_id → volunteer_id."""
-    rows = sorted(records, key=lambda r: r["line"])
-    out: dict[int, Outcome] = {}
-    firsts: list[Mapping] = []
-    for r in rows:
-        own = _own_beneficiary(r, volunteers)
-        if r["txn_id"] in ledger.seen:
-            out[r["line"]] = Outcome(r["txn_id"], 0, own, DUPLICATE | _differs(r, 0), True)
-            continue
-        ledger.seen.add(r["txn_id"])
-        firsts.append(r)
-    for r in firsts:  # purchases first: a reversal may come before its purchase
+class Day:
+    """The rule over one file's records (dicts with the SWIPE field names and ``line``),
+    fed in line order. A purchase, refund or duplicate is decided as it comes
+    (:meth:`add`); a reversal waits for the end of the file, as its purchase may come
+    after it, and the reversals are then decided earliest first (:meth:`reversals`).
+    ``volunteers`` must know each record's number, ``cards`` (card_id → volunteer_id)
+    its card, and ``ledger`` its txn_id by the time the record is added; the purchases
+    the reversals name (:attr:`named`) and whether they are reversed, by the end."""
+
+    def __init__(self, ledger: Ledger, volunteers: Mapping[str, Person], cards: Mapping[str, int]) -> None:
+        self.ledger, self.volunteers, self.cards = ledger, volunteers, cards
+        self._waiting: list[tuple[datetime, int, Mapping, str]] = []  # (time, line, reversal, own)
+
+    def add(self, r: Mapping) -> Outcome | None:
+        """The record's outcome, or None for a reversal (see :meth:`reversals`)."""
+        own = _own_beneficiary(r, self.volunteers)
+        seen = self.ledger.seen
+        if r["txn_id"] in seen:
+            return Outcome(r["txn_id"], 0, own, DUPLICATE | _differs(r, 0), True)
+        seen.add(r["txn_id"])
+        if r["txn_type"] == "REVERSAL":
+            self._waiting.append((r["txn_time"], r["line"], r, own))
+            return None
         if r["txn_type"] == "PURCHASE":
-            ledger.purchases[r["txn_id"]] = _own_beneficiary(r, volunteers)
-    for r in sorted(firsts, key=lambda r: (r["txn_time"], r["line"])):
-        flags = _card_flags(r, volunteers, cards)
-        own = _own_beneficiary(r, volunteers)
-        if r["volunteer_no"] not in volunteers:
-            flags |= UNKNOWN_VOLUNTEER
-        if r["txn_type"] == "PURCHASE":
-            fen, who = PURCHASE_FEN, own
-        elif r["txn_type"] == "REFUND":
-            fen, who = 0, own
-        else:
+            self.ledger.purchases[r["txn_id"]] = own
+            fen = PURCHASE_FEN
+        else:  # REFUND
+            fen = 0
+        return Outcome(r["txn_id"], fen, own, self._flags(r) | _differs(r, fen))
+
+    @property
+    def named(self) -> set[str]:
+        """The purchases the waiting reversals name."""
+        return {r["orig_txn_id"] for _t, _line, r, _own in self._waiting}
+
+    def reversals(self) -> Iterator[tuple[Mapping, Outcome]]:
+        """After the file's last record: each reversal with its outcome, earliest first
+        (time, then line)."""
+        ledger = self.ledger
+        self._waiting.sort(key=lambda w: (w[0], w[1]))
+        for _t, _line, r, own in self._waiting:
+            flags = self._flags(r)
             orig = r["orig_txn_id"]
             if orig not in ledger.purchases:
                 fen, who, flags = 0, own, flags | REVERSAL_OF_NOTHING
@@ -162,8 +177,48 @@ def apply_day(
             else:
                 ledger.reversed.add(orig)
                 fen, who = REVERSAL_FEN, ledger.purchases[orig]
-        out[r["line"]] = Outcome(r["txn_id"], fen, who, flags | _differs(r, fen))
+            yield r, Outcome(r["txn_id"], fen, who, flags | _differs(r, fen))
+        self._waiting.clear()
+
+    def _flags(self, r: Mapping) -> int:
+        """The card and number flags: they never move the donation."""
+        flags = _card_flags(r, self.volunteers, self.cards)
+        return flags if r["volunteer_no"] in self.volunteers else flags | UNKNOWN_VOLUNTEER
+
+
+def apply_day(
+    records: Iterable[Mapping],
+    ledger: Ledger,
+    volunteers: Mapping[str, Person],
+    cards: Mapping[str, int],
+) -> list[Outcome]:
+    """The rule on one whole file's records, in any order: their outcomes in line order;
+    updates ``ledger``. ``cards`` maps card_id → volunteer_id."""
+    rows = sorted(records, key=lambda r: r["line"])
+    day = Day(ledger, volunteers, cards)
+    out = {r["line"]: day.add(r) for r in rows}
+    for r, o in day.reversals():
+        out[r["line"]] = o
     return [out[r["line"]] for r in rows]
+
+
+@dataclass
+class DayTotal:
+    """What one file adds to a beneficiary's figures of its day (``donation_days``)."""
+
+    purchases: int = 0  # purchases stored (a duplicate is none)
+    reversals: int = 0  # reversals that took a donation back
+    computed_fen: int = 0  # SVA's figure
+    bank_fen: int = 0  # the bank's, duplicates included: the bank claimed them
+    flagged: int = 0  # flagged records, duplicates included
+
+    def add(self, r: Mapping, o: Outcome) -> None:
+        """Count one record of the file, with its outcome."""
+        self.purchases += not o.duplicate and r["txn_type"] == "PURCHASE"
+        self.reversals += r["txn_type"] == "REVERSAL" and o.fen != 0
+        self.computed_fen += o.fen
+        self.bank_fen += r["donation_fen"]
+        self.flagged += o.flags != 0
 
 
 def _own_beneficiary(r: Mapping, volunteers: Mapping[str, Person]) -> str:

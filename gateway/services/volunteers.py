@@ -306,8 +306,7 @@ def set_opt_ins(
             f = card_service.function_state(card, function)
             current = FunctionState(f.state)
             new = switch_on(function, current) if flag else switch_off(function, current)
-            if new != current:
-                f.state, f.reason, f.changed_at = new, None if flag else OffReason.OPT_OUT, utcnow()
+            f.set_state(new, None if flag else OffReason.OPT_OUT)
     session.flush()
     return v
 

@@ -58,3 +58,29 @@ def test_reference_rule_reversal_before_purchase_and_twice() -> None:
         ("P", 10, []),
         ("W", 0, ["BANK_DIFFERS", "REVERSED_TWICE"]),
     ]
+
+
+def test_the_rule_as_records_come_decides_a_reversal_at_the_end_of_the_file() -> None:
+    """A purchase is decided as it comes; a reversal waits, as its purchase may come after it."""
+    day = rule.Day(rule.Ledger(), {"1": rule.Person(1)}, {"C": 1})
+    reversal = {"line": 2, "txn_id": "V", "card_id": "C", "volunteer_no": "1", "txn_time": T + timedelta(hours=2),
+                "txn_type": "REVERSAL", "orig_txn_id": "P", "donation_fen": -10}  # fmt: skip
+    purchase = {"line": 3, "txn_id": "P", "card_id": "C", "volunteer_no": "1", "txn_time": T,
+                "txn_type": "PURCHASE", "orig_txn_id": None, "donation_fen": 10}  # fmt: skip
+    assert day.add(reversal) is None
+    assert day.add(purchase) == rule.Outcome("P", 10, "1", 0)
+    assert day.named == {"P"}
+    assert [(r["txn_id"], o.fen, o.beneficiary) for r, o in day.reversals()] == [("V", -10, "1")]
+
+
+def test_a_days_totals_count_purchases_valid_reversals_and_every_flagged_record() -> None:
+    total = rule.DayTotal()
+    total.add({"txn_type": "PURCHASE", "donation_fen": 10}, rule.Outcome("P", 10, "1", 0))
+    total.add(
+        {"txn_type": "PURCHASE", "donation_fen": 10}, rule.Outcome("P", 0, "1", rule.DUPLICATE | 1, True)
+    )
+    total.add({"txn_type": "REVERSAL", "donation_fen": -10}, rule.Outcome("V", -10, "1", 0))
+    total.add(
+        {"txn_type": "REVERSAL", "donation_fen": -10}, rule.Outcome("W", 0, "1", rule.REVERSED_TWICE | 1)
+    )
+    assert total == rule.DayTotal(purchases=1, reversals=1, computed_fen=0, bank_fen=0, flagged=2)

@@ -250,7 +250,7 @@ def test_worker_killed_mid_file_leaves_nothing_and_the_rerun_equals_a_clean_run(
     databases.append(clean)
 
     # The worker, its backend watched: killed once inside the file's transaction (the
-    # exactly-once gate inserted, the records streaming into the staging table).
+    # exactly-once gate inserted, the records streaming into swipes).
     app = "xo-killed"
     env = base.env_for(db, app, SVCARD_REDIS_URL=xo_redis)
     rt = _rt(env)
@@ -262,14 +262,9 @@ def test_worker_killed_mid_file_leaves_nothing_and_the_rerun_equals_a_clean_run(
 
             def mid_file():
                 # The gate row written, not committed, and the records going in: past the
-                # gate's own statements and the staging table's set-up (in practice the
-                # first poll to see this finds the records streaming in, in COPY).
-                setup = (
-                    "INSERT INTO file_applications",
-                    "UPDATE exchange_files",
-                    "DROP TABLE",
-                    "CREATE TEMP TABLE swipe_stage",
-                )
+                # gate's own statements (in practice the first poll to see this finds the
+                # records streaming in, in COPY).
+                setup = ("INSERT INTO file_applications", "UPDATE exchange_files")
                 for b in rq_kit.backends(db, app):
                     if "file_applications" in b["wrote"] and not b["query"].lstrip().startswith(setup):
                         return b

@@ -56,19 +56,20 @@ def swipe(
 
 def apply(db, day: date, records: list[dict], general: bool = False) -> swipes.SwipeSummary:
     """Apply one day's file (records in the given line order, header at line 1) as the
-    exchange engine does: on PostgreSQL the direct way first (the records written as the
-    bank writes them and read back as field texts) unless ``general``; the general way
-    from a clean state when the direct way asks for it (ApplyAgain), and on SQLite."""
+    exchange engine does, through the database's store (``swipes.store_for``): the
+    records as field texts first (written as the bank writes them and read back), then,
+    when the store asks for it (ApplyAgain: SQLite always, PostgreSQL on a txn_id there
+    already), as typed records from a clean state. ``general``: the general way (the
+    domain store) at once, on any database."""
     file_id = next(_file_ids)
-    typed = (Record(i, "SWIPE", r) for i, r in enumerate(records, start=2))
-    if general or db.connection().dialect.name != "postgresql":
-        return swipes.apply_swipes(db, file_id, day, typed)
+    typed = (Record(i, "SWIPE", dict(r)) for i, r in enumerate(records, start=2))
+    store = swipes.DomainStore() if general else swipes.store_for(db)
     attempt = db.begin_nested()  # the engine rolls the whole file back; here, to this point
     try:
-        summary = swipes.apply_swipe_texts(db, file_id, day, texts(day, records))
+        summary = store.apply_texts(db, file_id, day, texts(day, records))
     except ApplyAgain:
         attempt.rollback()
-        return swipes.apply_swipes(db, file_id, day, typed)
+        return store.apply(db, file_id, day, typed)
     attempt.commit()
     return summary
 

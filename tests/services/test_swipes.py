@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationDay, Swipe, SwipeDuplicate, SwipeReversal
 from gateway.services import reconciliation as rec
+from gateway.services import swipes
 from tests.services.swipe_helpers import (
     apply,
     at,
@@ -413,3 +414,13 @@ def test_without_duplicates_every_file_goes_the_direct_way_and_agrees_with_the_r
     """No txn_id twice, in a file or across files: on PostgreSQL every day goes the direct
     way (unless the general one is asked for) and gives the reference's figures."""
     _agrees_with_the_reference_rule(db, seed=9, general=general, resends=False)
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["engine", "general"])
+def test_the_general_way_in_small_batches_agrees_with_the_reference_rule(db, general, monkeypatch) -> None:
+    """The general way looks up what the rule needs a batch of records at a time: in
+    batches of 7, a reversal, a resent txn_id or a duplicate in the file falls in
+    another batch than the record it names."""
+    monkeypatch.setattr(swipes.DomainStore, "keys_per_lookup", 7)
+    monkeypatch.setattr(swipes.CopyStore, "keys_per_lookup", 7)
+    _agrees_with_the_reference_rule(db, seed=10, general=general, resends=True)
