@@ -106,9 +106,7 @@ def sessions_by_month(
         day = beijing_date(when)
         if year is not None and day.year != year:
             continue
-        per[f"{day:%Y-%m}"].append(
-            SessionRow(s.check_in, s.check_out, s.minutes, s.activity, getattr(s, "district", None))
-        )
+        per[f"{day:%Y-%m}"].append(SessionRow(s.check_in, s.check_out, s.minutes, s.activity, s.district))
     return [MonthOfService(m, sum(r.minutes for r in per[m]), per[m]) for m in sorted(per)]
 
 
