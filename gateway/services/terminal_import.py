@@ -12,8 +12,6 @@ loading the same file again changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,10 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain.errors import Invalid
 from gateway.models import Terminal
 from gateway.services import terminals
-from gateway.services.volunteer_import import RowError
+from gateway.services.csv_rows import RowError, read_rows
 
 COLUMNS = ("terminal_id", "organisation", "district", "site_name", "latitude", "longitude", "active")
 COORDINATE_RE = re.compile(r"-?(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?")
@@ -80,34 +77,23 @@ def load_csv(session: Session, path: Path, *, actor: str = "load") -> LoadReport
 
 
 def load_csv_bytes(session: Session, data: bytes, *, file_name: str, actor: str = "load") -> LoadReport:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise Invalid("NOT_UTF8", f"{file_name}:{line}:file:bytes not valid UTF-8", "file") from None
     report = LoadReport(file=file_name)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_header(file_name, reader.fieldnames or [])
+    rows = read_rows(data, file_name, COLUMNS, report.errors)
     seen: dict[str, int] = {}
     chunk: list[tuple[int, terminals.TerminalData]] = []
-    for raw in reader:
-        line = reader.line_num
+    for line, raw in rows:
         report.rows += 1
-        if None in raw:  # more cells than header columns
-            report.errors.append(RowError(line, "record", "more fields than the header"))
+        if raw is None:
             continue
-        if None in raw.values():  # fewer cells: one error, not one per missing column
-            report.errors.append(RowError(line, "record", "fewer fields than the header"))
-            continue
-        data, errs = parse_row(raw, line)
-        if data is None:
+        terminal, errs = parse_row(raw, line)
+        if terminal is None:
             report.errors.extend(errs)
             continue
-        if data.terminal_id in seen:
-            report.errors.append(RowError(line, "terminal_id", f"duplicate of line {seen[data.terminal_id]}"))
+        if terminal.terminal_id in seen:
+            report.errors.append(RowError(line, "terminal_id", f"duplicate of line {seen[terminal.terminal_id]}"))
             continue
-        seen[data.terminal_id] = line
-        chunk.append((line, data))
+        seen[terminal.terminal_id] = line
+        chunk.append((line, terminal))
         if len(chunk) >= CHUNK:
             _apply(session, chunk, file_name, report)
             chunk = []
@@ -135,16 +121,3 @@ def _apply(
         else:
             report.unchanged += 1
     session.flush()
-
-
-def _check_header(file_name: str, header: list[str]) -> None:
-    """Exactly the documented columns, in any order (as the volunteers' import)."""
-    found = []
-    if missing := [c for c in COLUMNS if c not in header]:
-        found.append(f"missing columns {','.join(missing)}")
-    if unknown := [c for c in header if c not in COLUMNS]:
-        found.append(f"unknown columns {','.join(unknown)}")
-    if twice := sorted({c for c in header if header.count(c) > 1}):
-        found.append(f"columns given twice {','.join(twice)}")
-    if found:
-        raise Invalid("HEADER", f"{file_name}:1:header:{'; '.join(found)}", "file")
