@@ -132,11 +132,8 @@ def _requests(session: Session) -> Iterator:
 
 
 def _age(now: datetime, then: datetime | None) -> float:
-    if then is None:
-        return 0.0
-    if then.tzinfo is None:  # SQLite hands back naive UTC
-        then = then.replace(tzinfo=now.tzinfo)
-    return max(0.0, (now - then).total_seconds())
+    # UtcDateTime reads back aware on SQLite too, through min() and max() as well
+    return 0.0 if then is None else max(0.0, (now - then).total_seconds())
 
 
 def _last_success(session: Session) -> Iterator:
@@ -155,13 +152,9 @@ def _last_success(session: Session) -> Iterator:
         .group_by(ExchangeFile.partner)
     ).all())  # fmt: skip
     for partner in sorted(set(sent) | set(applied)):
-        last = max(_aware(t) for t in (sent.get(partner), applied.get(partner)) if t is not None)
+        last = max(t for t in (sent.get(partner), applied.get(partner)) if t is not None)
         out.add_metric([partner], last.timestamp())
     yield out
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=utcnow().tzinfo)
 
 
 def _calendar_and_donations(session: Session) -> Iterator:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,14 +51,10 @@ def issue(
     return row, token
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=utcnow().tzinfo)  # SQLite hands back naive UTC
-
-
 def authenticate(session: Session, token: str) -> VolunteerViewToken | None:
     """The live token (not expired, not revoked, its issuer not revoked), or None."""
     row = session.scalar(select(VolunteerViewToken).where(VolunteerViewToken.token_hash == _hash(token)))
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     issuer = session.get(ApiToken, row.issued_by)
     if issuer is None or issuer.revoked_at is not None:
@@ -74,10 +70,10 @@ def over_rate(session: Session, token_id: int) -> int | None:
         select(VolunteerViewToken).where(VolunteerViewToken.id == token_id).with_for_update()
     )
     now = utcnow()
-    if locked.window_start is None or now - _aware(locked.window_start) >= WINDOW:
+    if locked.window_start is None or now - locked.window_start >= WINDOW:
         locked.window_start, locked.window_count = now, 0
     locked.window_count += 1
     session.flush()
     if locked.window_count > RATE:
-        return max(1, int((_aware(locked.window_start) + WINDOW - now).total_seconds()) + 1)
+        return max(1, int((locked.window_start + WINDOW - now).total_seconds()) + 1)
     return None
