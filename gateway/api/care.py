@@ -38,7 +38,8 @@ blp = ApiBlueprint(
 READERS = ["operator", "auditor"]
 
 
-def _claim(row: InsuranceClaim | insurance_svc.ClaimView) -> dict[str, Any]:
+def claim_answer(row: InsuranceClaim | insurance_svc.ClaimView) -> dict[str, Any]:
+    """A claim as the API answers it (ClaimSchema), from its row or its view."""
     out = {k: getattr(row, k) for k in (
         "claim_no", "volunteer_no", "incident_time", "category", "disability_grade", "claimed_fen", "approved_fen",
         "paid_fen", "status", "status_time", "reject_reason", "covered", "allowed_fen")}  # fmt: skip
@@ -74,13 +75,13 @@ def volunteer_claims(args: dict[str, Any], number: str) -> Any:
                 "Insurer error",
                 f"the insurer's service answered with an error ({exc.code})",
             ) from None
-        return {"volunteer_no": v.volunteer_no, "claims": [_claim(c) for c in views]}
+        return {"volunteer_no": v.volunteer_no, "claims": [claim_answer(c) for c in views]}
     rows = db().scalars(
         select(InsuranceClaim)
         .where(InsuranceClaim.volunteer_no == v.volunteer_no)
         .order_by(InsuranceClaim.incident_time, InsuranceClaim.claim_no)
     )
-    return {"volunteer_no": v.volunteer_no, "claims": [_claim(r) for r in rows]}
+    return {"volunteer_no": v.volunteer_no, "claims": [claim_answer(r) for r in rows]}
 
 
 @blp.route("/insurance/flagged-claims", methods=["GET"], roles=READERS)
@@ -88,7 +89,7 @@ def volunteer_claims(args: dict[str, Any], number: str) -> Any:
 @blp.response(200, ClaimPageSchema)
 def flagged_claims(page: dict[str, Any]) -> Any:
     """Every stored claim that fails the cover check, oldest incident first."""
-    claims = [_claim(c) for c in insurance_svc.flagged_claims(db())]
+    claims = [claim_answer(c) for c in insurance_svc.flagged_claims(db())]
     return page_list(claims, page, lambda c: [c["incident_time"], c["claim_no"]])
 
 

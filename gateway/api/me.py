@@ -18,6 +18,7 @@ from flask import Response, request
 from gateway.api import volunteer_scope
 from gateway.api.auth import VOLUNTEER, caller
 from gateway.api.blueprint import ApiBlueprint
+from gateway.api.care import claim_answer
 from gateway.api.unit import db
 from gateway.models import AuditEntry, Volunteer
 from gateway.partners.insurer import service as insurance
@@ -107,17 +108,7 @@ def my_claims() -> Any:
     v = _me()
     if v.volunteer_no is None:
         return []
-    return [_claim(c) for c in insurance.stored_claims(db(), volunteer_no=v.volunteer_no)]
-
-
-def _claim(c: insurance.ClaimView) -> dict[str, Any]:
-    out = {k: getattr(c, k) for k in (
-        "claim_no", "volunteer_no", "incident_time", "category", "disability_grade", "claimed_fen", "approved_fen",
-        "paid_fen", "status", "status_time", "reject_reason", "covered", "allowed_fen")}  # fmt: skip
-    out["flagged"] = bool(c.flagged)
-    out["flags"] = [{"code": code, "reason": r} for code, r in c.flags]
-    out["notes"] = [{"code": code, "reason": r} for code, r in c.notes]
-    return out
+    return [claim_answer(c) for c in insurance.stored_claims(db(), volunteer_no=v.volunteer_no)]
 
 
 @blp.route("/me/history", methods=["GET"], roles=SCOPE)
