@@ -1,5 +1,6 @@
 """The RQ queues as Prometheus metrics, read from Redis at scrape time: jobs waiting,
-running, failed, scheduled (retries wait there) and deferred, per queue."""
+running, failed, scheduled (retries wait there) and deferred, per queue; and the state
+collectors a scrape of this runtime answers with (``/metrics``, ``svcard metrics serve``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from gateway.context import Runtime
+from gateway.metrics_state import StateCollector
 from jobs.queue import QUEUE_NAME, rq_queue
 
 
@@ -28,3 +31,11 @@ class QueueCollector(Collector):
         ):
             jobs.add_metric([QUEUE_NAME, state], registry.count)
         yield jobs
+
+
+def state_collectors(rt: Runtime) -> list[Collector]:
+    """The database's state, and the queue's when jobs go to Redis."""
+    out: list[Collector] = [StateCollector(rt)]
+    if rt.settings.redis_url:
+        out.append(QueueCollector(rt.settings.redis_url))
+    return out

@@ -11,17 +11,7 @@ import time
 from flask import Flask, Response, g, request
 
 from gateway import context, metrics
-from gateway.metrics_state import StateCollector
-
-
-def _collectors() -> list:
-    rt = context.current()
-    out = [StateCollector(rt)]
-    if rt.settings.redis_url:
-        from jobs.metrics import QueueCollector  # rq and redis load only with a queue
-
-        out.append(QueueCollector(rt.settings.redis_url))
-    return out
+from jobs.metrics import state_collectors
 
 
 def _start() -> None:
@@ -43,4 +33,6 @@ def register(app: Flask) -> None:
 
     @app.get("/metrics", endpoint="metrics")
     def metrics_view() -> Response:
-        return Response(metrics.exposition(*_collectors()), mimetype=metrics.CONTENT_TYPE_LATEST)
+        return Response(
+            metrics.exposition(*state_collectors(context.current())), mimetype=metrics.CONTENT_TYPE_LATEST
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from gateway import context, metrics
-from gateway.metrics_state import StateCollector
+from jobs.metrics import state_collectors
 
 
 @click.group("metrics")
@@ -34,11 +34,7 @@ def serve(host: str, port: int, no_state: bool) -> None:
             err=True,
         )
         raise SystemExit(2)
-    collectors = [] if no_state else [StateCollector(rt)]
-    if rt.settings.redis_url and not no_state:
-        from jobs.metrics import QueueCollector  # rq and redis load only with a queue
-
-        collectors.append(QueueCollector(rt.settings.redis_url))
+    collectors = [] if no_state else state_collectors(rt)
     app = make_wsgi_app(metrics.scrape_registry(*collectors))
     click.echo(f"svcard metrics: http://{host}:{port}/metrics")
     run_simple(host, port, app, threaded=True)

@@ -90,7 +90,9 @@ def load_csv_bytes(session: Session, data: bytes, *, file_name: str, actor: str 
             report.errors.extend(errs)
             continue
         if terminal.terminal_id in seen:
-            report.errors.append(RowError(line, "terminal_id", f"duplicate of line {seen[terminal.terminal_id]}"))
+            report.errors.append(
+                RowError(line, "terminal_id", f"duplicate of line {seen[terminal.terminal_id]}")
+            )
             continue
         seen[terminal.terminal_id] = line
         chunk.append((line, terminal))
