@@ -31,6 +31,12 @@ from gateway.logs import bind
 log = logging.getLogger("svcard.jobs")
 QUEUE_NAME = "svcard"
 JOB_TIMEOUT = 3 * 3600  # a 2,000,000-record SWIPE file may take a while on a small host
+# Runs of a job after its first, when it fails or its worker dies under it (RQ's
+# abandoned-job cleanup requeues it then). Right away: the worker runs no scheduler for
+# delayed retries, and the adapters already back off inside a run (SVCARD_RETRY_*).
+# Every job is safe to run again (the module's docstring); a job may lower its own with
+# ``retries = n`` on its function.
+JOB_RETRIES = 2
 
 
 @dataclass
@@ -65,13 +71,21 @@ def rq_queue(url: str | None = None):
     return Queue(QUEUE_NAME, connection=redis_connection(url), default_timeout=JOB_TIMEOUT)
 
 
+def retry_for(func: Callable[..., Any]):
+    """The job's RQ retry policy: ``JOB_RETRIES`` more runs unless it declares its own."""
+    from rq import Retry  # rq loads only when there is a queue (inline jobs never need it)
+
+    retries = getattr(func, "retries", JOB_RETRIES)
+    return Retry(max=retries) if retries else None
+
+
 def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **kwargs: Any) -> JobHandle:
     """Run ``func(*args, **kwargs)`` as a job: on RQ when Redis is configured, else inline."""
     if not func.__module__.startswith("jobs.") or "<locals>" in func.__qualname__:
         raise ValueError(f"{func_path(func)}: jobs must be module-level functions in jobs/")
     jid = job_id or uuid.uuid4().hex
     if context.current().settings.redis_url:
-        job = rq_queue().enqueue(func, *args, job_id=jid, **kwargs)
+        job = rq_queue().enqueue(func, *args, job_id=jid, retry=retry_for(func), **kwargs)
         return JobHandle(id=job.id, func=func_path(func), status="queued", mode="rq")
     try:
         with bind(job_id=jid):

@@ -4,10 +4,14 @@ connections — two processes on one PostgreSQL socket corrupt each other's prot
 
 from __future__ import annotations
 
+import logging
+
 from rq import Worker
 
 from gateway import context
 from gateway.logs import bind
+
+log = logging.getLogger("svcard.jobs")
 
 
 class GatewayWorker(Worker):
@@ -22,3 +26,17 @@ class GatewayWorker(Worker):
         # In the work horse: every record of the job carries its id (gateway.logs).
         with bind(job_id=job.id):
             return super().perform_job(job, queue, execution)
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):  # noqa: ANN001, ANN201
+        # RQ records nothing of a failed run it retries (no result, no failed-registry
+        # entry): say it here, or a work horse killed under a job leaves no trace at all.
+        if job.should_retry and self._stopped_job_id != job.id:
+            reason = exc_string.strip().splitlines()[-1] if exc_string.strip() else "no reason given"
+            log.warning(
+                "job %s (%s) failed and runs again, %d more run(s) allowed: %s",
+                job.id,
+                job.func_name,
+                job.retries_left - 1,
+                reason,
+            )
+        return super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)

@@ -39,15 +39,23 @@ def worker(burst: bool, name: str | None) -> None:
 
 
 @click.command("cron")
-def cron() -> None:
-    """Run the partners' schedule (jobs/schedule.py) with RQ's cron scheduler."""
-    from rq.cron import CronScheduler  # rq loads only for the scheduler, not at every svcard start
+@click.option(
+    "--tick",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Longest sleep, in seconds, between looks at the timetable.",
+)
+def cron(tick: float) -> None:
+    """Run the partners' schedule (jobs/schedule.py) with RQ's cron scheduler; any number
+    may run at once: each slot is enqueued once (jobs/cron.py)."""
+    from jobs.cron import SlotCronScheduler  # rq loads only for the scheduler, not at every start
 
     _require_redis("cron")
     # RQ reads cron expressions in local time; the schedule is written in Beijing time.
     os.environ["TZ"] = "Asia/Shanghai"
     time.tzset()
-    scheduler = CronScheduler(connection=redis_connection())
+    scheduler = SlotCronScheduler(redis_connection(), tick=tick)
     register_all(scheduler, QUEUE_NAME)
     click.echo(f"cron: {len(entries())} scheduled jobs, Beijing time")
     scheduler.start()
