@@ -5,7 +5,8 @@ scheduler reads cron expressions in the process's local time. A job that runs on
 working days (CARDORDER) is scheduled daily and checks the calendar itself, since the
 calendar is data and cron cannot know it.
 
-Running two schedulers is harmless: every job is safe to run twice.
+Any number of schedulers may run: each slot is claimed in Redis and enqueued once
+(``jobs.cron``), and every job is safe to run twice anyway.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ SYSTEM: tuple[Scheduled, ...] = (
         {},
         "bank.md: late and nearly-late orders, cards at risk, open requests; missing ACKs, files not "
         "uploaded, ACKs we still owe",
+    ),
+    Scheduled(
+        "statistics",
+        "50 * * * *",
+        "jobs.statistics.refresh",
+        {},
+        "the programme's monthly statistics (this month and the last) from the sessions, volunteers "
+        "and cards, for the API and the console",
     ),
 )
 

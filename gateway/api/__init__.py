@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "donations",
     "terminals",
     "service",
+    "statistics",
 ]
 
 API_TITLE = "svcard-gateway API"

@@ -24,6 +24,7 @@ from gateway.models import AuditEntry, Volunteer
 from gateway.partners.insurer import service as insurance
 from gateway.services import own_view
 from gateway.services import volunteers as volunteer_svc
+from gateway.services.csv_rows import export_cell
 from gateway.timeutil import utcnow
 from schemas.api.me import (
     DonationMonthSchema,
@@ -129,9 +130,11 @@ def my_export() -> Any:
     for month in own_view.sessions_by_month(db(), v):
         for s in month.sessions:
             when = s.check_in.isoformat() if s.check_in else month.month
-            w.writerow(["session", when, s.minutes, s.activity or "", s.place or "", ""])
+            w.writerow(["session", when, s.minutes, export_cell(s.activity or ""), s.place or "", ""])
     for t in own_view.training(db(), v):
-        w.writerow(["training", t.held_on.isoformat() if t.held_on else "", t.minutes, t.course, "", ""])
+        w.writerow(
+            ["training", t.held_on.isoformat() if t.held_on else "", t.minutes, export_cell(t.course), "", ""]
+        )
     for d in own_view.donations(db(), v):
         w.writerow(
             ["donation", d.period, "", f"{d.purchases} purchases, {d.reversals} reversals", "", d.donated_fen]

@@ -16,11 +16,14 @@ from gateway.models.donations import (
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem, RecordErrorRow
 from gateway.models.health import HealthRequest
 from gateway.models.insurance import ClaimSweep, InsuranceClaim
+from gateway.models.statistics import StatCell, StatMonth
 from gateway.models.terminals import Terminal, TerminalSwipe
 from gateway.models.transit import TransitRequest
 from gateway.models.volunteers import Branch, ServiceSession, TrainingRecord, Volunteer
 
 __all__ = [
+    "StatCell",
+    "StatMonth",
     "DonationDay",
     "DonationPeriod",
     "DonationReceipt",

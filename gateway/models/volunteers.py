@@ -127,7 +127,7 @@ class ServiceSession(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default=SessionKind.SESSION)
     activity: Mapped[str | None] = mapped_column(String(100))
-    check_in: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    check_in: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     check_out: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Minutes counted: set at check-out, or the imported total.
     minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -65,3 +65,16 @@ def _check_header(file_name: str, header: list[str], columns: Sequence[str]) -> 
         problems.append(f"columns given twice {','.join(twice)}")
     if problems:
         raise Invalid("HEADER", f"{file_name}:1:header:{'; '.join(problems)}", "file")
+
+
+# A cell that starts like a formula is run by a spreadsheet that opens the export (OWASP,
+# "CSV injection"); such text is written with a leading apostrophe, which the spreadsheet
+# shows as text. Numbers are written as numbers, so negative figures are untouched.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_cell(value: object) -> object:
+    """``value`` as an exported CSV cell: text that a spreadsheet would run is defused."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
