@@ -35,12 +35,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from demo import sandbox_settings
+from demo import terminals as demo_terminals
+from demo.report import statistics_lines
+from demo.terminals import Shift
 from demo.timeline import Moment, day_plan
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.domain import ids
-from gateway.domain.errors import DomainError
 from gateway.keystore import keystore
 from gateway.logs import PiiMaskFilter, TextFormatter, install_masking, json_formatter
 from gateway.models import Alert, Card, CardFunction, ExchangeFile, HeldEvent, ServiceSession, Volunteer
@@ -150,6 +152,12 @@ class Demo:
         )
         for err in report.errors[:3]:
             self.say(f"  refused {err}")
+        with transaction(rt.sessions) as session:
+            loaded = demo_terminals.load(session)
+        self.say(
+            f"platform: {loaded.created} POS terminals loaded in {len({t[2] for t in demo_terminals.TERMINALS})} "
+            f"districts ({len(loaded.errors)} row refused: {', '.join(map(str, loaded.errors))})"
+        )
         self.world = self._start_world(ks, root)
         # Point the gateway at the sandbox partners: their URLs and credentials are settings.
         env = self.world.gateway_env()
@@ -215,6 +223,14 @@ class Demo:
         """One day: the registry's schedule and the world's own moments, in time order."""
 
         world = [Moment(at(d, 0, 30), "platform", act=lambda: self.platform(d))]
+        # Service at the terminals: each shift's swipes sent when it ends (the swipe service
+        # refuses a swipe from the future).
+        for shift in (Shift(at(d, 9), at(d, 12), 6), Shift(at(d, 14), at(d, 17, 30), 4)):
+            world.append(
+                Moment(
+                    shift.end + timedelta(minutes=15), "volunteers serve", act=lambda s=shift: self.serve(s)
+                )
+            )
         if d.day == 3:
             world.append(Moment(at(d, 2, 50), "operator", act=lambda: self.donation_decision(d)))
         if d.day in (1, 15):
@@ -275,13 +291,6 @@ class Demo:
                 .where(Volunteer.volunteer_no.is_not(None), Volunteer.deregistered_at.is_(None))
                 .order_by(Volunteer.id)
             ).all()
-            # service sessions: they prove insurance cover later
-            for no in self.rng.sample(official, k=min(len(official), 6)):
-                try:
-                    vs.check_in(session, no, at=at(d, 9), activity="community service", actor="platform")
-                    vs.check_out(session, no, at=at(d, 12), actor="platform")
-                except DomainError as exc:  # a refused step is shown; the day goes on
-                    self.events.append(f"platform: session for {no} refused: {exc}")
             in_use = session.execute(
                 select(Volunteer.volunteer_no, Card.card_id)
                 .join(Card, Card.volunteer_id == Volunteer.id)
@@ -312,6 +321,19 @@ class Demo:
                 self.events.append(
                     f"platform: {no} deregisters (health card, insurance and donation credit end)"
                 )
+
+    def serve(self, shift: Shift) -> None:
+        """Volunteers serve a shift at the POS terminals (some outside the city): their
+        sessions prove insurance cover and make the statistics."""
+        with transaction(self.rt.sessions) as session:
+            official = session.scalars(
+                select(Volunteer.volunteer_no)
+                .where(Volunteer.volunteer_no.is_not(None), Volunteer.deregistered_at.is_(None))
+                .order_by(Volunteer.id)
+            ).all()
+            chosen = self.rng.sample(official, k=min(len(official), shift.volunteers))
+            _, refused = demo_terminals.serve(session, self.rng, chosen, shift, actor="platform")
+        self.events.extend(f"platform: {r}" for r in refused)  # a refused swipe is shown; the day goes on
 
     # ------------------------------------------------------------------ SOAP partners
 
@@ -418,6 +440,7 @@ class Demo:
                 select(Alert.kind, func.count()).where(Alert.resolved_at.is_(None)).group_by(Alert.kind)
             ).all()
             out.append("open alerts: " + (", ".join(f"{k} {n}" for k, n in alerts) or "none"))
+            out += statistics_lines(session, last)
         out += self._partners_summary(last)
         return out
 

@@ -4,6 +4,7 @@ end through the real jobs, SFTP and SOAP servers on loopback and real envelopes.
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,12 @@ def test_short_demo_runs_every_partner_end_to_end(tmp_path: Path) -> None:
     assert "DONATIONEXP 202610 sent early" in out and "-> DONATIONEXP accepted" in summary
     assert "<- SWIPE processed" in summary
     assert "health function on cards:" in summary  # none on yet: no card is collected in four days
+    # the POS terminals, loaded by the production loader (a bad row refused), are where the
+    # volunteers serve: the statistics job's aggregates have sessions and districts
+    assert "12 POS terminals loaded in 10 districts (1 row refused: line:14:district:UNKNOWN_DISTRICT" in out
+    assert re.search(r"service 2026-11: \d+ h in [1-9]\d* sessions by [1-9]\d* volunteers", summary), summary
+    by_district = summary[summary.index("service by district 2026-11: ") :].splitlines()[0]
+    assert "none yet" not in by_district and "区" in by_district, by_district
     # the demo's full log went to a file, not to the console; no ID number, mobile or name
     # of the imported volunteers appears in either
     log = (tmp_path / "var" / "demo" / "demo.log").read_text()
