@@ -54,9 +54,14 @@ class SlotCronJob(CronJob):
                 winner.decode() if winner else "another scheduler",
             )
             return None
+        # For this enqueue only: RQ saves job_options with the scheduler's state, as JSON,
+        # which a Retry is not.
         self.job_options["meta"] = {"cron": self.name, "slot": slot.isoformat()}
         self.job_options["retry"] = queue.retry_for(self.func)
-        job = super().enqueue(connection)
+        try:
+            job = super().enqueue(connection)
+        finally:
+            del self.job_options["meta"], self.job_options["retry"]
         log.info("cron: %s slot %s enqueued as job %s", self.name, slot.isoformat(), job.id)
         return job
 

@@ -43,7 +43,7 @@ def worker(burst: bool, name: str | None) -> None:
     "--tick",
     default=60.0,
     show_default=True,
-    type=click.FloatRange(0.1, 60),
+    type=click.FloatRange(0.05, 60),
     help="Longest sleep, in seconds, between looks at the timetable.",
 )
 def cron(tick: float) -> None:
