@@ -4,7 +4,7 @@
 #   port), openssl (envelope interoperability), Prometheus (Debian's prometheus package:
 #   promtool checks deploy/prometheus/, and tests/deploy/ starts its own prometheus on a
 #   loopback port), PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (started
-#   here when installed but not running).
+#   here when installed but not running), libfaketime (the scale run's simulated clock).
 # As root (CI, a fresh machine) what is missing is installed with apt-get; otherwise this
 # says exactly what is missing and how to install it, and the suite skips those tests
 # (with CI=true they fail instead: CI never passes by skipping).
@@ -26,6 +26,8 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p
   fresh_pg=yes
 fi
 command -v redis-server >/dev/null 2>&1 || redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || need_apt+=(redis-server)
+# libfaketime: the one clock of every process of `svcard scale run` (tests/integration/test_scale_run.py)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need_apt+=(faketime libfaketime)
 
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && [ "${SERVERS_INSTALL:-yes}" != no ] && command -v apt-get >/dev/null 2>&1; then
