@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from gateway import context, migrate
-from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.models.donations import DonationPeriod, Swipe, SwipeDuplicate
 from gateway.models.exchange import ExchangeFile
@@ -49,28 +47,15 @@ def shared(tmp_path_factory):
 
 
 @pytest.fixture
-def world(tmp_path, db_url, shared):
+def world(db_url, shared, own_gateway):
     ks, server, ids = shared
     for p in ids:
         for sub in ("inbox", "outbox"):
             shutil.rmtree(server.folder(p.lower()) / sub, ignore_errors=True)
             (server.folder(p.lower()) / sub).mkdir(parents=True)
-    s = settings_mod.load(
-        environ={},
-        var_dir=tmp_path / "var",
-        database_url=db_url,
-        keys_dir=ks.path,
-        key_passphrase=PASSPHRASE,
-        retry_base_delay=0.0,
-    )
     urls = {p: server.url(p.lower()) for p in ids}
-    s = dataclasses.replace(s, partner_urls={**s.partner_urls, **urls})
-    rt = context.build(s)
-    migrate.upgrade(rt.engine)
-    context.install(rt)
-    yield dataclasses.make_dataclass("W", ["rt", "ks", "server", "ids"])(rt, ks, server, ids)
-    context.install(None)
-    rt.engine.dispose()
+    rt = own_gateway(db_url, ks.path, PASSPHRASE, partner_urls=urls, retry_base_delay=0.0)
+    return dataclasses.make_dataclass("W", ["rt", "ks", "server", "ids"])(rt, ks, server, ids)
 
 
 def drop(
