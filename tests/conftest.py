@@ -196,18 +196,26 @@ def session(runtime) -> Iterator[Session]:
 REDIS_TEST_URL = os.environ.get("SVCARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A real Redis database for the test, emptied before and after."""
+@contextmanager
+def emptied_redis(url: str) -> Iterator[str]:
+    """The real Redis database at ``url``, emptied before and after (a Redis that does not
+    answer skips the test, or fails it in CI)."""
     from redis import Redis
     from redis.exceptions import RedisError
 
-    conn = Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    conn = Redis.from_url(url, socket_connect_timeout=3)
     try:
         conn.ping()
     except RedisError as exc:
         require_service("Redis", str(exc))
     conn.flushdb()
-    yield REDIS_TEST_URL
+    yield url
     conn.flushdb()
     conn.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database for the test, emptied before and after."""
+    with emptied_redis(REDIS_TEST_URL) as url:
+        yield url
