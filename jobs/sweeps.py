@@ -8,9 +8,11 @@ a report file for the volunteer organisations (volunteer numbers only, no other 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from gateway.models.cards import CardRequest, RequestStatus
 from gateway.models.exchange import Alert, ExchangeFile, OutboundItem
@@ -125,10 +127,9 @@ def missing_acks(job: Job, today: str | None = None) -> int:
     """A file we sent that has no ACK by the end of the next working day goes to an
     operator (partners/README.md: ACK within one working day)."""
     day = business_day(today)
-    n = 0
     session = job.session
     cal = working_calendar(session)
-    rows = session.scalars(
+    sent = session.scalars(
         select(ExchangeFile).where(
             ExchangeFile.direction == "out",
             ExchangeFile.status == "sent",
@@ -136,16 +137,25 @@ def missing_acks(job: Job, today: str | None = None) -> int:
             ExchangeFile.sent_at.is_not(None),
         )
     ).all()
-    for f in rows:
-        if cal.add_working_days(as_beijing(f.sent_at).date(), 1).day < day:
-            n += 1
-            raise_alert(
-                session,
-                "ack_missing",
-                f.partner,
-                f"{f.name}: no ACK one working day after sending",
-                subject=f.name,
-            )
+    late = (f for f in sent if cal.add_working_days(as_beijing(f.sent_at).date(), 1).day < day)
+    return _alert_each(
+        session, "ack_missing", late, lambda f: f"{f.name}: no ACK one working day after sending"
+    )
+
+
+def _alert_each(
+    session: Session,
+    kind: str,
+    files: Iterable[ExchangeFile],
+    message: Callable[[ExchangeFile], str],
+    subject: Callable[[ExchangeFile], str] = lambda f: f.name,
+) -> int:
+    """An alert of ``kind`` for each file (``raise_alert`` keeps one open per subject);
+    how many files there were."""
+    n = 0
+    for f in files:
+        n += 1
+        raise_alert(session, kind, f.partner, message(f), subject=subject(f))
     return n
 
 
@@ -163,7 +173,6 @@ def unsent_files(job: Job, now: datetime | None = None) -> int:
     and on every partner file whose ACK we still owe six hours after it arrived: both
     otherwise show only as failed jobs."""
     at = now or utcnow()
-    n = 0
     session = job.session
     stuck = session.scalars(
         select(ExchangeFile).where(
@@ -175,14 +184,6 @@ def unsent_files(job: Job, now: datetime | None = None) -> int:
             ExchangeFile.created_at < at - UPLOAD_GRACE,
         )
     ).all()
-    for f in stuck:
-        n += 1
-        raise_alert(
-            session, "file_not_uploaded", f.partner,
-            f"{f.name}: written {f.created_at:%Y-%m-%d %H:%M}Z and still not uploaded; "
-            "it goes at the next run of the partner's jobs (see the worker log for why it failed)",
-            subject=f.name,
-        )  # fmt: skip
     owed = session.scalars(
         select(ExchangeFile).where(
             ExchangeFile.direction == "in",
@@ -191,14 +192,25 @@ def unsent_files(job: Job, now: datetime | None = None) -> int:
             ExchangeFile.created_at < at - ACK_GRACE,
         )
     ).all()
-    for f in owed:
-        n += 1
-        raise_alert(
-            session, "ack_not_sent", f.partner,
-            f"{f.name}: our {f.ack_status} ACK is still not sent (due by the end of the next working day)",
-            subject=f"ack:{f.name}",
-        )  # fmt: skip
-    return n
+    not_uploaded = _alert_each(
+        session,
+        "file_not_uploaded",
+        stuck,
+        lambda f: (
+            f"{f.name}: written {f.created_at:%Y-%m-%d %H:%M}Z and still not uploaded; "
+            "it goes at the next run of the partner's jobs (see the worker log for why it failed)"
+        ),
+    )
+    not_sent = _alert_each(
+        session,
+        "ack_not_sent",
+        owed,
+        lambda f: (
+            f"{f.name}: our {f.ack_status} ACK is still not sent (due by the end of the next working day)"
+        ),
+        subject=lambda f: f"ack:{f.name}",
+    )
+    return not_uploaded + not_sent
 
 
 def daily(today: str | None = None) -> dict[str, object]:

@@ -130,6 +130,53 @@ def runtime(settings):
 
 
 @pytest.fixture
+def own_settings(tmp_path: Path):
+    """``own_settings(database_url, keys_dir, passphrase, **fields)``: settings for a gateway
+    the test sets up itself, on a database and a keystore of its own (var/ under tmp_path);
+    ``environ`` is the environment they are read from (none by default)."""
+    from gateway import settings as settings_mod
+
+    def load(database_url: str, keys_dir: Path, passphrase: str, *, environ=None, **fields):
+        return settings_mod.load(
+            environ=environ or {},
+            var_dir=tmp_path / "var",
+            database_url=database_url,
+            keys_dir=keys_dir,
+            key_passphrase=passphrase,
+            **fields,
+        )
+
+    return load
+
+
+@pytest.fixture
+def own_gateway(own_settings):
+    """``own_gateway(database_url, keys_dir, passphrase, partner_urls=..., **fields)``: the
+    runtime of such a gateway, with the partners' URLs given, migrated and installed as the
+    process runtime; uninstalled and disposed after the test."""
+    import dataclasses
+
+    from gateway import context, migrate
+
+    built = []
+
+    def build(database_url: str, keys_dir: Path, passphrase: str, *, partner_urls=None, **fields):
+        s = own_settings(database_url, keys_dir, passphrase, **fields)
+        if partner_urls:
+            s = dataclasses.replace(s, partner_urls={**s.partner_urls, **partner_urls})
+        rt = context.build(s)
+        built.append(rt)
+        migrate.upgrade(rt.engine)
+        context.install(rt)
+        return rt
+
+    yield build
+    context.install(None)
+    for rt in built:
+        rt.engine.dispose()
+
+
+@pytest.fixture
 def ports(runtime):
     """The runtime's ports (what a job hands its services), closed after the test."""
     from gateway import wiring
@@ -149,18 +196,26 @@ def session(runtime) -> Iterator[Session]:
 REDIS_TEST_URL = os.environ.get("SVCARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A real Redis database for the test, emptied before and after."""
+@contextmanager
+def emptied_redis(url: str) -> Iterator[str]:
+    """The real Redis database at ``url``, emptied before and after (a Redis that does not
+    answer skips the test, or fails it in CI)."""
     from redis import Redis
     from redis.exceptions import RedisError
 
-    conn = Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    conn = Redis.from_url(url, socket_connect_timeout=3)
     try:
         conn.ping()
     except RedisError as exc:
         require_service("Redis", str(exc))
     conn.flushdb()
-    yield REDIS_TEST_URL
+    yield url
     conn.flushdb()
     conn.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database for the test, emptied before and after."""
+    with emptied_redis(REDIS_TEST_URL) as url:
+        yield url

@@ -3,27 +3,51 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
-from gateway.logs import PiiMaskFilter
+from gateway import settings as settings_mod
+from gateway.logs import PiiMaskFilter, TextFormatter, bind, install_masking, json_formatter
 
 RIC = "44030119900101123X"
 MOBILE = "13912345678"
 
 
-def _logged(emit) -> str:
+def _captured(
+    name: str,
+    emit,
+    *,
+    formatter: logging.Formatter | None = None,
+    handler_filter: logging.Filter | None = None,
+    level: int | None = None,
+    propagate: bool | None = None,
+) -> str:
+    """What ``emit(log)`` writes to a handler of its own on the logger ``name``."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(PiiMaskFilter())
-    log = logging.getLogger("tests.logs.mask")
+    if formatter is not None:
+        handler.setFormatter(formatter)
+    if handler_filter is not None:
+        handler.addFilter(handler_filter)
+    log = logging.getLogger(name)
     log.addHandler(handler)
-    log.propagate = False
+    if level is not None:
+        log.setLevel(level)
+    if propagate is not None:
+        log.propagate = propagate
     try:
         emit(log)
     finally:
         log.removeHandler(handler)
     return stream.getvalue()
+
+
+def _logged(emit) -> str:
+    """Through a handler with our PII filter."""
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    return _captured(
+        "tests.logs.mask", emit, formatter=formatter, handler_filter=PiiMaskFilter(), propagate=False
+    )
 
 
 def test_message_is_masked():
@@ -48,49 +72,23 @@ def test_traceback_of_a_logged_exception_is_masked():
 
 
 def test_records_are_masked_at_creation_whatever_handler_prints_them():
-    import io
-    import logging
-
-    from gateway.logs import install_masking
-
     install_masking()
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)  # a handler without our filter, as RQ's are
-    log = logging.getLogger("rq.worker.test")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    try:
-        log.info("volunteer %s mobile %s", "440303198506120872", "13760012345")
-    finally:
-        log.removeHandler(handler)
-    out = stream.getvalue()
+    # a handler without our filter, as RQ's are
+    out = _captured(
+        "rq.worker.test",
+        lambda log: log.info("volunteer %s mobile %s", "440303198506120872", "13760012345"),
+        level=logging.INFO,
+    )
     assert "440303198506120872" not in out and "13760012345" not in out
     assert "440303********0872" in out
 
 
 def _formatted(formatter: logging.Formatter, emit) -> str:
-    from gateway.logs import install_masking
-
     install_masking()  # the record factory sets the context fields
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    log = logging.getLogger("tests.logs.context")
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    try:
-        emit(log)
-    finally:
-        log.removeHandler(handler)
-    return stream.getvalue()
+    return _captured("tests.logs.context", emit, formatter=formatter, level=logging.DEBUG, propagate=False)
 
 
 def test_json_lines_carry_the_context_of_the_block_and_stay_masked():
-    import json
-
-    from gateway.logs import bind, json_formatter
-
     def emit(log: logging.Logger) -> None:
         with bind(partner="BOCSZ", file_id=12), bind(job_id="j-1"):
             log.warning("applied for %s", RIC)
@@ -104,8 +102,6 @@ def test_json_lines_carry_the_context_of_the_block_and_stay_masked():
 
 
 def test_text_lines_end_with_their_context():
-    from gateway.logs import TextFormatter, bind
-
     def emit(log: logging.Logger) -> None:
         with bind(request_id="abc", partner="SZT"):
             log.warning("one")
@@ -116,8 +112,6 @@ def test_text_lines_end_with_their_context():
 
 
 def test_json_is_the_production_default():
-    from gateway import settings as settings_mod
-
     def style(env: dict[str, str]) -> str:
         base = {"SVCARD_DATA_KEY": "A" * 43 + "=", "SVCARD_LOOKUP_KEY": "B" * 43 + "=",
                 "SVCARD_ARCHIVE_KEY": "C" * 43 + "=", "SVCARD_KEY_PASSPHRASE": "a-long-passphrase",

@@ -5,7 +5,12 @@ No PII is printed: volunteers by number, cards by the bank's token and masked PA
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
 import click
+from sqlalchemy.orm import Session
 
 from gateway import context
 from gateway.cli._common import beijing, business_date_option, fail, parse_business_date
@@ -13,6 +18,8 @@ from gateway.db import transaction
 from gateway.domain.errors import DomainError
 from gateway.services import card_queries as q
 from gateway.services import volunteers as vs
+
+Row = TypeVar("Row")
 
 
 @click.group("cards")
@@ -101,6 +108,15 @@ def pipeline() -> None:
     click.echo(f"loss requested: {p.loss_requested}   held events: {p.held_events}")
 
 
+def _rows_on(
+    business_date: str | None, query: Callable[[Session, date], list[Row]]
+) -> tuple[date, list[Row]]:
+    """The business date asked for (default today in Beijing) and what ``query`` finds on it."""
+    day = parse_business_date(business_date)
+    with transaction(context.current().sessions) as session:
+        return day, query(session, day)
+
+
 def _print_dues(rows: list[q.OrderDue], empty: str) -> None:
     if not rows:
         click.echo(empty)
@@ -115,9 +131,7 @@ def _print_dues(rows: list[q.OrderDue], empty: str) -> None:
 @business_date_option
 def overdue(business_date: str | None) -> None:
     """Orders whose PRODUCED or NOTIFIED result is late (bank.md "Service levels")."""
-    day = parse_business_date(business_date)
-    with transaction(context.current().sessions) as session:
-        rows = q.overdue_orders(session, day)
+    day, rows = _rows_on(business_date, q.overdue_orders)
     _print_dues(rows, f"no order overdue on {day}")
 
 
@@ -125,9 +139,7 @@ def overdue(business_date: str | None) -> None:
 @business_date_option
 def due_soon(business_date: str | None) -> None:
     """Orders due within two working days without their result (chase the bank)."""
-    day = parse_business_date(business_date)
-    with transaction(context.current().sessions) as session:
-        rows = q.due_soon_orders(session, day)
+    day, rows = _rows_on(business_date, q.due_soon_orders)
     _print_dues(rows, f"no order due within two working days of {day}")
 
 
@@ -135,9 +147,7 @@ def due_soon(business_date: str | None) -> None:
 @business_date_option
 def at_risk(business_date: str | None) -> None:
     """Cards waiting at the branch within 30 days of their pickup deadline."""
-    day = parse_business_date(business_date)
-    with transaction(context.current().sessions) as session:
-        rows = q.at_risk_cards(session, day)
+    day, rows = _rows_on(business_date, q.at_risk_cards)
     if not rows:
         click.echo(f"no card at risk on {day}")
     for r in rows:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -41,34 +43,44 @@ def cli() -> None:
     """Seal (sign + encrypt) and open (decrypt + verify) partner files."""
 
 
-@cli.command("seal")
-@click.option("--to", "partner", required=True, type=PartnerChoice, help="the receiving partner")
-@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-def seal(partner: str, src: Path, out: Path) -> None:
-    """Sign SRC with our key and encrypt it to PARTNER's pinned certificates, into OUT."""
+def _src_and_out(command):
+    """The SRC (an existing file) and OUT (the file to write) arguments of both commands."""
+    command = click.argument("out", type=click.Path(dir_okay=False, path_type=Path))(command)
+    return click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))(command)
+
+
+@contextmanager
+def _keystore_serving() -> Iterator[None]:
+    """Exit 2 when the keystore cannot serve (a missing key, bad permissions, a file it
+    cannot read)."""
     try:
-        sealed = keystore().seal_file(src, to=partner)
+        yield
     except (KeystoreError, OSError) as exc:
         click.echo(f"svcard envelope: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+@cli.command("seal")
+@click.option("--to", "partner", required=True, type=PartnerChoice, help="the receiving partner")
+@_src_and_out
+def seal(partner: str, src: Path, out: Path) -> None:
+    """Sign SRC with our key and encrypt it to PARTNER's pinned certificates, into OUT."""
+    with _keystore_serving():
+        sealed = keystore().seal_file(src, to=partner)
     _write(out, sealed)
 
 
 @cli.command("open")
 @click.option("--from", "partner", required=True, type=PartnerChoice, help="the sending partner")
-@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@_src_and_out
 def open_(partner: str, src: Path, out: Path) -> None:
     """Decrypt SRC with our keys, verify it is signed by PARTNER, write the plain file to OUT."""
-    try:
-        plain = keystore().open_file(src, from_=partner)
-    except EnvelopeError as exc:
-        click.echo(f"svcard envelope: {exc.code} {src.name}: {exc.reason}", err=True)
-        raise SystemExit(1) from None
-    except (KeystoreError, OSError) as exc:
-        click.echo(f"svcard envelope: {exc}", err=True)
-        raise SystemExit(2) from None
+    with _keystore_serving():
+        try:
+            plain = keystore().open_file(src, from_=partner)
+        except EnvelopeError as exc:
+            click.echo(f"svcard envelope: {exc.code} {src.name}: {exc.reason}", err=True)
+            raise SystemExit(1) from None
     _write(out, plain)
 
 

@@ -10,6 +10,8 @@ import base64
 import dataclasses
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -24,6 +26,15 @@ def _fail(exc: Exception) -> None:
     raise SystemExit(1)
 
 
+@contextmanager
+def _refused(about: Path | None = None) -> Iterator[None]:
+    """A keystore refusal ends the command with status 1; ``about`` names the file read."""
+    try:
+        yield
+    except KeystoreError as exc:
+        _fail(KeystoreError(f"{about}: {exc}") if about is not None else exc)
+
+
 @click.group("keys")
 def cli() -> None:
     """Keystore: our key pairs, partners' certificates and SSH host keys, rotations."""
@@ -33,10 +44,8 @@ def cli() -> None:
 def init() -> None:
     """Create our signing, decryption and SSH client keys (refuses to overwrite)."""
     ks = keystore()
-    try:
+    with _refused():
         ks.init()
-    except KeystoreError as exc:
-        _fail(exc)
     click.echo(f"keystore created in {ks.path}")
     click.echo(
         "give partners: `svcard keys export-cert sign`, `svcard keys export-cert decrypt`, "
@@ -47,10 +56,8 @@ def init() -> None:
 @cli.command("list")
 def list_() -> None:
     """Every key and certificate: role, SHA-256 fingerprint, validity, subject."""
-    try:
+    with _refused():
         entries = keystore().listing()
-    except KeystoreError as exc:
-        _fail(exc)
     if not entries:
         click.echo(f"svcard keys: no keys in {keystore().path}: run `svcard keys init`", err=True)
         raise SystemExit(1)
@@ -64,10 +71,8 @@ def list_() -> None:
 def rotate(role: str) -> None:
     """Make a new key pair for ROLE and make it current."""
     ks = keystore()
-    try:
+    with _refused():
         kid = ks.rotate(role)
-    except KeystoreError as exc:
-        _fail(exc)
     click.echo(f"new {role} key {kid} is current; send partners `svcard keys export-cert {role}`")
     if role == "decrypt":
         click.echo("previous decryption keys still open files until `svcard keys retire`")
@@ -76,10 +81,8 @@ def rotate(role: str) -> None:
 @cli.command("retire")
 def retire() -> None:
     """Retire every previous decryption key (files sealed to them no longer open)."""
-    try:
+    with _refused():
         done = keystore().retire()
-    except KeystoreError as exc:
-        _fail(exc)
     click.echo(f"retired {len(done)} decryption key(s): {', '.join(done) or '-'}")
 
 
@@ -88,10 +91,8 @@ def retire() -> None:
 @click.argument("cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def trust(partner: str, cert_file: Path) -> None:
     """Pin PARTNER's certificate from CERT_FILE (PEM or DER)."""
-    try:
+    with _refused(cert_file):
         fp = keystore().trust(partner, cert_file.read_bytes())
-    except KeystoreError as exc:
-        _fail(KeystoreError(f"{cert_file}: {exc}"))
     click.echo(f"pinned for {partner}: sha256 {fp}")
 
 
@@ -100,10 +101,8 @@ def trust(partner: str, cert_file: Path) -> None:
 @click.argument("fingerprint")
 def untrust(partner: str, fingerprint: str) -> None:
     """Withdraw PARTNER's certificate with SHA-256 FINGERPRINT."""
-    try:
+    with _refused():
         keystore().untrust(partner, fingerprint)
-    except KeystoreError as exc:
-        _fail(exc)
     click.echo(f"withdrawn for {partner}: {fingerprint}")
 
 
@@ -112,30 +111,24 @@ def untrust(partner: str, fingerprint: str) -> None:
 @click.argument("known_hosts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def trust_host(partner: str, known_hosts: Path) -> None:
     """Pin the SSH host key(s) of SFTP PARTNER from a known_hosts file."""
-    try:
+    with _refused(known_hosts):
         n = keystore().trust_host(partner, known_hosts.read_text())
-    except KeystoreError as exc:
-        _fail(KeystoreError(f"{known_hosts}: {exc}"))
     click.echo(f"pinned {n} new host key(s) for {partner}")
 
 
 @cli.command("export-ssh-pub")
 def export_ssh_pub() -> None:
     """Print our SSH client public key (for the partner's authorized_keys)."""
-    try:
+    with _refused():
         click.echo(keystore().ssh_public_line())
-    except KeystoreError as exc:
-        _fail(exc)
 
 
 @cli.command("export-cert")
 @click.argument("role", type=click.Choice(["sign", "decrypt"]))
 def export_cert(role: str) -> None:
     """Print our current ROLE certificate in PEM (for partners)."""
-    try:
+    with _refused():
         click.echo(keystore().export_cert(role).decode(), nl=False)
-    except KeystoreError as exc:
-        _fail(exc)
 
 
 @cli.command("rotate-data-key")

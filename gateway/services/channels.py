@@ -11,14 +11,15 @@ type or a partner never touches the engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.models.exchange import ExchangeFile
+from gateway.models.exchange import ExchangeFile, OutboundItem
 from gateway.partners import registry
 from schemas.errors import RecordError
 from schemas.reader import Header, Record
@@ -111,6 +112,53 @@ class ApplyAgain(Exception):  # noqa: N818 - an instruction to the engine, not a
     """A handler's ``apply_texts`` cannot apply this file as it stands (SWIPE: a txn_id
     there already, or a database without the direct way). The engine rolls the whole
     file back, reads it again and calls the handler's ``apply`` on a fresh transaction."""
+
+
+# ------------------------------------------------------------------ builders' helpers
+
+Row = TypeVar("Row")
+
+
+def first_file_of_day(session: Session, partner: str, file_type: str, business_date: date) -> bool:
+    """No file of this type sent to the partner yet for the date: records our writer
+    refused earlier are tried again once a day (a same-day rerun must not send the same
+    refusal in an empty SEQ)."""
+    return (
+        session.scalar(
+            select(ExchangeFile.id)
+            .where(
+                ExchangeFile.partner == partner,
+                ExchangeFile.direction == "out",
+                ExchangeFile.file_type == file_type,
+                ExchangeFile.business_date == business_date,
+            )
+            .limit(1)
+        )
+        is None
+    )
+
+
+def refs_in_file(session: Session, file: ExchangeFile, kind: str) -> list[str]:
+    """The references of ``kind`` that our ``file`` carries, in line order."""
+    return list(
+        session.scalars(
+            select(OutboundItem.ref)
+            .where(OutboundItem.file_id == file.id, OutboundItem.kind == kind)
+            .order_by(OutboundItem.line)
+        )
+    )
+
+
+def rows_in_file(
+    session: Session,
+    load: Callable[[Session, list[str]], dict[str, Row]],
+    written: list[tuple[str, str]],
+    refused: list[Refusal],
+) -> tuple[list[Row], list[tuple[Row, Refusal]]]:
+    """For a builder's ``mark_in_file``: the rows written into the file, and each refused
+    row with its refusal, loaded in one query by ``load`` (references -> rows by reference)."""
+    rows = load(session, [ref for _, ref in written] + [r.ref for r in refused])
+    return [rows[ref] for _, ref in written], [(rows[r.ref], r) for r in refused]
 
 
 @dataclass

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from gateway import context, migrate
-from gateway import settings as settings_mod
 from gateway.app import create_app
 from tests.conftest import REDIS_TEST_URL, fresh_pg_database
 from tests.keys.fixtures import PASSPHRASE
@@ -75,18 +74,12 @@ def test_a_database_behind_its_migrations_is_not_ready(settings, ks) -> None:
     app.extensions["svcard"].engine.dispose()
 
 
-def test_postgresql_unreachable_then_back(tmp_path, ks) -> None:
+def test_postgresql_unreachable_then_back(own_settings, ks) -> None:
     with fresh_pg_database("svcard_ready") as url:
         where = urlsplit(url)
         with TcpProxy(where.hostname, where.port) as proxy:
             via = url.replace(f"{where.hostname}:{where.port}", f"127.0.0.1:{proxy.port}")
-            s = settings_mod.load(
-                environ={},
-                var_dir=tmp_path / "var",
-                database_url=via,
-                keys_dir=ks.path,
-                key_passphrase=PASSPHRASE,
-            )
+            s = own_settings(via, ks.path, PASSPHRASE)
             rt = context.build(s)
             migrate.upgrade(rt.engine)
             rt.engine.dispose()

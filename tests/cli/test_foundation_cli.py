@@ -5,21 +5,7 @@ from __future__ import annotations
 
 import csv
 
-import pytest
-from click.testing import CliRunner
-
-from gateway.cli import svcard
 from gateway.services import sample
-
-
-@pytest.fixture
-def run(runtime):
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(svcard, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def test_import_reports_bad_rows_and_is_idempotent(run, tmp_path) -> None:

@@ -4,9 +4,6 @@ line and field and the exit status 1, the rest loaded; a reload changes nothing.
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
-
-from gateway.cli import svcard
 
 CSV = (
     "terminal_id,organisation,district,site_name,latitude,longitude,active\n"
@@ -14,16 +11,6 @@ CSV = (
     "POS-DP-0001,大鹏新区义工联,大鹏新区,较场尾,22.58,114.47,Y\n"
     "POS-BAD-1,宝安区义工联,东莞市,,,,\n"
 )
-
-
-@pytest.fixture
-def run(runtime):
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(svcard, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

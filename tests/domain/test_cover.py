@@ -136,32 +136,29 @@ def test_incident_outside_any_session_is_flagged_not_in_session():
     assert codes(outside) == {NOT_IN_SESSION} and outside.allowed_fen == 0 and not outside.covered
 
 
-def test_incident_during_an_outside_session_is_flagged_not_in_shenzhen():
+@pytest.mark.parametrize(
+    ("inside_place", "claimed_fen", "approved_fen"),
+    [
+        ("440304", 20_000, 10_000),
+        # the year's whole limit: an uncovered outside claim must use none of it
+        ("440305", 510_000, 500_000),
+    ],
+    ids=["small-claims", "a-years-limit-each"],
+)
+def test_incident_during_an_outside_session_is_flagged_not_in_shenzhen_and_uses_no_limit(
+    inside_place, claimed_fen, approved_fen
+):
     sessions = [
         ServiceSession(at(3, 1, 9), at(3, 1, 12), place="OUTSIDE"),
-        ServiceSession(at(3, 2, 9), at(3, 2, 12), place="440304"),
+        ServiceSession(at(3, 2, 9), at(3, 2, 12), place=inside_place),
     ]
     claims = [
-        C("OUT", at(3, 1, 11), claimed_fen=20_000, approved_fen=10_000),
-        C("IN", at(3, 2, 11), claimed_fen=20_000, approved_fen=10_000),
+        C("OUT", at(3, 1, 11), claimed_fen=claimed_fen, approved_fen=approved_fen),
+        C("IN", at(3, 2, 11), claimed_fen=claimed_fen, approved_fen=approved_fen),
     ]
     outside, inside = check_cover(claims, sessions, REGISTERED)
     assert codes(outside) == {NOT_IN_SHENZHEN} and outside.allowed_fen == 0 and not outside.covered
-    assert not inside.flagged and inside.covered and inside.allowed_fen == 10_000
-
-
-def test_an_uncovered_outside_claim_uses_none_of_the_years_limit():
-    sessions = [
-        ServiceSession(at(3, 1, 9), at(3, 1, 12), place="OUTSIDE"),
-        ServiceSession(at(3, 2, 9), at(3, 2, 12), place="440305"),
-    ]
-    claims = [
-        C("OUT", at(3, 1, 11), claimed_fen=510_000, approved_fen=500_000),
-        C("IN", at(3, 2, 11), claimed_fen=510_000, approved_fen=500_000),
-    ]
-    outside, inside = check_cover(claims, sessions, REGISTERED)
-    assert codes(outside) == {NOT_IN_SHENZHEN}
-    assert inside.allowed_fen == 500_000 and not inside.flagged
+    assert not inside.flagged and inside.covered and inside.allowed_fen == approved_fen
 
 
 def test_a_session_without_a_place_counts_as_inside_shenzhen():

@@ -20,7 +20,20 @@ import pytest
 
 from sandbox.sftp_server import SandboxSftpServer
 from sandbox.sftp_sshd import SSHD, OpenSshServer, SshdUnavailable, new_ed25519_openssh
+from sandbox.soap_sandbox import SoapSandbox
 from tests.conftest import require_service
+
+
+def soap_environ(sandbox: SoapSandbox, partner: str) -> dict[str, str]:
+    """The environment that points our SOAP client for ``partner`` (SZHC or BOCINS) at the
+    sandbox, with the partner's test account there."""
+    url = {"SZHC": sandbox.health_url, "BOCINS": sandbox.insurer_url}[partner]
+    user, password = sandbox.credentials[partner]
+    return {
+        f"SVCARD_PARTNER_{partner}_URL": url,
+        f"SVCARD_PARTNER_{partner}_USERNAME": user,
+        f"SVCARD_PARTNER_{partner}_PASSWORD": password,
+    }
 
 
 @dataclass

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway import context, migrate
-from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.domain.lifecycle import CardEventType as E
 from gateway.domain.lifecycle import CardState
@@ -76,20 +74,8 @@ class Setup:
     outbox: Path  # the bank's outbox as the gateway's SFTP server serves it
 
 
-def _gateway(tmp_path: Path, db_url: str, ks: Keystore, urls: dict[str, str]):
-    s = settings_mod.load(
-        environ={}, var_dir=tmp_path / "var", database_url=db_url, keys_dir=ks.path,
-        key_passphrase=PASSPHRASE, retry_base_delay=0.0,
-    )  # fmt: skip
-    s = dataclasses.replace(s, partner_urls={**s.partner_urls, **urls})
-    rt = context.build(s)
-    migrate.upgrade(rt.engine)
-    context.install(rt)
-    return rt
-
-
 @pytest.fixture(params=["sandbox", "openssh"])  # narrowed per test below (keep the suite fast)
-def setup(request, tmp_path, db_url, keystore):
+def setup(request, tmp_path, db_url, keystore, own_gateway):
     """The sandbox partners, served by the sandbox SFTP server or (the bank's account) by a
     real OpenSSH sshd, and a migrated gateway pointing at them."""
     ks = keystore
@@ -112,11 +98,9 @@ def setup(request, tmp_path, db_url, keystore):
     if sshd is not None:
         urls["BOCSZ"] = sshd.url
         ks.trust_host("BOCSZ", f"[127.0.0.1]:{sshd.port} {sshd.host_public_key}\n")
-    rt = _gateway(tmp_path, db_url, ks, urls)
+    rt = own_gateway(db_url, ks.path, PASSPHRASE, partner_urls=urls, retry_base_delay=0.0)
     _stub_swipes(request.getfixturevalue("monkeypatch"))
     yield Setup(rt, world, ks, root / "BOCSZ" / "outbox")
-    context.install(None)
-    rt.engine.dispose()
     world.close()
 
 

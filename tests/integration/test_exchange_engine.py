@@ -15,8 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from gateway import context, migrate, wiring
-from gateway import settings as settings_mod
+from gateway import wiring
 from gateway.db import transaction
 from gateway.models.exchange import Alert, ExchangeFile, FileApplication, OutboundItem
 from gateway.services import archive, channels, exchange
@@ -97,25 +96,15 @@ def shared(tmp_path_factory, partner_identity):
 
 
 @pytest.fixture
-def world(tmp_path, db_url, shared, monkeypatch):
+def world(db_url, shared, own_gateway, monkeypatch):
     """A migrated gateway (SQLite or PostgreSQL) with an empty SFTP account and the test channel."""
     ks, server = shared
     folder = server.folder("szt")
     for sub in ("inbox", "outbox"):
         shutil.rmtree(folder / sub, ignore_errors=True)
         (folder / sub).mkdir(parents=True)
-    s = settings_mod.load(
-        environ={},
-        var_dir=tmp_path / "var",
-        database_url=db_url,
-        keys_dir=ks.path,
-        key_passphrase=PASSPHRASE,
-        retry_base_delay=0.0,
-    )
-    s = dataclasses.replace(s, partner_urls={**s.partner_urls, PARTNER: server.url("szt")})
-    rt = context.build(s)
-    migrate.upgrade(rt.engine)
-    context.install(rt)
+    urls = {PARTNER: server.url("szt")}
+    rt = own_gateway(db_url, ks.path, PASSPHRASE, partner_urls=urls, retry_base_delay=0.0)
     builder, handler = RequestListBuilder(), AlertRowHandler()
     monkeypatch.setattr(channels, "load_all", lambda: None)
     monkeypatch.setitem(
@@ -128,11 +117,9 @@ def world(tmp_path, db_url, shared, monkeypatch):
             inbound_order=("TRANSITACK",),
         ),
     )
-    yield type(
+    return type(
         "World", (), dict(rt=rt, ks=ks, builder=builder, handler=handler, folder=folder, server=server)
     )
-    context.install(None)
-    rt.engine.dispose()
 
 
 @pytest.fixture

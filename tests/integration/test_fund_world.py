@@ -6,14 +6,12 @@ month reconciled. PostgreSQL, the sandbox's SFTP server."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from gateway import context, migrate
-from gateway import settings as settings_mod
+from gateway import context
 from gateway.db import transaction
 from gateway.domain import donations as rule
 from gateway.models.donations import DonationPeriod
@@ -40,7 +38,7 @@ FUND = FundRates(booking_day=8, short_rate=0.25, over_rate=0.25, missing_rate=0.
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_a_month_with_the_sandbox_bank_and_fund_reconciles_to_the_fen(tmp_path, db_url) -> None:
+def test_a_month_with_the_sandbox_bank_and_fund_reconciles_to_the_fen(tmp_path, db_url, own_gateway) -> None:
     ks = Keystore(tmp_path / "keys", PASSPHRASE)
     ks.init()
     world = World.create(
@@ -54,13 +52,7 @@ def test_a_month_with_the_sandbox_bank_and_fund_reconciles_to_the_fen(tmp_path, 
             ks.trust(p, world.cert_path(p).read_bytes())
             ks.trust_host(p, (world.root / "export" / f"{p}.known_hosts").read_text())
         urls = {e.partner: e.url for e in world.endpoints() if e.partner in partners}
-        s = settings_mod.load(
-            environ={}, var_dir=tmp_path / "var", database_url=db_url, keys_dir=ks.path,
-            key_passphrase=PASSPHRASE, retry_base_delay=0.0,
-        )  # fmt: skip
-        rt = context.build(dataclasses.replace(s, partner_urls={**s.partner_urls, **urls}))
-        migrate.upgrade(rt.engine)
-        context.install(rt)
+        rt = own_gateway(db_url, ks.path, PASSPHRASE, partner_urls=urls, retry_base_delay=0.0)
         with transaction(rt.sessions) as session:
             for _ in range(8):
                 official(session)

@@ -25,6 +25,7 @@ from gateway.services import cards as cs
 from gateway.services import volunteers as vs
 from jobs.health import sync_health
 from sandbox.soap_sandbox import SoapSandbox
+from tests.integration.conftest import soap_environ
 from tests.services.foundation_helpers import SRC, first_card, official
 
 pytestmark = pytest.mark.integration
@@ -40,13 +41,8 @@ def sandbox():
 @pytest.fixture
 def settings(tmp_path, db_url, sandbox):
     """Settings pointing SZHC at the sandbox; tiny in-process retry delays."""
-    user, password = sandbox.credentials["SZHC"]
     return settings_mod.load(
-        environ={
-            "SVCARD_PARTNER_SZHC_URL": sandbox.health_url,
-            "SVCARD_PARTNER_SZHC_USERNAME": user,
-            "SVCARD_PARTNER_SZHC_PASSWORD": password,
-        },
+        environ=soap_environ(sandbox, "SZHC"),
         var_dir=tmp_path / "var",
         database_url=db_url,
         keys_dir=tmp_path / "var" / "keys",

@@ -25,6 +25,7 @@ from sandbox.insurer_claims import (
     OVER_LIMIT,
 )
 from sandbox.soap_sandbox import SoapSandbox
+from tests.integration.conftest import soap_environ
 from tests.services.foundation_helpers import official
 
 pytestmark = pytest.mark.integration
@@ -57,13 +58,8 @@ def world(runtime):
             numbers.append(v.volunteer_no)
     sandbox = SoapSandbox(seed=11, sessions={n: SESSIONS for n in numbers}).start()
     sandbox.insurer.page_size = 3  # so every answer spans several pages
-    user, password = sandbox.credentials["BOCINS"]
     runtime.settings = settings_mod.load(
-        environ={
-            "SVCARD_PARTNER_BOCINS_URL": sandbox.insurer_url,
-            "SVCARD_PARTNER_BOCINS_USERNAME": user,
-            "SVCARD_PARTNER_BOCINS_PASSWORD": password,
-        },
+        environ=soap_environ(sandbox, "BOCINS"),
         var_dir=runtime.settings.var_dir,
         database_url=runtime.settings.database_url,
         keys_dir=runtime.settings.keys_dir,

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway import settings as settings_mod
 from gateway.cli.insurance import cli as insurance_cli
 from gateway.db import transaction
 from gateway.models import ExchangeFile, Volunteer
@@ -25,6 +24,7 @@ from keys.keystore import Keystore
 from sandbox.insurer_roster import RosterDesk
 from sandbox.soap_sandbox import SoapSandbox
 from sandbox.wire import Party, SvaCerts
+from tests.integration.conftest import soap_environ
 from tests.services.foundation_helpers import application, official
 
 pytestmark = pytest.mark.integration
@@ -68,18 +68,12 @@ def sandbox(desk):
 
 
 @pytest.fixture
-def settings(tmp_path, db_url, sandbox, keys):
-    user, password = sandbox.credentials["BOCINS"]
-    return settings_mod.load(
-        environ={
-            "SVCARD_PARTNER_BOCINS_URL": sandbox.insurer_url,
-            "SVCARD_PARTNER_BOCINS_USERNAME": user,
-            "SVCARD_PARTNER_BOCINS_PASSWORD": password,
-        },
-        var_dir=tmp_path / "var",
-        database_url=db_url,
-        keys_dir=keys[0].path,
-        key_passphrase=PASSPHRASE,
+def settings(tmp_path, db_url, sandbox, keys, own_settings):
+    return own_settings(
+        db_url,
+        keys[0].path,
+        PASSPHRASE,
+        environ=soap_environ(sandbox, "BOCINS"),
         spool_dir=tmp_path / "var" / "spool",
         retry_attempts=2,
         retry_base_delay=0.01,

@@ -34,7 +34,6 @@ import psycopg
 import pytest
 from paramiko import SFTP_OK
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from gateway import context, migrate, wiring
@@ -50,7 +49,7 @@ from keys.keystore import Keystore
 from sandbox import sftp_server
 from sandbox.bank import BankRates
 from sandbox.world import World
-from tests.conftest import REDIS_TEST_URL, require_service
+from tests.conftest import REDIS_TEST_URL, emptied_redis, require_service
 from tests.integration import rq_kit
 from tests.sandbox.world_kit import identity_cache
 from tests.services.foundation_helpers import official
@@ -177,15 +176,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def xo_redis(redis_server: str) -> Iterator[str]:
     """RQ's queues and registries for one test, emptied before and after."""
-    conn = Redis.from_url(redis_server, socket_connect_timeout=3)
-    try:
-        conn.ping()
-    except RedisError as exc:
-        require_service("Redis", str(exc))
-    conn.flushdb()
-    yield redis_server
-    conn.flushdb()
-    conn.close()
+    with emptied_redis(redis_server) as url:
+        yield url
 
 
 @pytest.fixture

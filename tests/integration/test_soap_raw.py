@@ -58,6 +58,12 @@ def post(url: str, action: str, data: bytes) -> requests.Response:
     return requests.post(url, data=data, headers=headers, timeout=5)
 
 
+def insurer_call(sandbox, operation: str, body: str) -> requests.Response:
+    """``body`` posted to the sandbox insurer as ``operation``, signed in with its test account."""
+    user, password = sandbox.credentials["BOCINS"]
+    return post(sandbox.insurer_url, f"urn:bocins:volunteer:v1#{operation}", envelope(user, password, body))
+
+
 def test_hand_written_enroll_envelope_is_answered_per_wsdl(sandbox):
     user, password = sandbox.credentials["SZHC"]
     response = post(sandbox.health_url, "urn:szhc:healthcard:v1#EnrollCard", envelope(user, password, ENROLL))
@@ -71,11 +77,8 @@ def test_hand_written_enroll_envelope_is_answered_per_wsdl(sandbox):
 
 
 def test_hand_written_query_claims_envelope_is_answered(sandbox):
-    user, password = sandbox.credentials["BOCINS"]
     body = '<i:QueryClaims xmlns:i="urn:bocins:volunteer:v1"><i:volunteerNo>2026000001</i:volunteerNo></i:QueryClaims>'
-    response = post(
-        sandbox.insurer_url, "urn:bocins:volunteer:v1#QueryClaims", envelope(user, password, body)
-    )
+    response = insurer_call(sandbox, "QueryClaims", body)
     assert response.status_code == 200
     doc = etree.fromstring(response.content)
     assert doc.find(f"{{{SOAP}}}Body/{{urn:bocins:volunteer:v1}}QueryClaimsResponse") is not None
@@ -122,9 +125,9 @@ def fault_of(response: requests.Response) -> tuple[str, str]:
 
 
 def query_claims(sandbox, inner: str) -> requests.Response:
-    user, password = sandbox.credentials["BOCINS"]
-    body = f'<i:QueryClaims xmlns:i="urn:bocins:volunteer:v1">{inner}</i:QueryClaims>'
-    return post(sandbox.insurer_url, "urn:bocins:volunteer:v1#QueryClaims", envelope(user, password, body))
+    return insurer_call(
+        sandbox, "QueryClaims", f'<i:QueryClaims xmlns:i="urn:bocins:volunteer:v1">{inner}</i:QueryClaims>'
+    )
 
 
 def test_finding_5_elements_out_of_sequence_order_are_a_client_fault(sandbox):
@@ -159,15 +162,11 @@ def test_finding_5_unknown_element_is_a_client_fault(sandbox):
 
 
 def test_finding_5_unknown_element_in_upload_roster_is_a_client_fault(sandbox):
-    user, password = sandbox.credentials["BOCINS"]
     body = (
         '<i:UploadRoster xmlns:i="urn:bocins:volunteer:v1"><i:fileName>INSROSTER_SVA_20270112_001.txt.p7m'
         "</i:fileName><i:content>MAA=</i:content><i:note>x</i:note></i:UploadRoster>"
     )
-    response = post(
-        sandbox.insurer_url, "urn:bocins:volunteer:v1#UploadRoster", envelope(user, password, body)
-    )
-    code, text = fault_of(response)
+    code, text = fault_of(insurer_call(sandbox, "UploadRoster", body))
     assert code == "soap:Client" and "element note: This element is not expected" in text
     assert not sandbox.insurer.rosters  # not applied, so not remembered either
 
@@ -192,9 +191,6 @@ def test_finding_5_year_the_schema_allows_but_no_claim_has_is_a_client_fault(san
 
 
 def test_finding_5_default_namespace_request_in_order_is_answered(sandbox):
-    user, password = sandbox.credentials["BOCINS"]
     body = '<QueryClaims xmlns="urn:bocins:volunteer:v1"><volunteerNo>2026000001</volunteerNo></QueryClaims>'
-    response = post(
-        sandbox.insurer_url, "urn:bocins:volunteer:v1#QueryClaims", envelope(user, password, body)
-    )
+    response = insurer_call(sandbox, "QueryClaims", body)
     assert response.status_code == 200

@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from gateway import context, migrate
-from gateway import settings as settings_mod
 from gateway.db import transaction
 from gateway.models.donations import DonationPeriod, Swipe, SwipeDuplicate
 from gateway.models.exchange import ExchangeFile
@@ -49,28 +47,15 @@ def shared(tmp_path_factory):
 
 
 @pytest.fixture
-def world(tmp_path, db_url, shared):
+def world(db_url, shared, own_gateway):
     ks, server, ids = shared
     for p in ids:
         for sub in ("inbox", "outbox"):
             shutil.rmtree(server.folder(p.lower()) / sub, ignore_errors=True)
             (server.folder(p.lower()) / sub).mkdir(parents=True)
-    s = settings_mod.load(
-        environ={},
-        var_dir=tmp_path / "var",
-        database_url=db_url,
-        keys_dir=ks.path,
-        key_passphrase=PASSPHRASE,
-        retry_base_delay=0.0,
-    )
     urls = {p: server.url(p.lower()) for p in ids}
-    s = dataclasses.replace(s, partner_urls={**s.partner_urls, **urls})
-    rt = context.build(s)
-    migrate.upgrade(rt.engine)
-    context.install(rt)
-    yield dataclasses.make_dataclass("W", ["rt", "ks", "server", "ids"])(rt, ks, server, ids)
-    context.install(None)
-    rt.engine.dispose()
+    rt = own_gateway(db_url, ks.path, PASSPHRASE, partner_urls=urls, retry_base_delay=0.0)
+    return dataclasses.make_dataclass("W", ["rt", "ks", "server", "ids"])(rt, ks, server, ids)
 
 
 def drop(
@@ -187,15 +172,23 @@ def test_a_record_error_leaves_the_other_swipes_applied(world) -> None:
     )
 
 
+def november_but_the_30th(world, no: str, tag: str, fetched_on: str) -> date:
+    """The bank's SWIPE files of 1 to 29 November, one purchase by ``no`` in each (txn ids
+    ``tag`` + the day), fetched and applied on ``fetched_on``; returns 30 November, the day
+    still missing."""
+    for i in range(29):
+        d = NOV + timedelta(days=i)
+        drop(world, "BOCSZ", "SWIPE", [swipe(f"{tag}{d:%d}", no, d)], d)
+    jobs.fetch_and_process("BOCSZ", fetched_on)
+    return NOV + timedelta(days=29)
+
+
 def test_a_month_of_swipes_donationexp_on_the_3rd_and_the_funds_receipts(world) -> None:
     no = "1000000002"
-    days = [NOV + timedelta(days=i) for i in range(30)]
-    for d in days[:-1]:
-        drop(world, "BOCSZ", "SWIPE", [swipe(f"N{d:%d}", no, d)], d)
-    jobs.fetch_and_process("BOCSZ", "2026-11-30")
+    last = november_but_the_30th(world, no, "N", "2026-11-30")
     # 29 days applied: not due on the 3rd, nothing goes
     assert jobs.send_scheduled("SZVF", "2026-12-03") == []
-    drop(world, "BOCSZ", "SWIPE", [swipe("X1", no, days[-1], "REVERSAL", "N01")], days[-1])
+    drop(world, "BOCSZ", "SWIPE", [swipe("X1", no, last, "REVERSAL", "N01")], last)
     jobs.fetch_and_process("BOCSZ", "2026-12-01")
     assert jobs.send_scheduled("SZVF", "2026-12-02") == []  # complete, but due on the 3rd
     sent = jobs.send_scheduled("SZVF", "2026-12-03")
@@ -232,14 +225,10 @@ def test_a_month_of_swipes_donationexp_on_the_3rd_and_the_funds_receipts(world) 
 def test_a_month_completed_after_the_3rd_goes_with_the_daily_job(world) -> None:
     from jobs import donations
 
-    no = "1000000003"
-    days = [NOV + timedelta(days=i) for i in range(30)]
-    for d in days[:-1]:
-        drop(world, "BOCSZ", "SWIPE", [swipe(f"M{d:%d}", no, d)], d)
-    jobs.fetch_and_process("BOCSZ", "2026-12-01")
+    last = november_but_the_30th(world, "1000000003", "M", "2026-12-01")
     assert jobs.send_scheduled("SZVF", "2026-12-03") == []  # 30 November still missing
     assert donations.send_expected("2026-12-04") is None
-    drop(world, "BOCSZ", "SWIPE", [], days[-1])  # the bank's late, empty file for the 30th
+    drop(world, "BOCSZ", "SWIPE", [], last)  # the bank's late, empty file for the 30th
     jobs.fetch_and_process("BOCSZ", "2026-12-05")
     assert donations.send_expected("2026-12-05") == "DONATIONEXP_SVA_20261205_001.txt.p7m"
     assert donations.send_expected("2026-12-06") is None  # a month is sent once

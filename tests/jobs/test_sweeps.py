@@ -13,18 +13,18 @@ def _alerts(session, kind):
     return session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == kind))
 
 
+def _file(partner, direction, name, status, **more):
+    """An exchange file row; its type is the first part of its name."""
+    file_type = name.split("_", 1)[0]
+    return ExchangeFile(
+        partner=partner, direction=direction, file_type=file_type, name=name, status=status, **more
+    )
+
+
 def test_missing_ack_after_one_working_day_alerts_once(runtime, session):
     # Sent Friday 8 January 2027; Monday 11 January is the next working day.
-    session.add(
-        ExchangeFile(
-            partner="BOCSZ",
-            direction="out",
-            file_type="CARDREQ",
-            name="CARDREQ_SVA_20270108_001.txt.p7m",
-            status="sent",
-            sent_at=datetime(2027, 1, 7, 17, 0, tzinfo=UTC),
-        )
-    )
+    sent_at = datetime(2027, 1, 7, 17, 0, tzinfo=UTC)
+    session.add(_file("BOCSZ", "out", "CARDREQ_SVA_20270108_001.txt.p7m", "sent", sent_at=sent_at))
     session.commit()
     assert sweeps.missing_acks("2027-01-11") == 0  # still within the working day allowed
     assert sweeps.missing_acks("2027-01-12") == 1
@@ -33,16 +33,8 @@ def test_missing_ack_after_one_working_day_alerts_once(runtime, session):
 
 
 def test_expected_bank_files_missing_raise_one_alert_each(runtime, session):
-    session.add(
-        ExchangeFile(
-            partner="BOCSZ",
-            direction="in",
-            file_type="CARDSTATUS",
-            name="CARDSTATUS_BOCSZ_20270111_001.txt.p7m",
-            status="processed",
-            business_date=date(2027, 1, 11),
-        )
-    )
+    name = "CARDSTATUS_BOCSZ_20270111_001.txt.p7m"
+    session.add(_file("BOCSZ", "in", name, "processed", business_date=date(2027, 1, 11)))
     session.commit()
     missing = exchange_jobs.check_expected("BOCSZ", "2027-01-12")
     assert missing == ["CARDRESULT for 20270111", "SWIPE for 20270111"]
@@ -57,19 +49,13 @@ def test_a_file_not_uploaded_and_an_ack_not_sent_alert_once(runtime, session):
     partner's file whose ACK we still owe after a day, go to an operator."""
     session.add_all(
         [
-            ExchangeFile(
-                partner="SZT", direction="out", file_type="TRANSITREQ", status="prepared",
-                name="TRANSITREQ_SVA_20270112_001.txt.p7m", created_at=datetime(2027, 1, 11, 18, 0, tzinfo=UTC),
-            ),
-            ExchangeFile(
-                partner="SZT", direction="in", file_type="TRANSITACK", status="processed",
-                name="TRANSITACK_SZT_20270112_001.txt.p7m", ack_status="ACCEPTED",
-                created_at=datetime(2027, 1, 11, 23, 0, tzinfo=UTC),
-            ),
-            ExchangeFile(  # an unanswered roster is superseded by the next day's, not resent
-                partner="BOCINS", direction="out", file_type="INSROSTER", status="prepared",
-                name="INSROSTER_SVA_20270111_001.txt.p7m", created_at=datetime(2027, 1, 10, 19, 0, tzinfo=UTC),
-            ),
+            _file("SZT", "out", "TRANSITREQ_SVA_20270112_001.txt.p7m", "prepared",
+                  created_at=datetime(2027, 1, 11, 18, 0, tzinfo=UTC)),
+            _file("SZT", "in", "TRANSITACK_SZT_20270112_001.txt.p7m", "processed", ack_status="ACCEPTED",
+                  created_at=datetime(2027, 1, 11, 23, 0, tzinfo=UTC)),
+            # an unanswered roster is superseded by the next day's, not resent
+            _file("BOCINS", "out", "INSROSTER_SVA_20270111_001.txt.p7m", "prepared",
+                  created_at=datetime(2027, 1, 10, 19, 0, tzinfo=UTC)),
         ]
     )  # fmt: skip
     session.commit()

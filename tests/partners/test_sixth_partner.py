@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway import context, migrate
-from gateway import settings as settings_mod
+from gateway import context
 from gateway.db import transaction
 from gateway.keystore import open_keystore
 from gateway.models.exchange import Alert, ExchangeFile
@@ -55,7 +54,7 @@ def _run(name: str, day: date):
 
 
 def test_a_sixth_partner_declared_in_one_package_runs_its_nightly_cycle(
-    sixth_partner, tmp_path, db_url
+    sixth_partner, tmp_path, db_url, own_gateway
 ) -> None:
     # The keystore, the settings and the schedule know the partner from the registry alone.
     ks = open_keystore(tmp_path / "keys", PASSPHRASE)
@@ -67,16 +66,10 @@ def test_a_sixth_partner_declared_in_one_package_runs_its_nightly_cycle(
     office = None
     try:
         ks.trust_host(library.ID, f"[{server.host}]:{server.port} {server.host_key_line}")
-        s = settings_mod.load(
-            environ={"SVCARD_PARTNER_SZLIB_URL": server.url("szlib")},
-            var_dir=tmp_path / "var", database_url=db_url, keys_dir=ks.path, key_passphrase=PASSPHRASE,
-            retry_base_delay=0.0,
-        )  # fmt: skip
-        assert s.partner_url(library.ID) == server.url("szlib")
+        environ = {"SVCARD_PARTNER_SZLIB_URL": server.url("szlib")}
+        rt = own_gateway(db_url, ks.path, PASSPHRASE, environ=environ, retry_base_delay=0.0)
+        assert rt.settings.partner_url(library.ID) == server.url("szlib")
         assert {"szlib-send", "szlib-fetch", "szlib-expected"} <= {e.name for e in entries()}
-        rt = context.build(s)
-        migrate.upgrade(rt.engine)
-        context.install(rt)
         with transaction(rt.sessions) as session:
             numbers = [official(session).volunteer_no for _ in range(3)]
         sva = SvaCerts(sign=ks.certificate("sign"), decrypt=ks.certificate("decrypt"))

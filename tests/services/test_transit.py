@@ -112,12 +112,19 @@ def test_CANCEL_OUT_an_unsent_request_and_its_opposite(db) -> None:
     assert disable.status == "CANCELLED" and transit(card) == "ON"
 
 
-def test_DISABLE_ONLY_IF_ENABLED_when_the_card_dies_after_an_OK(db) -> None:
+def disable_sent_after_loss(db):
+    """A card whose transit function SZT enabled (an OK with an account), then reported
+    lost: the card and the DISABLE sent for it."""
     v, card = collected(db, opt_transit=True)
     (enable,) = send(db)
     answer(db, enable, account="310012345678")
     drive(db, card, E.LOST_REPORTED)
     (disable,) = send(db)
+    return card, disable
+
+
+def test_DISABLE_ONLY_IF_ENABLED_when_the_card_dies_after_an_OK(db) -> None:
+    card, disable = disable_sent_after_loss(db)
     assert disable.action == "DISABLE" and disable.card_id == card.card_id
     answer(db, disable)
     assert transit(card) == "OFF" and disable.transit_account_no is None
@@ -252,11 +259,7 @@ def test_finding_3_an_ok_enable_without_an_account_is_a_record_error(db) -> None
 
 
 def test_finding_3_an_account_on_a_disable_is_a_record_error(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
-    answer(db, enable, account="310012345678")
-    drive(db, card, E.LOST_REPORTED)
-    (disable,) = send(db)
+    card, disable = disable_sent_after_loss(db)
     errors = answer(db, disable, account="310012345678")
     assert [str(e) for e in errors] == ["line:2:transit_account_no:only on an OK to an ENABLE"]
     assert disable.status == "SENT" and transit(card) == "OFF_DUE"

@@ -24,9 +24,9 @@ from gateway.domain.errors import Conflict
 from gateway.domain.lifecycle import CardEventType
 from gateway.models import CardRequest, Order
 from gateway.models.cards import OrderStatus, RequestStatus, RequestType
-from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.models.exchange import ExchangeFile
 from gateway.partners.bank import ID
-from gateway.services import cards
+from gateway.services import cards, channels
 from gateway.services.alerts import raise_alert
 from gateway.services.calendar import set_day0, working_calendar
 from gateway.services.cards import EventSource
@@ -38,34 +38,6 @@ E = CardEventType
 
 
 # ------------------------------------------------------------------ shared
-
-
-def _first_of_day(session: Session, file_type: str, business_date: date) -> bool:
-    """No file of this type yet for the date: records our writer refused earlier are tried
-    again once a day (a same-day rerun must not send the same refusal in an empty SEQ)."""
-    return (
-        session.scalar(
-            select(ExchangeFile.id)
-            .where(
-                ExchangeFile.partner == PARTNER,
-                ExchangeFile.direction == "out",
-                ExchangeFile.file_type == file_type,
-                ExchangeFile.business_date == business_date,
-            )
-            .limit(1)
-        )
-        is None
-    )
-
-
-def _refs(session: Session, file: ExchangeFile, kind: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(OutboundItem.ref)
-            .where(OutboundItem.file_id == file.id, OutboundItem.kind == kind)
-            .order_by(OutboundItem.line)
-        )
-    )
 
 
 def _upload_day(file: ExchangeFile) -> date:
@@ -141,7 +113,7 @@ class CardOrderBuilder:
         batch = Batch()
         if not self.due_on(session, business_date):
             return batch  # CARDORDER goes on working days only, even with orders pending
-        retry_refused = _first_of_day(session, self.file_type, business_date)
+        retry_refused = channels.first_file_of_day(session, PARTNER, self.file_type, business_date)
         for order in session.scalars(
             select(Order).where(Order.status == OrderStatus.PENDING).order_by(Order.id)
         ):
@@ -156,19 +128,18 @@ class CardOrderBuilder:
     def mark_in_file(
         self, session: Session, file: ExchangeFile, written: list[tuple[str, str]], refused: list[Refusal]
     ) -> None:
-        by_id = _orders(session, [ref for _, ref in written] + [r.ref for r in refused])
+        sent, refusals = channels.rows_in_file(session, _orders, written, refused)
         now = utcnow()
-        for _, ref in written:
-            o = by_id[ref]
+        for o in sent:
             o.status, o.sent_file, o.sent_at, o.record_error = OrderStatus.SENT, file.name, now, None
-        for r in refused:
+        for o, r in refusals:
             # Stays PENDING, refusal visible to operators; tried again in tomorrow's file.
-            by_id[r.ref].record_error = f"{file.business_date:%Y%m%d} not sent: {r.field}: {r.reason}"[:200]
+            o.record_error = f"{file.business_date:%Y%m%d} not sent: {r.field}: {r.reason}"[:200]
 
     def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
         day0 = _upload_day(file)
         cal = working_calendar(session)
-        for o in _orders(session, _refs(session, file, "order")).values():
+        for o in _orders(session, channels.refs_in_file(session, file, "order")).values():
             if o.sent_file != file.name:
                 continue  # sent again in a later file since: that file's ACK decides
             if outcome.status == "REJECTED":
@@ -218,7 +189,7 @@ class CardReqBuilder:
         return True  # every day, empty when nothing is pending
 
     def collect(self, session: Session, business_date: date) -> Batch:
-        retry_refused = _first_of_day(session, self.file_type, business_date)
+        retry_refused = channels.first_file_of_day(session, PARTNER, self.file_type, business_date)
         batch = Batch()
         for req in session.scalars(
             select(CardRequest).where(CardRequest.status == RequestStatus.PENDING).order_by(CardRequest.id)
@@ -252,18 +223,15 @@ class CardReqBuilder:
     def mark_in_file(
         self, session: Session, file: ExchangeFile, written: list[tuple[str, str]], refused: list[Refusal]
     ) -> None:
-        by_id = _requests(session, [ref for _, ref in written] + [r.ref for r in refused])
+        sent, refusals = channels.rows_in_file(session, _requests, written, refused)
         now = utcnow()
-        for _, ref in written:
-            r = by_id[ref]
+        for r in sent:
             r.status, r.sent_file, r.sent_at, r.outcome = RequestStatus.SENT, file.name, now, None
-        for refusal in refused:
-            by_id[
-                refusal.ref
-            ].outcome = f"not sent {file.business_date:%Y%m%d}: {refusal.field}: {refusal.reason}"[:100]
+        for r, refusal in refusals:
+            r.outcome = f"not sent {file.business_date:%Y%m%d}: {refusal.field}: {refusal.reason}"[:100]
 
     def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
-        for r in _requests(session, _refs(session, file, "card_request")).values():
+        for r in _requests(session, channels.refs_in_file(session, file, "card_request")).values():
             if r.sent_file != file.name or r.status != RequestStatus.SENT:
                 continue
             if outcome.status == "REJECTED":

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.transit.records import TransitLine, transit_answer, transitreq_record
-from gateway.models.exchange import ExchangeFile, OutboundItem
+from gateway.models.exchange import ExchangeFile
 from gateway.models.transit import TransitRequest
 from gateway.partners.transit import ID
-from gateway.services import transit
+from gateway.services import channels, transit
 from gateway.services.alerts import raise_alert
 from gateway.services.channels import AckOutcome, Batch, Refusal
 from schemas.errors import RecordError
@@ -44,8 +44,9 @@ class TransitReqBuilder:
 
     def collect(self, session: Session, business_date: date) -> Batch:
         batch = Batch()
+        retry_refused = channels.first_file_of_day(session, PARTNER, self.file_type, business_date)
         for req in transit.sync_requests(session):
-            if req.note and req.note.startswith("refused") and not _first_of_day(session, business_date):
+            if req.note and req.note.startswith("refused") and not retry_refused:
                 continue
             line = TransitLine(req.request_id, req.action, req.card_id, req.volunteer_no, business_date)
             batch.records.append(transitreq_record(line))
@@ -55,17 +56,14 @@ class TransitReqBuilder:
     def mark_in_file(
         self, session: Session, file: ExchangeFile, written: list[tuple[str, str]], refused: list[Refusal]
     ) -> None:
-        rows = _by_ids(session, [ref for _, ref in written] + [r.ref for r in refused])
-        for _, ref in written:
-            transit.mark_sent(rows[ref], file.name, file.business_date)
-        for r in refused:
-            transit.mark_refused(rows[r.ref], r.field, r.reason)
+        sent, refusals = channels.rows_in_file(session, _by_ids, written, refused)
+        for req in sent:
+            transit.mark_sent(req, file.name, file.business_date)
+        for req, r in refusals:
+            transit.mark_refused(req, r.field, r.reason)
 
     def on_ack(self, session: Session, file: ExchangeFile, outcome: AckOutcome) -> None:
-        refs = session.scalars(
-            select(OutboundItem.ref).where(OutboundItem.file_id == file.id, OutboundItem.kind == KIND)
-        ).all()
-        for req in _by_ids(session, list(refs)).values():
+        for req in _by_ids(session, channels.refs_in_file(session, file, KIND)).values():
             if outcome.status == "REJECTED":
                 if outcome.code != "E06":  # E06: SZT has the file already
                     transit.resend_after_rejected_file(req, file.name)
@@ -73,22 +71,6 @@ class TransitReqBuilder:
             errors = outcome.errors_by_ref.get((KIND, req.request_id))
             if errors and req.sent_file == file.name:
                 transit.close_record_error(session, req, errors)
-
-
-def _first_of_day(session: Session, business_date: date) -> bool:
-    return (
-        session.scalar(
-            select(ExchangeFile.id)
-            .where(
-                ExchangeFile.partner == PARTNER,
-                ExchangeFile.direction == "out",
-                ExchangeFile.file_type == "TRANSITREQ",
-                ExchangeFile.business_date == business_date,
-            )
-            .limit(1)
-        )
-        is None
-    )
 
 
 # What an operator must hear of an answer: (alert kind, message), by outcome.
