@@ -142,19 +142,14 @@ class Run:
         passphrase = secrets.token_urlsafe(24)
         ks = Keystore(root / "keys", passphrase)
         ks.init()
-        world = World.create(
+        world = World.for_keystore(
             root / "sandbox",
-            sva_sign_cert_pem=ks.export_cert("sign"),
-            sva_decrypt_cert_pem=ks.export_cert("decrypt"),
-            sva_ssh_public_line=ks.ssh_public_line(),
+            ks,
             seed=self.o.seed,
             bank_rates=SCALE_BANK,
             identity_cache=root.parent / "cache" / "sandbox-identities",
         ).start()
-        for e in world.endpoints():
-            ks.trust(e.partner, e.cert_path.read_bytes())
-            if e.known_hosts_path is not None:
-                ks.trust_host(e.partner, e.known_hosts_path.read_text())
+        world.pin_in(ks)
         env = {
             "SVCARD_VAR_DIR": str(root / "var"),
             "SVCARD_KEYS_DIR": str(ks.path),

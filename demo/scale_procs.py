@@ -87,13 +87,25 @@ class FakeClock:
 
     def wait_for(self, what: str, check: Callable[[], object], timeout: float, step: float = 0.02) -> object:
         """Poll ``check`` until it answers something true, for ``timeout`` real seconds."""
-        deadline = self.real() + timeout
-        while self.real() < deadline:
-            got = check()
-            if got:
-                return got
-            time.sleep(step)
-        raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        return wait_until(what, check, timeout, step, clock=self.real)
+
+
+def wait_until(
+    what: str,
+    check: Callable[[], object],
+    timeout: float,
+    step: float = 0.01,
+    clock: Callable[[], float] = time.monotonic,
+) -> object:
+    """Poll ``check`` until it answers something true; TimeoutError after ``timeout``
+    seconds of ``clock``."""
+    deadline = clock() + timeout
+    while clock() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(step)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _pings(conn: Redis) -> bool:

@@ -172,11 +172,9 @@ class Demo:
         # sandbox serve`; the demo's own seed makes the run reproducible.
         sandbox = sandbox_settings.load(context.current().settings.var_dir)
         bank_rates, transit_rates, fund_rates = sandbox_settings.rates(sandbox)
-        world = World.create(
+        world = World.for_keystore(
             root / "sandbox",
-            sva_sign_cert_pem=ks.export_cert("sign"),
-            sva_decrypt_cert_pem=ks.export_cert("decrypt"),
-            sva_ssh_public_line=ks.ssh_public_line(),
+            ks,
             seed=self.o.seed,
             bank_rates=bank_rates,
             transit_rates=transit_rates,
@@ -184,10 +182,7 @@ class Demo:
             identity_cache=self.o.identity_cache or root.parent / "cache" / "sandbox-identities",
         )
         world.start()
-        for e in world.endpoints():
-            ks.trust(e.partner, e.cert_path.read_bytes())
-            if e.known_hosts_path is not None:
-                ks.trust_host(e.partner, e.known_hosts_path.read_text())
+        world.pin_in(ks)
         ports = sorted({e.url.rsplit(":", 1)[-1].split("/")[0] for e in world.endpoints()})
         self.say(
             f"sandbox: 5 partners on 127.0.0.1 (ports {', '.join(ports)}); their certificates and "

@@ -113,6 +113,26 @@ class World:
     # ---------------------------------------------------------------- building
 
     @classmethod
+    def for_keystore(cls, root: str | Path, keystore, **kwargs) -> World:  # noqa: ANN001, ANN003
+        """``create`` for the SVA of ``keystore`` (a ``keys.keystore.Keystore``): its
+        signing and decryption certificates and its SSH public key."""
+        return cls.create(
+            root,
+            sva_sign_cert_pem=keystore.export_cert("sign"),
+            sva_decrypt_cert_pem=keystore.export_cert("decrypt"),
+            sva_ssh_public_line=keystore.ssh_public_line(),
+            **kwargs,
+        )
+
+    def pin_in(self, keystore) -> None:  # noqa: ANN001 - a keys.keystore.Keystore
+        """Pin every partner's certificate, and each SFTP partner's host key, in the SVA's
+        keystore: what an operator does once with `svcard keys trust` and `trust-host`."""
+        for e in self.endpoints():
+            keystore.trust(e.partner, e.cert_path.read_bytes())
+            if e.known_hosts_path is not None:
+                keystore.trust_host(e.partner, e.known_hosts_path.read_text())
+
+    @classmethod
     def create(
         cls,
         root: str | Path,

@@ -5,20 +5,16 @@ compare two runs, and what PostgreSQL says a worker's backend is doing."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import PG_ADMIN_URL
@@ -91,24 +87,6 @@ def diff(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[str]:
     return out
 
 
-def wait_for(what: str, check: Callable[[], object], timeout: float, step: float = 0.01) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def children(pid: int) -> list[int]:
-    """The direct children of a process (RQ's work horse is the worker's child)."""
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 class Workers:
     """``svcard worker`` subprocesses, each in its own process group, stopped (SIGTERM,
     then SIGKILL of the group) by :meth:`stop_all` whatever happened."""
@@ -171,47 +149,6 @@ def workers(env: dict[str, str], logs: Path) -> Iterator[Workers]:
 
 
 # ------------------------------------------------------------------ Redis
-
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-@contextmanager
-def private_redis(folder: Path) -> Iterator[str]:
-    """A redis-server of our own on a free loopback port, stopped at the end. Another
-    test run on the machine (RQ's queue name is fixed) can then neither take our jobs
-    nor flush our queue."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder.mkdir(parents=True, exist_ok=True)
-    args = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(
-        [*args, "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        conn = Redis.from_url(url, socket_connect_timeout=1)
-        wait_for("redis-server to answer", lambda: _pings(conn), 10, step=0.05)
-        conn.close()
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _pings(conn: Redis) -> bool:
-    try:
-        return bool(conn.ping())
-    except RedisError:
-        return False
-
-
-# ------------------------------------------------------------------ PostgreSQL's view
 
 
 def backends(database: str, application: str) -> list[dict]:

@@ -52,11 +52,9 @@ def keystore(tmp_path_factory) -> Keystore:
 
 
 def _world(root: Path, ks: Keystore) -> World:
-    return World.create(
+    return World.for_keystore(
         root,
-        sva_sign_cert_pem=ks.export_cert("sign"),
-        sva_decrypt_cert_pem=ks.export_cert("decrypt"),
-        sva_ssh_public_line=ks.ssh_public_line(),
+        ks,
         seed=11,
         bank_rates=FAST_BANK,
         # No T03 by chance: the request id carries the wall clock, so a 1 % rate would

@@ -41,9 +41,8 @@ FUND = FundRates(booking_day=8, short_rate=0.25, over_rate=0.25, missing_rate=0.
 def test_a_month_with_the_sandbox_bank_and_fund_reconciles_to_the_fen(tmp_path, db_url, own_gateway) -> None:
     ks = Keystore(tmp_path / "keys", PASSPHRASE)
     ks.init()
-    world = World.create(
-        tmp_path / "world", sva_sign_cert_pem=ks.export_cert("sign"), sva_decrypt_cert_pem=ks.export_cert("decrypt"),
-        sva_ssh_public_line=ks.ssh_public_line(), seed=8, bank_rates=BANK, fund_rates=FUND,
+    world = World.for_keystore(
+        tmp_path / "world", ks, seed=8, bank_rates=BANK, fund_rates=FUND,
         identity_cache=identity_cache(),
     ).start()  # fmt: skip
     try:

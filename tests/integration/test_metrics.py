@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 from sqlalchemy import func, select
 
+from demo import scale_procs
 from demo.simulation import Demo, DemoOptions
 from gateway import context, migrate
 from gateway import settings as settings_mod
@@ -129,7 +130,7 @@ def test_two_workers_write_their_events_at_once_and_one_scrape_sums_them(
 ) -> None:
     prom = tmp_path / "prom"
     prom.mkdir()
-    with rq_kit.private_redis(tmp_path / "redis") as redis_url:
+    with scale_procs.private_redis(tmp_path / "redis") as redis_url:
         env = {"SVCARD_VAR_DIR": str(tmp_path / "var"), "SVCARD_DATABASE_URL": db_url,
                "SVCARD_REDIS_URL": redis_url, "SVCARD_LOG_LEVEL": "WARNING"}  # fmt: skip
         settings = settings_mod.load(environ=env)

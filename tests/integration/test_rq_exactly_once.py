@@ -33,9 +33,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from paramiko import SFTP_OK
-from redis import Redis
 from sqlalchemy import func, select
 
+from demo import scale_procs
 from gateway import context, migrate, wiring
 from gateway import settings as settings_mod
 from gateway.db import transaction
@@ -113,11 +113,9 @@ def base(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("rq-xo")
     ks = Keystore(root / "keys", PASSPHRASE)
     ks.init()
-    world = World.create(
+    world = World.for_keystore(
         root / "world",
-        sva_sign_cert_pem=ks.export_cert("sign"),
-        sva_decrypt_cert_pem=ks.export_cert("decrypt"),
-        sva_ssh_public_line=ks.ssh_public_line(),
+        ks,
         seed=5,
         bank_rates=FAST_BANK,
         identity_cache=identity_cache(),
@@ -166,8 +164,8 @@ def base(tmp_path_factory: pytest.TempPathFactory):
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Redis of this module's own when ``redis-server`` is installed (as in CI), else
     database 13 of the test Redis (other tests use 14)."""
-    if rq_kit.REDIS_SERVER:
-        with rq_kit.private_redis(tmp_path_factory.mktemp("redis")) as url:
+    if scale_procs.REDIS_SERVER:
+        with scale_procs.private_redis(tmp_path_factory.mktemp("redis")) as url:
             yield url
     else:
         yield REDIS_TEST_URL.rsplit("/", 1)[0] + f"/{REDIS_DB}"
@@ -200,7 +198,7 @@ def _job_done(job_id: str, timeout: float) -> str:
         h = job_status(job_id)
         return h.status if h and h.status in ("finished", "failed") else None
 
-    return rq_kit.wait_for(f"job {job_id}", check, timeout, step=0.05)
+    return scale_procs.wait_until(f"job {job_id}", check, timeout, step=0.05)
 
 
 # ---------------------------------------------------------------------- SIGKILL
@@ -255,8 +253,8 @@ def test_worker_killed_mid_file_is_retried_and_the_rerun_equals_a_clean_run(
                         return b
                 return None
 
-            caught = rq_kit.wait_for("the worker inside the SWIPE file's transaction", mid_file, 60)
-            horses = rq_kit.children(worker.pid)
+            caught = scale_procs.wait_until("the worker inside the SWIPE file's transaction", mid_file, 60)
+            horses = scale_procs.children(worker.pid)
             assert len(horses) == 1, f"work horse of {worker.pid}: {horses}"
             os.kill(horses[0], signal.SIGKILL)
             killed_after = time.monotonic() - started
@@ -326,13 +324,13 @@ def _race(db: str, jobs_: list, ws: rq_kit.Workers) -> list:
         holder.execute("LOCK TABLE exchange_files IN EXCLUSIVE MODE")  # reads pass, writes wait
         handles = [enqueue(func, *args) for func, *args in jobs_]
         try:
-            rq_kit.wait_for(
+            scale_procs.wait_until(
                 "both workers waiting on a lock",
                 lambda: {"xo-w1", "xo-w2"} <= rq_kit.waiting_on_locks(db),
                 60,
                 step=0.05,
             )
-        except AssertionError:
+        except TimeoutError:
             raise AssertionError(
                 f"{rq_kit.backends(db, 'xo-w1')} {rq_kit.backends(db, 'xo-w2')}\n"
                 f"{ws.log('w1')}\n{ws.log('w2')}"
