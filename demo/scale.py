@@ -44,7 +44,7 @@ from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.api.tokens import create_token
 from gateway.db import transaction
-from gateway.models import ExchangeFile, Volunteer
+from gateway.models import ExchangeFile
 from gateway.services import calendar as cal_service
 from gateway.services import sample
 from gateway.services.volunteer_import import import_csv
@@ -326,16 +326,12 @@ class Run:
 
         rt = context.current()
         with transaction(rt.sessions) as s:
-            official = s.scalars(
-                select(Volunteer.volunteer_no)
-                .where(Volunteer.volunteer_no.is_not(None))
-                .order_by(Volunteer.id)
-            ).all()
+            official = demo_terminals.serving_volunteers(s)
         rng = random.Random(f"{self.o.seed}{start.isoformat()}")
         headers = {"Authorization": f"Bearer {self.platform_token}"}
         base = f"http://127.0.0.1:{self.api_port}/api/service"
         for no in rng.sample(official, k=min(len(official), 8)):
-            terminal = rng.choices(demo_terminals.TERMINALS, demo_terminals.WEIGHTS)[0][0]
+            terminal = demo_terminals.pick_terminal(rng)
             for kind, at in (("check-in", start), ("check-out", end)):
                 body = {"volunteer_no": no, "terminal_id": terminal, "at": at.isoformat()}
                 key = {"Idempotency-Key": f"scale-{no}-{kind}-{at:%Y%m%d%H%M}"}

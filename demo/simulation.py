@@ -281,11 +281,7 @@ class Demo:
 
         n = (d - self.start).days
         with transaction(self.rt.sessions) as session:
-            official = session.scalars(
-                select(Volunteer.volunteer_no)
-                .where(Volunteer.volunteer_no.is_not(None), Volunteer.deregistered_at.is_(None))
-                .order_by(Volunteer.id)
-            ).all()
+            official = demo_terminals.serving_volunteers(session)
             in_use = session.execute(
                 select(Volunteer.volunteer_no, Card.card_id)
                 .join(Card, Card.volunteer_id == Volunteer.id)
@@ -321,11 +317,7 @@ class Demo:
         """Volunteers serve a shift at the POS terminals (some outside the city): their
         sessions prove insurance cover and make the statistics."""
         with transaction(self.rt.sessions) as session:
-            official = session.scalars(
-                select(Volunteer.volunteer_no)
-                .where(Volunteer.volunteer_no.is_not(None), Volunteer.deregistered_at.is_(None))
-                .order_by(Volunteer.id)
-            ).all()
+            official = demo_terminals.serving_volunteers(session)
             chosen = self.rng.sample(official, k=min(len(official), shift.volunteers))
             _, refused = demo_terminals.serve(session, self.rng, chosen, shift, actor="platform")
         self.events.extend(f"platform: {r}" for r in refused)  # a refused swipe is shown; the day goes on

@@ -32,6 +32,13 @@ SYSTEM: tuple[Scheduled, ...] = (
         "uploaded, ACKs we still owe",
     ),
     Scheduled(
+        "retention",
+        "40 4 * * *",
+        "jobs.retention.purge",
+        {},
+        "idempotency records older than their window (gateway.services.retention; docs/deploy.md, Retention)",
+    ),
+    Scheduled(
         "statistics",
         "50 * * * *",
         "jobs.statistics.refresh",

@@ -89,4 +89,5 @@ class IdempotencyRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # indexed for the retention job's purge (gateway.services.retention)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
