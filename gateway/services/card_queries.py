@@ -178,3 +178,39 @@ def history(session: Session, volunteer: Volunteer) -> list[CardHistory]:
 def pending_orders(session: Session) -> list[Order]:
     """Orders due to be sent in the next CARDORDER (the bank adapter's input)."""
     return list(session.scalars(select(Order).where(Order.status == OrderStatus.PENDING).order_by(Order.id)))
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How far volunteers and their cards got, each stage counting those that reached it
+    (so each is at most the one before), and the cards that left the way."""
+
+    stages: dict[str, int]  # applied, official, ordered, accepted, produced, notified, collected
+    exits: dict[str, int]  # rejected, lost, cut_closed
+
+
+def funnel(session: Session) -> Funnel:
+    """The card pipeline as a funnel, in three aggregate queries (no row is loaded)."""
+    applied, official = session.execute(
+        select(func.count(), func.count(Volunteer.official_since)).select_from(Volunteer)
+    ).one()
+    not_accepted = (CardState.ORDERED, CardState.REJECTED, CardState.CANCELLED)
+    ordered, accepted, produced, notified, collected = session.execute(
+        select(
+            func.count(),
+            func.count(Card.id).filter(Card.state.not_in([str(s) for s in not_accepted])),
+            func.count(Card.card_id),
+            func.count(Card.notified_on),
+            func.count(Card.collected_at),
+        ).select_from(Card)
+    ).one()
+    exits = {"rejected": 0, "lost": 0, "cut_closed": 0}
+    for state, n in session.execute(
+        select(Card.state, func.count())
+        .where(Card.state.in_((CardState.REJECTED, CardState.LOST, CardState.CUT_CLOSED)))
+        .group_by(Card.state)
+    ):
+        exits[state.lower()] = n
+    stages = {"applied": applied, "official": official, "ordered": ordered, "accepted": accepted,
+              "produced": produced, "notified": notified, "collected": collected}  # fmt: skip
+    return Funnel(stages, exits)
