@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.console import i18n, security
+from gateway.console import (
+    i18n,
+    pages,  # noqa: F401 - importing the pages registers their routes
+    security,
+)
 from gateway.console.blueprint import bp
-from gateway.console.pages import PAGES  # noqa: F401 - importing the pages registers their routes
 
 
 def register_console(app: Flask) -> None:

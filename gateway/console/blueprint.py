@@ -13,12 +13,24 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, g
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static")
 
 #: Roles that may sign in to the console, and those of them that may act.
 READ_ROLES = frozenset({"operator", "auditor"})
 ACT_ROLES = frozenset({"operator"})
+
+#: The navigation, in the order operators read it.
+PAGES = (
+    ("console.overview", _l("Overview")),
+    ("console.exchanges", _l("Exchanges")),
+    ("console.held", _l("Held bank events")),
+    ("console.volunteers", _l("Volunteers and cards")),
+    ("console.insurance", _l("Insurance")),
+    ("console.donations", _l("Donations")),
+    ("console.stats", _l("Service statistics")),
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -331,3 +332,13 @@ def donated_by_month(session: Session, year: int) -> dict[str, int]:
     for day, fen in rows:
         months[f"{day:%Y%m}"] += int(fen or 0)
     return months
+
+
+CSV_COLUMNS = ("volunteer_no", "class", "computed_fen", "bank_fen", "booked_fen", "bank_differs")
+
+
+def csv_rows(r: Report) -> Iterator[tuple]:
+    """The report as CSV rows, header first: one row per beneficiary (the README's columns)."""
+    yield CSV_COLUMNS
+    for ln in r.lines:
+        yield (ln.volunteer_no, ln.klass, ln.computed_fen, ln.bank_fen, ln.booked_fen, "Y" if ln.bank_differs else "N")

@@ -1,9 +1,7 @@
 """The console's pages, one module each; importing this package registers their routes on
-``gateway.console.blueprint.bp``. ``PAGES`` is the navigation, in the order operators read it."""
+``gateway.console.blueprint.bp``. The navigation is ``gateway.console.blueprint.PAGES``."""
 
 from __future__ import annotations
-
-from flask_babel import lazy_gettext as _l
 
 from gateway.console.pages import (  # noqa: F401 - each module registers its routes
     donations,
@@ -14,14 +12,4 @@ from gateway.console.pages import (  # noqa: F401 - each module registers its ro
     signin,
     stats,
     volunteers,
-)
-
-PAGES = (
-    ("console.overview", _l("Overview")),
-    ("console.exchanges", _l("Exchanges")),
-    ("console.held", _l("Held bank events")),
-    ("console.volunteers", _l("Volunteers and cards")),
-    ("console.insurance", _l("Insurance")),
-    ("console.donations", _l("Donations")),
-    ("console.stats", _l("Service statistics")),
 )

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from gateway.api import tokens
 from gateway.api.unit import db
 from gateway.console import security
-from gateway.console.blueprint import READ_ROLES, bp
+from gateway.console.blueprint import PAGES, READ_ROLES, bp
 from gateway.console.forms import LanguageForm, SignInForm, SignOutForm
 from gateway.console.i18n import LANGUAGES
 
@@ -30,7 +30,10 @@ def sign_in() -> str | Response | tuple[str, int]:
             form.token.errors.append(_("The token is unknown or revoked."))
         elif row.role not in READ_ROLES:
             form.token.errors.append(
-                _("A %(role)s token has no console: sign in with an operator or auditor token.", role=row.role)
+                _(
+                    "A %(role)s token has no console: sign in with an operator or auditor token.",
+                    role=row.role,
+                )
             )
         else:
             security.sign_in(row)
@@ -52,10 +55,12 @@ def language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in LANGUAGES:
         session["lang"] = form.lang.data
-    return redirect(_local(form.next.data) if form.next.data != "/console/sign-in" else url_for("console.sign_in"))
+    return redirect(
+        _local(form.next.data) if form.next.data != "/console/sign-in" else url_for("console.sign_in")
+    )
 
 
 @bp.context_processor
 def chrome() -> dict:
     """What every console page's frame needs: the forms of the language switch and sign-out."""
-    return {"language_form": LanguageForm, "sign_out_form": SignOutForm}
+    return {"language_form": LanguageForm, "sign_out_form": SignOutForm, "pages": PAGES}
