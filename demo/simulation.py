@@ -39,7 +39,7 @@ from demo.timeline import Moment, day_plan
 from gateway import context, migrate
 from gateway import settings as settings_mod
 from gateway.db import transaction
-from gateway.domain import ids
+from gateway.domain import ids, places
 from gateway.domain.errors import DomainError
 from gateway.keystore import keystore
 from gateway.logs import PiiMaskFilter, TextFormatter, install_masking, json_formatter
@@ -49,6 +49,7 @@ from gateway.partners.health import service as health
 from gateway.partners.insurer import service as insurance
 from gateway.services import calendar as cal_service
 from gateway.services import card_queries, reconciliation, sample
+from gateway.services import terminals as terminal_svc
 from gateway.services import volunteers as vs
 from gateway.services.volunteer_import import import_csv
 from gateway.timeutil import BEIJING, reset_clock, travel_to
@@ -93,6 +94,10 @@ class Demo:
         self.o = options
         self.echo = echo
         self.rng = random.Random(options.seed)
+        # Where sessions happen: a generator of its own, so the rest of the run (and what
+        # earlier runs of a seed produced) does not depend on it.
+        self.places_rng = random.Random(options.seed + 1)
+        self.terminals: list[places.Place] = []
         self.world = None
         self.rt: context.Runtime | None = None
         self.started = time.monotonic()
@@ -150,6 +155,9 @@ class Demo:
         )
         for err in report.errors[:3]:
             self.say(f"  refused {err}")
+        with transaction(rt.sessions) as session:
+            self.terminals = self._terminals(session)
+        self.say(f"platform: {len(self.terminals)} POS terminals, one per district, sessions recorded at them")
         self.world = self._start_world(ks, root)
         # Point the gateway at the sandbox partners: their URLs and credentials are settings.
         env = self.world.gateway_env()
@@ -157,6 +165,20 @@ class Demo:
         rt.engine.dispose()
         self.rt = context.build(s)
         context.install(self.rt)
+
+    # The organisations that own the demo's terminals (the statistics page filters by them).
+    ORGANISATIONS = ("深圳市义工联合会", "社区志愿服务站", "青年志愿者协会")
+
+    def _terminals(self, session) -> list[places.Place]:
+        out = []
+        shenzhen = [d for d in places.DISTRICTS if d.in_shenzhen]
+        for n, d in enumerate(shenzhen):
+            tid = f"DEMO{n + 1:04d}"
+            org = self.ORGANISATIONS[n % len(self.ORGANISATIONS)]
+            data = terminal_svc.TerminalData(tid, org, d.code, site_name=f"{d.name}服务站")
+            terminal_svc.create_terminal(session, data, actor="demo")
+            out.append(places.Place(d.code, tid, data.site_name))
+        return out
 
     def _start_world(self, ks, root: Path):
 
@@ -278,7 +300,10 @@ class Demo:
             # service sessions: they prove insurance cover later
             for no in self.rng.sample(official, k=min(len(official), 6)):
                 try:
-                    vs.check_in(session, no, at=at(d, 9), activity="community service", actor="platform")
+                    place = self.places_rng.choice(self.terminals) if self.terminals else None
+                    vs.check_in(
+                        session, no, at=at(d, 9), activity="community service", actor="platform", place=place
+                    )
                     vs.check_out(session, no, at=at(d, 12), actor="platform")
                 except DomainError as exc:  # a refused step is shown; the day goes on
                     self.events.append(f"platform: session for {no} refused: {exc}")
