@@ -1,7 +1,8 @@
 """Languages of the console: Simplified Chinese by default, English selectable; dates and
 money written the locale's way (2026年12月7日, ¥57.90 / December 7, 2026, CN¥57.90).
 
-The catalogues are ``translations/<locale>/LC_MESSAGES/messages.po``, compiled to ``.mo``
+The catalogues are ``translations/<locale>/LC_MESSAGES/messages.po`` (Chinese under
+``zh_Hans_CN``, the name Babel gives the locale ``zh_CN``), compiled to ``.mo``
 and committed (``make translations`` extracts, updates and compiles them; a test checks the
 committed ``.mo`` match their ``.po``): nothing is compiled when the gateway runs. Message
 ids are the English texts, so English needs no catalogue of its own.

@@ -37,14 +37,13 @@ def _page(ack_forms: dict[int, NoteForm] | None = None, status: int = 200) -> tu
     funnel = card_queries.funnel(session)
     late = card_queries.overdue_orders(session, today)
     due = card_queries.due_soon_orders(session, today)
-    # late and due results per due date, as a stacked bar chart
-    days = sorted({o.due for o in late + due})
-    per_late, per_due = Counter(o.due for o in late), Counter(o.due for o in due)
+    # late and due results per awaited milestone (every bar drawn, zeros included)
+    milestones = (card_queries.PRODUCED, card_queries.NOTIFIED)
+    per_late, per_due = Counter(o.result for o in late), Counter(o.result for o in due)
     sla_chart = {
-        "labels": [d.isoformat() for d in days],
-        "series": [{"name": _("late"), "values": [per_late[d] for d in days]},
-                   {"name": _("due within two working days"), "values": [per_due[d] for d in days]}],
-        "stacked": True,
+        "labels": [labels[m.lower()] for m in milestones],
+        "series": [{"name": _("late"), "values": [per_late[m] for m in milestones]},
+                   {"name": _("due within two working days"), "values": [per_due[m] for m in milestones]}],
     }  # fmt: skip
     expected = {p.id: expected_files(session, p.id, today) for p in registry.partners() if p.expected}
     alerts = alerts_svc.open_alerts(session, limit=LIST_LIMIT)
