@@ -43,7 +43,9 @@ def _date(_ctx, _param, value: str | None) -> date | None:
     type=click.Path(path_type=Path),
     help="The demo's own folder (deleted and rebuilt).",
 )
-@click.option("--serve", is_flag=True, help="Keep the API and the console running on the demo's database afterwards.")
+@click.option(
+    "--serve", is_flag=True, help="Keep the API and the console running on the demo's database afterwards."
+)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def cli(
     volunteers: int, days: int, start: date | None, seed: int, demo_dir: Path, serve: bool, port: int

@@ -157,7 +157,9 @@ class Demo:
             self.say(f"  refused {err}")
         with transaction(rt.sessions) as session:
             self.terminals = self._terminals(session)
-        self.say(f"platform: {len(self.terminals)} POS terminals, one per district, sessions recorded at them")
+        self.say(
+            f"platform: {len(self.terminals)} POS terminals, one per district, sessions recorded at them"
+        )
         self.world = self._start_world(ks, root)
         # Point the gateway at the sandbox partners: their URLs and credentials are settings.
         env = self.world.gateway_env()

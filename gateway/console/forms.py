@@ -61,8 +61,8 @@ class _Filter(FlaskForm):
 
 
 class FileFilter(_Filter):
-    partner = SelectField(_l("Partner"), choices=[], validate_choice=True)
-    status = SelectField(_l("Status"), choices=[], validate_choice=True)
+    partner = SelectField(_l("Partner"), choices=[], default="", validate_choice=True)
+    status = SelectField(_l("Status"), choices=[], default="", validate_choice=True)
     before = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 

@@ -341,4 +341,11 @@ def csv_rows(r: Report) -> Iterator[tuple]:
     """The report as CSV rows, header first: one row per beneficiary (the README's columns)."""
     yield CSV_COLUMNS
     for ln in r.lines:
-        yield (ln.volunteer_no, ln.klass, ln.computed_fen, ln.bank_fen, ln.booked_fen, "Y" if ln.bank_differs else "N")
+        yield (
+            ln.volunteer_no,
+            ln.klass,
+            ln.computed_fen,
+            ln.bank_fen,
+            ln.booked_fen,
+            "Y" if ln.bank_differs else "N",
+        )

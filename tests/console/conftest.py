@@ -105,7 +105,10 @@ def server(console_app: Flask) -> Iterator[browser.Served]:
 
 @pytest.fixture(scope="session")
 def tokens(console_app: Flask) -> dict[str, str]:
-    return {role: browser.token(console_app, role, f"console-{role}") for role in ("operator", "auditor", "platform")}
+    return {
+        role: browser.token(console_app, role, f"console-{role}")
+        for role in ("operator", "auditor", "platform")
+    }
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,9 @@ def test_every_page_renders_in_both_languages_with_charts_and_nothing_from_other
     assert re.search(r"CN¥\d[\d,]*\.\d\d", _text(d)) and re.search(r"[A-Z][a-z]+ \d{1,2}, \d{4}", _text(d))
     browser.choose_language(d, "zh_CN")
     d.get(server.url + "/console/donations")
-    assert re.search(r"(?<!CN)¥\d[\d,]*\.\d\d", _text(d)) and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", _text(d))
+    assert re.search(r"(?<!CN)¥\d[\d,]*\.\d\d", _text(d)) and re.search(
+        r"\d{4}年\d{1,2}月\d{1,2}日", _text(d)
+    )
 
 
 def test_charts_carry_the_demos_figures(fresh, server, tokens):
@@ -93,7 +95,9 @@ def test_acknowledge_an_alert_with_a_comment(fresh, server, tokens, console_app)
     d = fresh
     browser.sign_in(d, server.url, tokens["operator"])
     with _session(console_app) as s:
-        alert_id = s.scalar(select(Alert.id).where(Alert.resolved_at.is_(None)).order_by(Alert.id.desc()).limit(1))
+        alert_id = s.scalar(
+            select(Alert.id).where(Alert.resolved_at.is_(None)).order_by(Alert.id.desc()).limit(1)
+        )
     assert alert_id, "the demo's month leaves open alerts"
     d.get(server.url + "/console/")
     # A note of blanks is no note: the page comes back with the message next to the field.
@@ -139,15 +143,20 @@ def test_replay_a_rejected_file(fresh, server, tokens, console_app):
     d = fresh
     browser.sign_in(d, server.url, tokens["operator"])
     with _session(console_app) as s:
-        file_id = s.scalar(select(ExchangeFile.id).where(ExchangeFile.name == "CARDRESULT_BOCSZ_20261120_009.txt"))
+        file_id = s.scalar(
+            select(ExchangeFile.id).where(ExchangeFile.name == "CARDRESULT_BOCSZ_20261120_009.txt")
+        )
     d.get(server.url + "/console/exchanges?status=rejected")
     d.find_element(By.CSS_SELECTOR, f"#file-{file_id} a").click()
     _submit(d.find_element(By.ID, "replay-form"), comment="new BOCSZ certificate pinned")
     assert "new BOCSZ certificate pinned" in d.find_element(By.ID, "file-comment").text
     with _session(console_app) as s:
         row = s.get(ExchangeFile, file_id)
-        # The bytes are still no envelope: rejected again, with a new ACK of ours.
-        assert row.status == "rejected" and row.ack_file_id is not None and "console-operator" in row.comment
+        # The bytes are still no envelope: processed again and rejected again (E01), the
+        # operator's comment kept on the file with who replayed it.
+        assert (
+            row.status == "rejected" and row.ack_code == "E01" and "console:console-operator" in row.comment
+        )
     assert "E01" in d.find_element(By.ID, "file-ack").text
 
 
