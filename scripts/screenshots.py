@@ -51,7 +51,9 @@ def main() -> int:
         try:
             browser.sign_in(driver, served.url, token)
             driver.get(served.url + "/console/volunteers")
-            pages["volunteer"] = driver.find_element(By.CSS_SELECTOR, "#volunteers td a").get_attribute("href")
+            pages["volunteer"] = driver.find_element(By.CSS_SELECTOR, "#volunteers td a").get_attribute(
+                "href"
+            )
             for lang, suffix in LANGS.items():
                 browser.choose_language(driver, lang)
                 for name, path in pages.items():
@@ -60,7 +62,9 @@ def main() -> int:
                     time.sleep(1.2)  # ECharts' opening animation
                     target = args.out / f"{name}-{suffix}.png"
                     capture(driver, target)
-                    print(f"screenshots: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+                    print(
+                        f"screenshots: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}"
+                    )
         finally:
             driver.quit()
     app.extensions["svcard"].engine.dispose()

@@ -14,7 +14,7 @@
       xAxis: { type: "category", data: d.labels, axisLabel: { rotate: d.labels.length > 8 ? 30 : 0 } },
       yAxis: { type: "value", name: d.unit || "" },
       series: d.series.map(function (s) {
-        return { name: s.name, type: type, data: s.values, smooth: type === "line", stack: d.stacked ? "all" : undefined,
+        return { name: s.name, type: type, data: s.values, smooth: false, stack: d.stacked ? "all" : undefined,
                  label: { show: type === "bar" && d.labels.length <= 12, position: "top" } };
       })
     };
