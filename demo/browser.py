@@ -18,6 +18,11 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
+from demo.simulation import Demo, DemoOptions
+from gateway.api.tokens import create_token
+from gateway.app import create_app
+from gateway.db import transaction
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -66,6 +71,8 @@ def serve(app: Flask) -> Iterator[Served]:
 
 def chromium(width: int = 1440, height: int = 1000):
     """Headless Chromium with its console and network logs kept (for the checks)."""
+    # Selenium (a dev dependency) loads here, not with the module: ``missing()`` must be
+    # able to say it is absent.
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -84,7 +91,7 @@ def chromium(width: int = 1440, height: int = 1000):
 
 
 def sign_in(driver, base_url: str, token: str) -> None:
-    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.by import By  # a dev dependency (see ``chromium``)
 
     driver.get(base_url + "/console/sign-in")
     driver.find_element(By.NAME, "token").send_keys(token)
@@ -92,14 +99,14 @@ def sign_in(driver, base_url: str, token: str) -> None:
 
 
 def choose_language(driver, code: str) -> None:
-    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.by import By  # a dev dependency (see ``chromium``)
 
     driver.find_element(By.CSS_SELECTOR, f"button[data-lang='{code}']").click()
 
 
 def wait_for_charts(driver, timeout: float = 10) -> None:
     """Until console.js has drawn every chart of the page."""
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import WebDriverWait  # a dev dependency (see ``chromium``)
 
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script(
@@ -118,9 +125,6 @@ def demo_app(
 ) -> Flask:
     """A quiet demo run in ``demo_dir``, then the gateway's app on its data (what
     ``svcard demo --serve`` serves)."""
-    from demo.simulation import Demo, DemoOptions
-    from gateway.app import create_app
-
     demo = Demo(DemoOptions(volunteers=volunteers, days=days, seed=seed, demo_dir=demo_dir, quiet=True,
                             identity_cache=identity_cache), echo=lambda _line: None)  # fmt: skip
     demo.run()
@@ -131,8 +135,5 @@ def demo_app(
 
 def token(app: Flask, role: str, name: str) -> str:
     """A new API token of ``role`` (the console's sign-in)."""
-    from gateway.api.tokens import create_token
-    from gateway.db import transaction
-
     with transaction(app.extensions["svcard"].sessions) as session:
         return create_token(session, name=name, role=role)[1]

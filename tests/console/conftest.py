@@ -17,8 +17,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from demo import browser
+from gateway.db import transaction
+from gateway.models import Card, Volunteer
+from gateway.models.exchange import ExchangeFile
+from gateway.partners.bank import events as bev
+from gateway.services import archive
+from gateway.services import volunteers as vs
+from schemas.reader import Record
 from tests.conftest import require_service
 
 
@@ -43,16 +51,6 @@ def _operator_work(app: Flask, root: Path) -> None:
     - a rejected inbound file (bytes that are no envelope, archived as the engine keeps
       them), to replay.
     """
-    from sqlalchemy import select
-
-    from gateway.db import transaction
-    from gateway.models import Card, Volunteer
-    from gateway.models.exchange import ExchangeFile
-    from gateway.partners.bank import events as bev
-    from gateway.services import archive
-    from gateway.services import volunteers as vs
-    from schemas.reader import Record
-
     runtime = app.extensions["svcard"]
     made, never = "6217850000009901", "6217850000009902"
     day, when = date(2026, 12, 7), datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
