@@ -15,7 +15,7 @@
       yAxis: { type: "value", name: d.unit || "" },
       series: d.series.map(function (s) {
         return { name: s.name, type: type, data: s.values, smooth: false, stack: d.stacked ? "all" : undefined,
-                 label: { show: type === "bar" && d.labels.length <= 12, position: "top" } };
+                 label: { show: type === "bar" && !d.stacked && d.labels.length <= 12, position: "top" } };
       })
     };
   }
