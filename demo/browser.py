@@ -90,18 +90,33 @@ def chromium(width: int = 1440, height: int = 1000):
     return driver
 
 
+def click_and_wait(driver, element, timeout: float = 20) -> None:
+    """Click a submit button and wait until the next page has replaced this one: a click
+    does not wait for the navigation it starts, and a ``get`` right after it would cancel it."""
+    from selenium.webdriver.common.by import By  # a dev dependency (see ``chromium``)
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def sign_in(driver, base_url: str, token: str) -> None:
     from selenium.webdriver.common.by import By  # a dev dependency (see ``chromium``)
 
     driver.get(base_url + "/console/sign-in")
     driver.find_element(By.NAME, "token").send_keys(token)
-    driver.find_element(By.ID, "sign-in").click()
+    click_and_wait(driver, driver.find_element(By.ID, "sign-in"))
 
 
 def choose_language(driver, code: str) -> None:
     from selenium.webdriver.common.by import By  # a dev dependency (see ``chromium``)
 
-    driver.find_element(By.CSS_SELECTOR, f"button[data-lang='{code}']").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"button[data-lang='{code}']"))
 
 
 def wait_for_charts(driver, timeout: float = 10) -> None:

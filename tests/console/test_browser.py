@@ -38,7 +38,7 @@ def _submit(form, **fields: str) -> None:
         box = form.find_element(By.NAME, name)
         box.clear()
         box.send_keys(value)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    browser.click_and_wait(form.parent, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def test_every_page_renders_in_both_languages_with_charts_and_nothing_from_other_hosts(fresh, server, tokens):
@@ -123,15 +123,15 @@ def test_release_and_discard_held_events(fresh, server, tokens, console_app):
     # Releasing an event that still does not fit: refused, the reason next to the field.
     form = d.find_element(By.ID, f"held-form-{never}")
     form.find_element(By.NAME, "note").send_keys("try it")
-    form.find_element(By.CSS_SELECTOR, "button.release").click()
+    browser.click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button.release"))
     assert "unknown" in d.find_element(By.CSS_SELECTOR, f"#held-form-{never} .error").text
     form = d.find_element(By.ID, f"held-form-{fits}")
     form.find_element(By.NAME, "note").send_keys("PRODUCED arrived after it")
-    form.find_element(By.CSS_SELECTOR, "button.release").click()
+    browser.click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button.release"))
     assert d.find_elements(By.ID, f"held-{fits}") == []
     form = d.find_element(By.ID, f"held-form-{never}")
     form.find_element(By.NAME, "note").send_keys("bank error, confirmed by phone")
-    form.find_element(By.CSS_SELECTOR, "button.discard").click()
+    browser.click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button.discard"))
     assert d.find_elements(By.ID, f"held-{never}") == []
     d.get(server.url + "/console/held?status=RELEASED")
     assert "PRODUCED arrived after it" in d.find_element(By.ID, f"held-{fits}").text
@@ -147,7 +147,7 @@ def test_replay_a_rejected_file(fresh, server, tokens, console_app):
             select(ExchangeFile.id).where(ExchangeFile.name == "CARDRESULT_BOCSZ_20261120_009.txt")
         )
     d.get(server.url + "/console/exchanges?status=rejected")
-    d.find_element(By.CSS_SELECTOR, f"#file-{file_id} a").click()
+    browser.click_and_wait(d, d.find_element(By.CSS_SELECTOR, f"#file-{file_id} a"))
     _submit(d.find_element(By.ID, "replay-form"), comment="new BOCSZ certificate pinned")
     assert "new BOCSZ certificate pinned" in d.find_element(By.ID, "file-comment").text
     with _session(console_app) as s:
@@ -179,7 +179,7 @@ def test_the_auditor_sees_masked_data_and_cannot_act(fresh, server, tokens, cons
     d.get(server.url + "/console/")
     assert d.find_elements(By.CSS_SELECTOR, "form.action") == []
     d.get(server.url + "/console/volunteers")
-    d.find_element(By.CSS_SELECTOR, "#volunteers td a").click()
+    browser.click_and_wait(d, d.find_element(By.CSS_SELECTOR, "#volunteers td a"))
     assert "*" in d.find_element(By.ID, "person-name").text and d.find_elements(By.ID, "unmask-form") == []
     # A hand-made POST with a valid CSRF token (the language switch's) is refused all the same.
     with _session(console_app) as s:
@@ -202,7 +202,7 @@ def test_the_operator_unmasks_with_a_reason_and_it_is_audited(fresh, server, tok
     d = fresh
     browser.sign_in(d, server.url, tokens["operator"])
     d.get(server.url + "/console/volunteers")
-    d.find_element(By.CSS_SELECTOR, "#volunteers td a").click()
+    browser.click_and_wait(d, d.find_element(By.CSS_SELECTOR, "#volunteers td a"))
     masked = d.find_element(By.ID, "person-name").text
     assert "*" in masked
     _submit(d.find_element(By.ID, "unmask-form"), reason="the volunteer called about a card")
