@@ -2,7 +2,7 @@
 
 It needs no configuration: SQLite, inline jobs and the sandbox partners, all under
 ``var/demo`` (rebuilt on every run). With ``--serve`` the API then stays up on a loopback
-port, on the demo's database, with a printed operator token.
+port, on the demo's database, with a printed operator token (the console's sign-in too).
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def _date(_ctx, _param, value: str | None) -> date | None:
     type=click.Path(path_type=Path),
     help="The demo's own folder (deleted and rebuilt).",
 )
-@click.option("--serve", is_flag=True, help="Keep the API running on the demo's database afterwards.")
+@click.option(
+    "--serve", is_flag=True, help="Keep the API and the console running on the demo's database afterwards."
+)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def cli(
     volunteers: int, days: int, start: date | None, seed: int, demo_dir: Path, serve: bool, port: int
@@ -78,8 +80,9 @@ def _serve(demo, port: int) -> None:
     with transaction(context.current().sessions) as session:
         _row, token = create_token(session, name="demo-operator", role="operator")
     click.echo("")
+    click.echo(f"console: http://127.0.0.1:{port}/console/  (sign in with the operator token below)")
     click.echo(f"API: http://127.0.0.1:{port}/api/docs  (OpenAPI: /api/openapi.json)")
-    click.echo(f"operator token (shown once): {token}")
+    click.echo(f"operator token (shown once; also the console's sign-in): {token}")
     click.echo(f'try: curl -H "Authorization: Bearer {token}" http://127.0.0.1:{port}/api/cards?limit=5')
     click.echo("Ctrl-C stops.")
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)

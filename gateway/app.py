@@ -9,6 +9,7 @@ from flask import Flask
 from gateway import context
 from gateway import settings as settings_mod
 from gateway.api import register_api
+from gateway.console import register_console
 from gateway.logs import configure_logging
 
 
@@ -21,4 +22,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["svcard"] = runtime
     configure_logging(s.log_level, s.log_style)
     register_api(app)
+    register_console(app)
     return app

@@ -185,6 +185,19 @@ SPECS: list[Spec] = [
         secret=True,
     ),
     Spec("KEY_PASSPHRASE", _str, None, "passphrase of our PKCS#8 private keys", secret=True),
+    Spec(
+        "CONSOLE_SECRET",
+        _str,
+        None,
+        "key that signs the operators' console session cookies and CSRF tokens (at least 32 characters)",
+        secret=True,
+    ),
+    Spec(
+        "CONSOLE_SESSION_MINUTES",
+        int_range(1, 24 * 60),
+        "480",
+        "a console sign-in lasts this long, then the operator signs in again",
+    ),
     Spec("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Spec(
         "LOG_FORMAT",
@@ -248,6 +261,8 @@ class Settings:
     archive_key: bytes = field(repr=False)
     archive_key_previous: tuple[bytes, ...] = field(repr=False)
     key_passphrase: str = field(repr=False)
+    console_secret: str = field(repr=False)
+    console_session_minutes: int
     log_level: str
     log_format: str
     sftp_timeout: float
@@ -375,12 +390,14 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
     lookup_key = v["LOOKUP_KEY"]
     archive_key = v["ARCHIVE_KEY"]
     passphrase = v["KEY_PASSPHRASE"]
+    console_secret = v["CONSOLE_SECRET"]
     if production:
         for name, value in (
             ("DATA_KEY", data_key),
             ("LOOKUP_KEY", lookup_key),
             ("ARCHIVE_KEY", archive_key),
             ("KEY_PASSPHRASE", passphrase),
+            ("CONSOLE_SECRET", console_secret),
             ("DATABASE_URL", v["DATABASE_URL"]),
         ):
             if value is None and name.lower() not in overrides:
@@ -407,12 +424,16 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
             )
         if passphrase is None and "key_passphrase" not in overrides:
             passphrase = _dev_secret(secrets_dir / "key-passphrase", lambda: secrets.token_urlsafe(32))
+        if console_secret is None and "console_secret" not in overrides:
+            console_secret = _dev_secret(secrets_dir / "console.key", lambda: secrets.token_urlsafe(32))
         # Previous data keys kept by `svcard keys rotate-data-key --new-dev-key`.
         previous_file = secrets_dir / "data.key.previous"
         if not v["DATA_KEY_PREVIOUS"] and "data_key_previous" not in overrides and previous_file.exists():
             v["DATA_KEY_PREVIOUS"] = _data_keys(",".join(previous_file.read_text().split()))
     if passphrase is not None and len(passphrase) < 12:
         raise SettingsError(f"{PREFIX}KEY_PASSPHRASE: must be at least 12 characters")
+    if console_secret is not None and len(console_secret) < 32:
+        raise SettingsError(f"{PREFIX}CONSOLE_SECRET: must be at least 32 characters")
 
     values: dict[str, Any] = dict(
         env=v["ENV"],
@@ -427,6 +448,8 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
         archive_key=archive_key,
         archive_key_previous=v["ARCHIVE_KEY_PREVIOUS"],
         key_passphrase=passphrase,
+        console_secret=console_secret,
+        console_session_minutes=v["CONSOLE_SESSION_MINUTES"],
         log_level=v["LOG_LEVEL"],
         log_format=v["LOG_FORMAT"],
         sftp_timeout=v["SFTP_TIMEOUT"],

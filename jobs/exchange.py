@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from gateway.db import transaction
 from gateway.models.exchange import ExchangeFile
-from gateway.partners import registry
 from gateway.services import exchange
 from gateway.services.alerts import raise_alert
-from gateway.services.calendar import working_calendar
 from gateway.services.channels import channel
+from gateway.services.expected_files import expected_files
 from gateway.services.ports import Ports
 from gateway.timeutil import business_day
 from jobs.task import Job, task
@@ -199,29 +198,15 @@ def check_expected(job: Job, partner: str, today: str | None = None) -> list[str
     after its deadline, by the schedule). Returns the missing file descriptions."""
     day = business_day(today)
     missing = []
-    session = job.session
-    cal = working_calendar(session)
-    for expected in registry.get(partner).expected:
-        file_type = expected.file_type
-        bdate = day + timedelta(days=expected.offset_days)
-        if expected.working_days_only and not cal.is_working(bdate):
-            continue
-        have = session.scalar(
-            select(ExchangeFile.id).where(
-                ExchangeFile.partner == partner,
-                ExchangeFile.direction == "in",
-                ExchangeFile.file_type == file_type,
-                ExchangeFile.business_date == bdate,
-            )
-        )
-        if have is None:
-            what = f"{file_type} for {bdate:%Y%m%d}"
+    for expected in expected_files(job.session, partner, day):
+        if expected.file_id is None:
+            what = f"{expected.file_type} for {expected.business_date:%Y%m%d}"
             missing.append(what)
             raise_alert(
-                session,
+                job.session,
                 "file_missing",
                 partner,
                 f"expected {what} has not arrived two hours after its deadline",
-                subject=f"{partner}:{file_type}:{bdate:%Y%m%d}",
+                subject=expected.subject,
             )
     return missing

@@ -124,3 +124,41 @@ def job_status(job_id: str) -> JobHandle | None:
         result=job.return_value(),
         mode="rq",
     )
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    id: str
+    func: str
+    ended_at: Any
+    error: str  # the exception's last line (the whole traceback stays in RQ and the logs)
+
+
+def queue_state(limit: int = 20) -> tuple[dict[str, int], list[FailedJob]] | None:
+    """What the RQ queue holds (counts per state) and its newest failed jobs; None when jobs
+    run inline (no Redis: nothing is ever queued, a failure is reported where it ran)."""
+    if not context.current().settings.redis_url:
+        return None
+    from rq.job import Job  # rq loads only when there is a queue
+
+    q = rq_queue()
+    counts = {
+        "queued": q.count,
+        "started": q.started_job_registry.count,
+        "failed": q.failed_job_registry.count,
+        "scheduled": q.scheduled_job_registry.count,
+    }
+    ids = q.failed_job_registry.get_job_ids(0, limit - 1)
+    failed = []
+    for job in Job.fetch_many(ids, connection=q.connection):
+        if job is None:
+            continue
+        last = (job.exc_info or "").strip().splitlines()[-1:] or [""]
+        failed.append(FailedJob(job.id, job.func_name, job.ended_at, last[0][:300]))
+    return counts, failed
+
+
+def retry_failed(job_id: str) -> None:
+    """Put a failed RQ job back on the queue (jobs are safe to run twice)."""
+    q = rq_queue()
+    q.failed_job_registry.requeue(job_id)

@@ -4,7 +4,10 @@
 #   port), openssl (envelope interoperability), Prometheus (Debian's prometheus package:
 #   promtool checks deploy/prometheus/, and tests/deploy/ starts its own prometheus on a
 #   loopback port), PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (started
-#   here when installed but not running), libfaketime (the scale run's simulated clock).
+#   here when installed but not running), libfaketime (the scale run's simulated clock),
+#   Chromium and its driver (Debian's chromium and chromium-driver: the console's browser
+#   tests drive them headless with Selenium; no browser is ever downloaded; fonts-noto-cjk
+#   for its Chinese glyphs), npm (`make setup` packs ECharts from the npm registry).
 # As root (CI, a fresh machine) what is missing is installed with apt-get; otherwise this
 # says exactly what is missing and how to install it, and the suite skips those tests
 # (with CI=true they fail instead: CI never passes by skipping).
@@ -20,6 +23,11 @@ python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v sftp >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Chinese glyphs for the browser (`make screenshots` of the console's Chinese pages).
+fc-list :lang=zh 2>/dev/null | grep -q . || need_apt+=(fonts-noto-cjk)
 fresh_pg=no
 if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   need_apt+=(postgresql)
@@ -65,6 +73,8 @@ state "OpenSSH server ($SSHD)" "test -x $SSHD"
 state "OpenSSH sftp client" "command -v sftp"
 state "openssl" "command -v openssl"
 state "Prometheus (promtool, prometheus)" "command -v promtool && command -v prometheus"
+state "Chromium and chromedriver (the console's browser tests)" "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver"
+state "npm (ECharts for the console, make setup)" "command -v npm"
 state "PostgreSQL (127.0.0.1:5432)" "pg_isready -q -h 127.0.0.1 -p 5432"
 state "Redis (127.0.0.1:6379)" "redis-cli -h 127.0.0.1 ping"
 exit 0

@@ -115,7 +115,7 @@ def test_json_is_the_production_default():
     def style(env: dict[str, str]) -> str:
         base = {"SVCARD_DATA_KEY": "A" * 43 + "=", "SVCARD_LOOKUP_KEY": "B" * 43 + "=",
                 "SVCARD_ARCHIVE_KEY": "C" * 43 + "=", "SVCARD_KEY_PASSPHRASE": "a-long-passphrase",
-                "SVCARD_DATABASE_URL": "postgresql://db/svcard"}  # fmt: skip
+                "SVCARD_CONSOLE_SECRET": "c" * 32, "SVCARD_DATABASE_URL": "postgresql://db/svcard"}  # fmt: skip
         return settings_mod.load(environ={**base, **env}).log_style
 
     assert style({"SVCARD_ENV": "production"}) == "json"

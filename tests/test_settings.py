@@ -93,6 +93,7 @@ def test_production_https_soap_partner_needs_a_configured_ca_bundle(tmp_path):
         "SVCARD_LOOKUP_KEY": key,
         "SVCARD_ARCHIVE_KEY": key,
         "SVCARD_KEY_PASSPHRASE": "a-long-passphrase",
+        "SVCARD_CONSOLE_SECRET": "c" * 32,
         "SVCARD_PARTNER_SZHC_URL": "https://szhc.example/soap",
     }
     with pytest.raises(SettingsError, match="SVCARD_SOAP_CA_BUNDLE: required in production"):

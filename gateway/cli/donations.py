@@ -91,25 +91,10 @@ def reconcile(period: str, csv_path: Path | None, flagged: int) -> None:
             )
 
 
-CSV_COLUMNS = ("volunteer_no", "class", "computed_fen", "bank_fen", "booked_fen", "bank_differs")
-
-
 def _write_csv(report: rec.Report, path: Path) -> None:
     out = sys.stdout if str(path) == "-" else open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
     try:
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
-        for ln in report.lines:
-            w.writerow(
-                [
-                    ln.volunteer_no,
-                    ln.klass,
-                    ln.computed_fen,
-                    ln.bank_fen,
-                    ln.booked_fen,
-                    "Y" if ln.bank_differs else "N",
-                ]
-            )
+        csv.writer(out, lineterminator="\n").writerows(rec.csv_rows(report))
     finally:
         if out is not sys.stdout:
             out.close()

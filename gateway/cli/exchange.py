@@ -14,9 +14,9 @@ from gateway.cli._common import yyyymmdd
 from gateway.db import transaction
 from gateway.models.exchange import IN_STATUSES, OUT_STATUSES, Alert, ExchangeFile
 from gateway.partners import registry
+from gateway.services import alerts as alerts_svc
 from gateway.services import exchange
 from gateway.settings import SettingsError
-from gateway.timeutil import utcnow
 from jobs.exchange import run_cycle
 from keys.keystore import KeystoreError
 
@@ -128,21 +128,10 @@ def resolve_alert(alert_id: int, note: str) -> None:
     if not note.strip():
         raise click.BadParameter("a note is required", param_hint="--note")
     with transaction(context.current().sessions) as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            click.echo(f"svcard: no alert {alert_id}", err=True)
+        try:
+            alerts_svc.acknowledge(session, alert_id, actor=f"cli:{getpass.getuser()}", note=note)
+        except alerts_svc.AlertRefused as exc:
+            session.rollback()
+            click.echo(f"svcard: {exc.message}", err=True)
             sys.exit(1)
-        if alert.resolved_at is not None:
-            click.echo(f"svcard: alert {alert_id} is already resolved", err=True)
-            sys.exit(1)
-        if alert.kind == "SOAP_SECURITY":
-            # Alerts that stop calls to a SOAP partner are lifted by that partner's own command.
-            declared = registry.get(alert.partner) if alert.partner in registry.ids() else None
-            how = (declared and declared.resume_command) or "the partner's resume command"
-            click.echo(
-                f"svcard: alert {alert_id} stops calls to {alert.partner}: lift it with `{how}`", err=True
-            )
-            sys.exit(1)
-        alert.resolved_at = utcnow()
-        alert.message = f"{alert.message} [resolved by cli:{getpass.getuser()}: {note.strip()}]"
     click.echo(f"alert {alert_id} resolved")

@@ -21,7 +21,11 @@ def serve_forever(app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to bind (loopback by default)")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def cli(host: str, port: int) -> None:
-    """Serve the HTTP API (docs at /api/docs) until interrupted."""
+    """Serve the HTTP API (docs at /api/docs) and the operators' console (/console/) until interrupted."""
     app = create_app()
     click.echo(f"svcard API on http://{host}:{port}/api/docs (Ctrl-C stops)", err=True)
+    click.echo(
+        f"operators' console on http://{host}:{port}/console/ (sign in with an operator or auditor token)",
+        err=True,
+    )
     serve_forever(app, host, port)

@@ -8,7 +8,9 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.errors import DomainError
 from gateway.models.exchange import Alert
+from gateway.partners import registry
 from gateway.timeutil import utcnow
 
 alert_log = logging.getLogger("svcard.alert")
@@ -37,3 +39,38 @@ def resolve_alerts(session: Session, kind: str, subject: str, why: str) -> int:
         alert.resolved_at = utcnow()
         alert.message = f"{alert.message} [resolved: {why}]"
     return len(rows)
+
+
+class AlertRefused(DomainError):
+    """An alert that cannot be acknowledged here; the message says why."""
+
+
+def acknowledge(session: Session, alert_id: int, *, actor: str, note: str) -> Alert:
+    """Close an alert an operator has dealt with, the note recorded on it (``svcard exchange
+    resolve-alert`` and the console). An alert that stops calls to a SOAP partner is lifted
+    by that partner's own resume command, not here."""
+    if not note.strip():
+        raise AlertRefused("NOTE_REQUIRED", "a note is required", "note")
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise AlertRefused("ALERT_NOT_FOUND", f"no alert {alert_id}", "alert_id")
+    if alert.resolved_at is not None:
+        raise AlertRefused("ALERT_RESOLVED", f"alert {alert_id} is already resolved", "alert_id")
+    if alert.kind == "SOAP_SECURITY":
+        declared = registry.get(alert.partner) if alert.partner in registry.ids() else None
+        how = (declared and declared.resume_command) or "the partner's resume command"
+        raise AlertRefused(
+            "ALERT_STOPS_PARTNER", f"alert {alert_id} stops calls to {alert.partner}: lift it with `{how}`"
+        )
+    alert.resolved_at = utcnow()
+    alert.message = f"{alert.message} [resolved by {actor}: {note.strip()}]"
+    return alert
+
+
+def open_alerts(session: Session, *, limit: int = 50) -> list[Alert]:
+    """The newest open alerts (at most ``limit``)."""
+    return list(
+        session.scalars(
+            select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.id.desc()).limit(limit)
+        )
+    )

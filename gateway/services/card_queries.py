@@ -178,3 +178,44 @@ def history(session: Session, volunteer: Volunteer) -> list[CardHistory]:
 def pending_orders(session: Session) -> list[Order]:
     """Orders due to be sent in the next CARDORDER (the bank adapter's input)."""
     return list(session.scalars(select(Order).where(Order.status == OrderStatus.PENDING).order_by(Order.id)))
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How far volunteers got with their cards, each stage counting the volunteers with a
+    card that reached it (so each is at most the one before), and the cards that left the
+    way (rejected, lost, cut and closed)."""
+
+    stages: dict[str, int]  # applied, official, ordered, accepted, produced, notified, collected
+    exits: dict[str, int]  # rejected, lost, cut_closed
+
+
+def funnel(session: Session) -> Funnel:
+    """The card pipeline as a funnel of volunteers, in three aggregate queries (no row is loaded)."""
+    applied, official = session.execute(
+        select(func.count(), func.count(Volunteer.official_since)).select_from(Volunteer)
+    ).one()
+    # Each stage's condition implies the one before, and volunteers are counted (a reissue
+    # or a renewal is a second card of the same volunteer), so the funnel never widens.
+    not_accepted = [str(s) for s in (CardState.ORDERED, CardState.REJECTED, CardState.CANCELLED)]
+    accepted = Card.state.not_in(not_accepted)
+    produced = accepted & Card.card_id.is_not(None)
+    notified = produced & (Card.notified_on.is_not(None) | Card.collected_at.is_not(None))
+    collected = produced & Card.collected_at.is_not(None)
+    who = func.count(func.distinct(Card.volunteer_id))
+    ordered, *reached = session.execute(
+        select(who, *(who.filter(cond) for cond in (accepted, produced, notified, collected))).select_from(
+            Card
+        )
+    ).one()
+    accepted_n, produced_n, notified_n, collected_n = reached
+    exits = {"rejected": 0, "lost": 0, "cut_closed": 0}
+    for state, n in session.execute(
+        select(Card.state, func.count())
+        .where(Card.state.in_((CardState.REJECTED, CardState.LOST, CardState.CUT_CLOSED)))
+        .group_by(Card.state)
+    ):
+        exits[state.lower()] = n
+    stages = {"applied": applied, "official": official, "ordered": ordered, "accepted": accepted_n,
+              "produced": produced_n, "notified": notified_n, "collected": collected_n}  # fmt: skip
+    return Funnel(stages, exits)

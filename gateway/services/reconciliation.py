@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -317,3 +318,34 @@ def volunteer_months(session: Session, volunteer_no: str) -> list[Month]:
     ):
         per[period][4] += int(amount)
     return [Month(p, *per[p]) for p in sorted(per)]
+
+
+def donated_by_month(session: Session, year: int) -> dict[str, int]:
+    """SVA's computed fen per month of ``year`` ("十分关爱"), every month listed: summed by
+    the database per day (at most 366 rows), then per month here."""
+    months = {f"{year}{m:02d}": 0 for m in range(1, 13)}
+    rows = session.execute(
+        select(DonationDay.day, func.sum(DonationDay.computed_fen))
+        .where(DonationDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+        .group_by(DonationDay.day)
+    )
+    for day, fen in rows:
+        months[f"{day:%Y%m}"] += int(fen or 0)
+    return months
+
+
+CSV_COLUMNS = ("volunteer_no", "class", "computed_fen", "bank_fen", "booked_fen", "bank_differs")
+
+
+def csv_rows(r: Report) -> Iterator[tuple]:
+    """The report as CSV rows, header first: one row per beneficiary (the README's columns)."""
+    yield CSV_COLUMNS
+    for ln in r.lines:
+        yield (
+            ln.volunteer_no,
+            ln.klass,
+            ln.computed_fen,
+            ln.bank_fen,
+            ln.booked_fen,
+            "Y" if ln.bank_differs else "N",
+        )
