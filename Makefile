@@ -55,7 +55,7 @@ screenshots: $(STAMP) $(ECHARTS)
 # The console's message catalogues: extract, update, compile (the .po and .mo are committed).
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F gateway/console/babel.cfg -k _l -o gateway/console/translations/messages.pot --no-location --omit-header gateway/console
-	$(VENV)/bin/pybabel update -i gateway/console/translations/messages.pot -d gateway/console/translations -l zh_Hans_CN --no-fuzzy-matching --no-location
+	$(VENV)/bin/pybabel update -i gateway/console/translations/messages.pot -d gateway/console/translations -l zh_Hans_CN --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d gateway/console/translations --statistics
 
 format: $(STAMP)

@@ -38,16 +38,21 @@ class StatMonth(Base):
 class StatDimension:
     DISTRICT = "district"  # key: a gateway.domain.places code, "" when none was recorded
     ORGANISATION = "organisation"  # key: the check-in terminal's organisation, "" when none
+    # key: the organisation, sub: the district (the console's district figures for one
+    # organisation)
+    ORGANISATION_DISTRICT = "org_district"
 
 
 class StatCell(Base):
-    """One month's service in one district, or by one organisation."""
+    """One month's service in one district, by one organisation, or by one organisation
+    in one district (``sub``: the district; "" for the other dimensions)."""
 
     __tablename__ = "stat_cells"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(10), primary_key=True, default="")
     minutes: Mapped[int] = mapped_column(BigInteger, default=0)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
     volunteers: Mapped[int] = mapped_column(Integer, default=0)

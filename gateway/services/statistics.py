@@ -22,7 +22,7 @@ from gateway.models.statistics import StatDimension
 from gateway.models.volunteers import SessionKind
 from gateway.timeutil import BEIJING, beijing_today, utcnow
 
-DIMENSIONS = (StatDimension.DISTRICT, StatDimension.ORGANISATION)
+DIMENSIONS = (StatDimension.DISTRICT, StatDimension.ORGANISATION)  # what the API answers
 
 
 def month_of(day: date) -> date:
@@ -96,18 +96,23 @@ def refresh_month(session: Session, month: date) -> StatMonth:
     session.execute(delete(StatCell).where(StatCell.month == month))
     district = func.coalesce(ServiceSession.district, "")
     organisation = func.coalesce(Terminal.organisation, "")
-    by_district = select(*_figures((district,))).where(*where).group_by(district)
-    by_org = (
-        select(*_figures((organisation,)))
-        .outerjoin(Terminal, Terminal.terminal_id == ServiceSession.terminal_id)
-        .where(*where)
-        .group_by(organisation)
-    )
-    for dimension, stmt in ((StatDimension.DISTRICT, by_district), (StatDimension.ORGANISATION, by_org)):
+
+    def grouped(*keys):
+        stmt = select(*_figures(keys)).where(*where)
+        if any(k is organisation for k in keys):
+            stmt = stmt.outerjoin(Terminal, Terminal.terminal_id == ServiceSession.terminal_id)
+        return stmt.group_by(*keys)
+
+    for dimension, keys in (
+        (StatDimension.DISTRICT, (district,)),
+        (StatDimension.ORGANISATION, (organisation,)),
+        (StatDimension.ORGANISATION_DISTRICT, (organisation, district)),
+    ):
         session.add_all(
-            StatCell(month=month, dimension=dimension, key=key, sessions=n, minutes=m, volunteers=v)
-            for n, m, v, key in session.execute(stmt)
-        )
+            StatCell(month=month, dimension=dimension, key=key, sub=sub[0] if sub else "",
+                     sessions=n, minutes=m, volunteers=v)
+            for n, m, v, key, *sub in session.execute(grouped(*keys))
+        )  # fmt: skip
     session.flush()
     return row
 
@@ -170,15 +175,35 @@ def year(session: Session, year_: int) -> list[MonthFigures]:
     return out
 
 
-def cells(session: Session, dimension: str, first: date, last: date) -> list[StatCell]:
-    """The kept cells of ``dimension`` for the months ``first``..``last``, by month then
-    most minutes first."""
-    if dimension not in DIMENSIONS:
+def cells(
+    session: Session, dimension: str, first: date, last: date, key: str | None = None
+) -> list[StatCell]:
+    """The kept cells of ``dimension`` for the months ``first``..``last`` (only ``key``'s
+    when given), by month then most minutes first."""
+    if dimension not in (*DIMENSIONS, StatDimension.ORGANISATION_DISTRICT):
         raise ValueError(f"{dimension!r}: not one of {', '.join(DIMENSIONS)}")
+    stmt = select(StatCell).where(
+        StatCell.dimension == dimension, StatCell.month >= first, StatCell.month <= last
+    )
+    if key is not None:
+        stmt = stmt.where(StatCell.key == key)
+    return list(
+        session.scalars(stmt.order_by(StatCell.month, StatCell.minutes.desc(), StatCell.key, StatCell.sub))
+    )
+
+
+def organisations(session: Session, first: date, last: date) -> list[str]:
+    """The organisations with service kept for the months ``first``..``last``."""
     return list(
         session.scalars(
-            select(StatCell)
-            .where(StatCell.dimension == dimension, StatCell.month >= first, StatCell.month <= last)
-            .order_by(StatCell.month, StatCell.minutes.desc(), StatCell.key)
+            select(StatCell.key)
+            .where(
+                StatCell.dimension == StatDimension.ORGANISATION,
+                StatCell.key != "",
+                StatCell.month >= first,
+                StatCell.month <= last,
+            )
+            .distinct()
+            .order_by(StatCell.key)
         )
     )

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
+from gateway.db import transaction
+from gateway.models.statistics import StatDimension
+from gateway.services import statistics
 from gateway.timeutil import beijing_today
 from jobs import statistics as stats_job
 from tests.api.conftest import bearer
@@ -64,7 +68,7 @@ def month(answer: dict, name: str) -> dict:
     return next(m for m in answer["months"] if m["month"] == name)
 
 
-def test_the_figures_are_the_aggregates_the_job_keeps(client, tokens, served) -> None:
+def test_the_figures_are_the_aggregates_the_job_keeps(app, client, tokens, served) -> None:
     before = get(client, tokens["operator"], "/api/statistics?year=2026")
     assert len(before["months"]) == 12
     assert month(before, "2026-11") | {"computed_at": None} == month(before, "2026-11")
@@ -102,6 +106,14 @@ def test_the_figures_are_the_aggregates_the_job_keeps(client, tokens, served) ->
         ("2026-11", "南山区义工联", 1.0),
         ("2026-11", "=1+1", 0.5),
     ]
+    # the console's district figures for one organisation
+    with transaction(app.extensions["svcard"].sessions) as s:
+        nov_ = date(2026, 11, 1)
+        by_org = statistics.cells(s, StatDimension.ORGANISATION_DISTRICT, nov_, nov_, key="南山区义工联")
+        assert [(c.key, c.sub, c.minutes, c.volunteers) for c in by_org] == [
+            ("南山区义工联", "440305", 60, 1)
+        ]
+        assert statistics.organisations(s, nov_, nov_) == ["=1+1", "南山区义工联", "福田区义工联"]
 
 
 def test_a_refresh_replaces_the_month_and_the_schedule_refreshes_this_month_and_the_last(

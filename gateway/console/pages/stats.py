@@ -1,10 +1,12 @@
 """Service statistics: the year's monthly average service hours per volunteer as a trend,
 service by Shenzhen district as a bar chart and as a schematic tile map coloured by hours,
-filtered by month and organisation (gateway.services.service_stats)."""
+filtered by month and organisation. Read from the aggregates the statistics job keeps
+(gateway.services.statistics), as the API's /api/statistics: never from the sessions."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -13,7 +15,8 @@ from gateway.api.unit import db
 from gateway.console.blueprint import bp
 from gateway.console.forms import StatsFilter
 from gateway.domain import places
-from gateway.services import service_stats
+from gateway.models.statistics import StatDimension
+from gateway.services import statistics
 from gateway.timeutil import beijing_today
 
 # A schematic map, not a survey: each district one tile, placed as the city lies (west to
@@ -26,10 +29,60 @@ TILES = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class MonthRow:
+    period: str  # YYYYMM
+    volunteers: int  # who served in the month (in the organisation's sessions, when filtered)
+    minutes: int
+
+    @property
+    def average_hours(self) -> float:
+        return round(self.minutes / 60 / self.volunteers, 2) if self.volunteers else 0.0
+
+
+@dataclass(frozen=True)
+class DistrictRow:
+    code: str
+    name: str
+    sessions: int
+    minutes: int
+
+
+def _months(session, year: int, organisation: str | None) -> list[MonthRow]:  # noqa: ANN001
+    if organisation is None:
+        return [MonthRow(f"{m.month:%Y%m}", m.volunteers, m.minutes) for m in statistics.year(session, year)]
+    kept = {
+        c.month: c
+        for c in statistics.cells(
+            session, StatDimension.ORGANISATION, date(year, 1, 1), date(year, 12, 1), key=organisation
+        )
+    }
+    out = []
+    for m in range(1, 13):
+        c = kept.get(date(year, m, 1))
+        out.append(MonthRow(f"{year}{m:02d}", c.volunteers if c else 0, c.minutes if c else 0))
+    return out
+
+
+def _districts(session, first: date, last: date, organisation: str | None) -> list[DistrictRow]:  # noqa: ANN001
+    """Every district (zeros included), in the order of ``places.DISTRICTS``: the months'
+    cells summed (hours and sessions add up across months; volunteers do not)."""
+    if organisation is None:
+        cells = [(c.key, c) for c in statistics.cells(session, StatDimension.DISTRICT, first, last)]
+    else:
+        found = statistics.cells(session, StatDimension.ORGANISATION_DISTRICT, first, last, key=organisation)
+        cells = [(c.sub, c) for c in found]
+    sums: dict[str, list[int]] = {}
+    for code, c in cells:
+        acc = sums.setdefault(code, [0, 0])
+        acc[0] += c.sessions
+        acc[1] += c.minutes
+    return [DistrictRow(d.code, d.name, *sums.get(d.code, (0, 0))) for d in places.DISTRICTS]
+
+
 def _month_bounds(period: str) -> tuple[date, date]:
     first = date(int(period[:4]), int(period[4:]), 1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return first, nxt - timedelta(days=1)
+    return first, first
 
 
 @bp.route("/statistics")
@@ -43,9 +96,9 @@ def stats() -> tuple[str, int]:
         year = int(period[:4])
     organisation = (form.organisation.data or "").strip() or None if valid else None
     session = db()
-    months = service_stats.monthly_average(session, year, organisation)
-    first, last = _month_bounds(period) if period else (date(year, 1, 1), date(year, 12, 31))
-    districts = service_stats.by_district(session, first, last, organisation)
+    months = _months(session, year, organisation)
+    first, last = _month_bounds(period) if period else (date(year, 1, 1), date(year, 12, 1))
+    districts = _districts(session, first, last, organisation)
     shenzhen = [d for d in districts if d.code != places.OUTSIDE]
     hours = {d.code: round(d.minutes / 60, 1) for d in districts}
     return render_template(
@@ -55,7 +108,8 @@ def stats() -> tuple[str, int]:
         period=period,
         months=months,
         districts=districts,
-        organisations=service_stats.organisations(session),
+        organisations=statistics.organisations(session, date(year, 1, 1), date(year, 12, 1)),
+        computed_at=max((m.computed_at for m in statistics.year(session, year) if m.computed_at), default=None),
         trend_chart={"labels": [m.period for m in months], "unit": _("hours"),
                      "series": [{"name": _("average service hours per volunteer"), "values": [m.average_hours for m in months]}]},
         district_chart={"labels": [d.name for d in shenzhen], "unit": _("hours"),

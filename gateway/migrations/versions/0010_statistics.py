@@ -34,10 +34,11 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("dimension", sa.String(12), nullable=False),
         sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("sub", sa.String(10), nullable=False),
         sa.Column("minutes", sa.BigInteger(), nullable=False),
         sa.Column("sessions", sa.Integer(), nullable=False),
         sa.Column("volunteers", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "dimension", "key", name=op.f("pk_stat_cells")),
+        sa.PrimaryKeyConstraint("month", "dimension", "key", "sub", name=op.f("pk_stat_cells")),
     )
     # The month's session scan of the statistics job: check-ins in a range.
     op.create_index(op.f("ix_service_sessions_check_in"), "service_sessions", ["check_in"], unique=False)
