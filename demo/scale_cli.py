@@ -76,9 +76,14 @@ def run_cmd(
         raise click.ClickException("missing: " + "; ".join(lacking))
     from demo.scale import ScaleOptions  # the driver loads for the run, not for --help
 
+    first_day = yyyymmdd(start, "--start")
+    if first_day is not None and first_day <= date.today():
+        # the run's certificates are made now, and its clock only moves forward
+        raise click.BadParameter(f"{first_day:%Y%m%d} is not after today", param_hint="--start")
+
     o = ScaleOptions(
         dir=root.resolve(), days=days, volunteers=volunteers, workers=workers, schedulers=schedulers,
-        start=yyyymmdd(start, "--start"), first_time=_hhmm(first, "--from"), last_time=_hhmm(last, "--until"),
+        start=first_day, first_time=_hhmm(first, "--from"), last_time=_hhmm(last, "--until"),
         kill_day=kill_day, pg=pg, tick=tick, keep_db=keep_db,
     )  # fmt: skip
     clock = _prepare(o.dir)
