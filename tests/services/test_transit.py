@@ -43,6 +43,14 @@ SOME_ACCOUNT = "310000000001"
 _DEFAULT = object()
 
 
+def sent_enable(db):
+    """A volunteer opted in to transit whose card is collected, and the ENABLE request
+    that went to SZT for it: (volunteer, card, request)."""
+    v, card = collected(db, opt_transit=True)
+    (enable,) = send(db)
+    return v, card, enable
+
+
 def answer(db, req: TransitRequest, result: str = "OK", code: str | None = None, account=_DEFAULT):
     """SZT's answer to ``req``; an OK to an ENABLE carries an account unless one is given
     (transit.md field 4). The handler's record errors."""
@@ -65,8 +73,7 @@ def transit(card) -> str:
 
 
 def test_ENABLE_ON_COLLECTION_for_an_opted_in_volunteer(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (req,) = send(db)
+    v, card, req = sent_enable(db)
     assert (req.action, req.card_id, req.volunteer_no, req.status) == (
         "ENABLE",
         card.card_id,
@@ -88,8 +95,7 @@ def test_nothing_for_a_volunteer_not_opted_in_until_ENABLE_ON_OPT_IN(db) -> None
 
 
 def test_NEVER_TWICE_an_unanswered_request_is_not_repeated(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (req,) = send(db)
+    v, card, req = sent_enable(db)
     assert send(db) == [] and send(db) == []
     assert ts.unanswered(db, datetime(2100, 1, 1, tzinfo=UTC)) == [req]
 
@@ -102,8 +108,7 @@ def test_CANCEL_OUT_opposite_changes_before_the_file_send_nothing(db) -> None:
 
 
 def test_CANCEL_OUT_an_unsent_request_and_its_opposite(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable)
     vs.set_opt_ins(db, v.volunteer_no, transit=False, actor="test")
     (disable,) = ts.sync_requests(db)  # derived, but not yet sent (e.g. refused by the writer)
@@ -115,8 +120,7 @@ def test_CANCEL_OUT_an_unsent_request_and_its_opposite(db) -> None:
 def disable_sent_after_loss(db):
     """A card whose transit function SZT enabled (an OK with an account), then reported
     lost: the card and the DISABLE sent for it."""
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable, account="310012345678")
     drive(db, card, E.LOST_REPORTED)
     (disable,) = send(db)
@@ -139,8 +143,7 @@ def test_DISABLE_ONLY_IF_ENABLED_also_for_an_unanswered_enable(db) -> None:
 
 
 def test_DISABLE_ONLY_IF_ENABLED_no_disable_after_a_failed_enable(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable, "FAILED", "T03")
     assert enable.status == "FAILED" and transit(card) == "OFF"
     drive(db, card, E.DAMAGED_REPORTED)
@@ -148,8 +151,7 @@ def test_DISABLE_ONLY_IF_ENABLED_no_disable_after_a_failed_enable(db) -> None:
 
 
 def test_DEREGISTRATION_KEEPS_TRANSIT(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable)
     vs.deregister(db, v.volunteer_no, at=NOW, actor="test")
     assert send(db) == [] and transit(card) == "ON"
@@ -159,15 +161,13 @@ def test_DEREGISTRATION_KEEPS_TRANSIT(db) -> None:
 
 
 def test_T02_IS_SUCCESS(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable, "FAILED", "T02")
     assert enable.status == "ANSWERED" and transit(card) == "ON"
 
 
 def test_FAILED_CLOSES_and_an_operator_raises_a_new_request(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable, "FAILED", "T01")
     assert enable.status == "FAILED" and ts.needing_operator(db) == [enable]
     assert send(db) == []  # not repeated automatically
@@ -177,8 +177,7 @@ def test_FAILED_CLOSES_and_an_operator_raises_a_new_request(db) -> None:
 
 
 def test_ANSWER_ONCE_a_resent_answer_changes_nothing(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable, account="310012345678")
     answer(db, enable, account="310012345678")
     answer(db, enable, "FAILED", "T99")  # a different "resend": the first answer stays
@@ -186,8 +185,7 @@ def test_ANSWER_ONCE_a_resent_answer_changes_nothing(db) -> None:
 
 
 def test_a_file_rejected_whole_sends_the_same_request_ids_again(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     file = SimpleNamespace(id=None, name=enable.sent_file)
     BUILDER.on_ack(db, _with_items(db, file, [enable]), AckOutcome("REJECTED", "E02", None, DAY))
     assert enable.status == "PENDING"
@@ -195,8 +193,7 @@ def test_a_file_rejected_whole_sends_the_same_request_ids_again(db) -> None:
 
 
 def test_a_record_error_in_szt_ack_closes_the_request_as_rejected(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     file = _with_items(db, SimpleNamespace(id=None, name=enable.sent_file), [enable])
     errs = {("transit_request", enable.request_id): ["line:2:card_id:unknown"]}
     BUILDER.on_ack(db, file, AckOutcome("PARTIAL", "E07", None, DAY, errs))
@@ -204,8 +201,7 @@ def test_a_record_error_in_szt_ack_closes_the_request_as_rejected(db) -> None:
 
 
 def test_renewal_collected_disables_the_old_card_and_enables_the_new(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     answer(db, enable)
     drive(db, card, E.EXPIRING)
     renewal = card.replaced_by or next(c for c in _cards(db, v) if c.replaces_pk == card.id)
@@ -248,8 +244,7 @@ def test_an_answer_for_a_request_never_sent_changes_nothing(db) -> None:
 
 
 def test_finding_3_an_ok_enable_without_an_account_is_a_record_error(db) -> None:
-    v, card = collected(db, opt_transit=True)
-    (enable,) = send(db)
+    v, card, enable = sent_enable(db)
     errors = answer(db, enable, account=None)
     assert [str(e) for e in errors] == ["line:2:transit_account_no:required on an OK to an ENABLE"]
     # not taken as success: the request waits for a corrected answer, the function stays due
