@@ -102,7 +102,27 @@ def install_masking() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+    logging.Logger.makeRecord = _make_record_taking_context_extra(logging.Logger.makeRecord)
     _factory_installed = True
+
+
+def _make_record_taking_context_extra(make_record):  # noqa: ANN001, ANN202
+    """``Logger.makeRecord`` refuses an ``extra`` key the record already has, and the
+    factory above gives every record the context fields: RQ's worker logs a failing job
+    with ``extra={"job_id": ...}``, which then raised KeyError inside its failure handling
+    (in the work horse: the job's own exception was lost, the horse died). A library's
+    context field in ``extra`` now wins over the context's, as it would without us."""
+
+    def wrapped(self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None):  # noqa: ANN001, ANN202, PLR0913
+        given = {k: extra[k] for k in CONTEXT_FIELDS if k in extra} if extra else {}
+        if given:
+            extra = {k: v for k, v in extra.items() if k not in given}
+        record = make_record(self, name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+        for key, value in given.items():
+            setattr(record, key, value)
+        return record
+
+    return wrapped
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -153,12 +153,19 @@ def queue_state(limit: int = 20) -> tuple[dict[str, int], list[FailedJob]] | Non
     for job in Job.fetch_many(ids, connection=q.connection):
         if job is None:
             continue
-        last = (job.exc_info or "").strip().splitlines()[-1:] or [""]
+        result = job.latest_result()  # the failed run's record (job.exc_info is deprecated)
+        last = ((result.exc_string if result else "") or "").strip().splitlines()[-1:] or [""]
         failed.append(FailedJob(job.id, job.func_name, job.ended_at, last[0][:300]))
     return counts, failed
 
 
-def retry_failed(job_id: str) -> None:
-    """Put a failed RQ job back on the queue (jobs are safe to run twice)."""
+def retry_failed(job_id: str, *, actor: str, reason: str) -> None:
+    """Put a failed RQ job back on the queue (jobs are safe to run twice); who asked and
+    why go in the log and in the job's meta, beside RQ's record of the failure."""
     q = rq_queue()
+    job = q.fetch_job(job_id)
+    if job is not None:
+        job.meta.setdefault("retried_by", []).append({"actor": actor, "reason": reason})
+        job.save_meta()
     q.failed_job_registry.requeue(job_id)
+    log.info("job %s put back on the queue by %s: %s", job_id, actor, reason)

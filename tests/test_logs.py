@@ -101,6 +101,18 @@ def test_json_lines_carry_the_context_of_the_block_and_stay_masked():
     assert second["partner"] is None and second["job_id"] is None  # the block ended
 
 
+def test_a_librarys_extra_naming_a_context_field_is_taken_not_refused():
+    # RQ logs a failing job with extra={"job_id": ...}: the stdlib refused it (KeyError)
+    # once our record factory had set job_id, inside RQ's failure handling.
+    def emit(log: logging.Logger) -> None:
+        with bind(job_id="ours", partner="SZT"):
+            log.error("job failed", extra={"job_id": "rqs", "queue": "svcard"})
+
+    (line,) = _formatted(json_formatter(), emit).splitlines()
+    record = json.loads(line)
+    assert (record["job_id"], record["partner"], record["queue"]) == ("rqs", "SZT", "svcard")
+
+
 def test_text_lines_end_with_their_context():
     def emit(log: logging.Logger) -> None:
         with bind(request_id="abc", partner="SZT"):

@@ -199,3 +199,49 @@ def test_the_committed_catalogues_are_compiled_from_their_sources() -> None:
         compiled = {m.id: m.string for m in mo if m.id}
         assert compiled == source, f"{po_path}: run `make translations`"
         assert all(source.values()), f"{po_path}: untranslated messages"
+
+
+def test_a_failed_job_is_retried_with_a_reason_and_refused_without_one(runtime, redis_url) -> None:
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+    from rq.job import Job, JobStatus
+
+    from gateway.api.tokens import create_token
+    from gateway.app import create_app
+    from gateway.db import transaction
+
+    config = {f.name: getattr(runtime.settings, f.name) for f in fields(runtime.settings)}
+    app = create_app({**config, "redis_url": redis_url})
+    try:
+        with transaction(app.extensions["svcard"].sessions) as s:
+            token = create_token(s, name="http-operator", role="operator")[1]
+        conn = Redis.from_url(redis_url)
+        q = Queue("svcard", connection=conn)
+        # a job that fails on a real (in-process) worker: RQ records the failed run
+        job = q.enqueue("jobs.system.ping", "one", "two")  # ping takes one tag: TypeError
+        SimpleWorker([q], connection=conn).work(burst=True)
+        assert job.get_status(refresh=True) == JobStatus.FAILED
+
+        client = app.test_client()
+        sign_in(client, token)
+        page = client.get("/console/exchanges").get_data(as_text=True)
+        assert job.id in page and "TypeError" in page  # the failure's last line
+        blank = client.post(
+            f"/console/jobs/{job.id}/retry",
+            data={"note": "  ", "csrf_token": csrf(client, "/console/exchanges")},
+        )
+        assert blank.status_code == 422
+        assert re.search(r'class="error" data-field="note"', blank.get_data(as_text=True))
+        assert job.id in q.failed_job_registry.get_job_ids() and job.id not in q.job_ids  # nothing requeued
+
+        done = client.post(
+            f"/console/jobs/{job.id}/retry",
+            data={"note": "SZT is back", "csrf_token": csrf(client, "/console/exchanges")},
+        )
+        assert done.status_code == 302
+        assert job.id in q.job_ids and job.id not in q.failed_job_registry.get_job_ids()
+        assert Job.fetch(job.id, connection=conn).meta["retried_by"] == [
+            {"actor": "console:http-operator", "reason": "SZT is back"}
+        ]
+    finally:
+        app.extensions["svcard"].engine.dispose()

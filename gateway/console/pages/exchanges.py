@@ -50,7 +50,11 @@ def _files(form: FileFilter) -> tuple[list[ExchangeFile], dict[str, Any] | None]
     return rows, more
 
 
-def _page(cycle_forms: dict[str, CycleForm] | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    cycle_forms: dict[str, CycleForm] | None = None,
+    status: int = 200,
+    retry_forms: dict[str, NoteForm] | None = None,
+) -> tuple[str, int]:
     form = _filter_form()
     valid = form.validate() if request.args else True
     rows, more = _files(form) if valid else ([], None)
@@ -65,6 +69,7 @@ def _page(cycle_forms: dict[str, CycleForm] | None = None, status: int = 200) ->
         cycle_forms={p: forms.get(p) or CycleForm(formdata=None) for p in registry.file_partner_ids()},
         queue_state=state,
         retry_form=NoteForm(formdata=None),
+        retry_forms=retry_forms or {},
     ), (status if valid else 422)
 
 
@@ -134,11 +139,11 @@ def trigger_cycle(partner: str) -> Response | tuple[str, int]:
 
 @bp.route("/jobs/<job_id>/retry", methods=["POST"])
 @acts
-def retry_job(job_id: str) -> Response:
+def retry_job(job_id: str) -> Response | tuple[str, int]:
     form = NoteForm()
-    if form.validate_on_submit():
-        queue.retry_failed(job_id)
-        flash(_("Job %(id)s is queued again.", id=job_id))
-    else:
-        flash(_("A reason is required."), "error")
+    if not form.validate_on_submit():
+        # the page again, the message next to this job's reason field; nothing requeued
+        return _page(retry_forms={job_id: form}, status=422)
+    queue.retry_failed(job_id, actor=f"console:{user().name}", reason=form.note.data)
+    flash(_("Job %(id)s is queued again.", id=job_id))
     return redirect(url_for("console.exchanges"))
