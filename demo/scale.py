@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import psycopg
-from redis import Redis
+from rq import Worker
+from rq.cron import get_cron_job_ids
 from sqlalchemy import select
 
 from demo import terminals as demo_terminals
@@ -50,6 +51,7 @@ from gateway.services import sample
 from gateway.services.volunteer_import import import_csv
 from gateway.timeutil import BEIJING
 from jobs import cron
+from jobs.queue import rq_queue
 from jobs.schedule import entries
 from keys.keystore import Keystore
 from sandbox.bank import BankRates
@@ -115,7 +117,8 @@ class Run:
         world = procs = None
         try:
             with private_redis(root / "redis") as redis_url:
-                self.redis = Redis.from_url(redis_url)
+                self.queue = rq_queue(redis_url)
+                self.redis = self.queue.connection
                 world, env = self._setup(root, redis_url)
                 procs = Processes({**env, **FakeClock.env(self.clock.path)}, root / "logs")
                 self.world, self.procs, self.env = world, procs, env
@@ -213,8 +216,6 @@ class Run:
         )
 
     def _live_workers(self) -> int:
-        from rq import Worker  # noqa: PLC0415 - rq loads with the run, not for `svcard --help`
-
         return sum(w.name.startswith("scale-") for w in Worker.all(connection=self.redis))
 
     def _schedulers_up(self) -> bool:
@@ -274,17 +275,13 @@ class Run:
         every scheduler has looked at it (RQ's scheduler takes its "now" once per look:
         moving the clock during a look leaves its timetable a slot behind), and its job
         has ended."""
-        from rq import Queue  # noqa: PLC0415
-        from rq.cron import get_cron_job_ids  # noqa: PLC0415
-
         self._move(m.at + timedelta(seconds=0.5))
         key = cron.claim_key(m.entry.name, m.at)
         iso = m.at.astimezone(UTC).isoformat()
-        q = Queue("svcard", connection=self.redis)
 
         def enqueued():
             for jid in get_cron_job_ids(m.entry.name, self.redis, 0, 2):
-                job = q.fetch_job(jid)
+                job = self.queue.fetch_job(jid)
                 if job is not None and job.meta.get("slot") == iso:
                     return job
             return None
@@ -385,12 +382,8 @@ class Run:
 
     def _job_of(self, worker_name: str) -> str:
         """The job the worker was running (RQ's started registry names its worker)."""
-        from rq import Queue  # noqa: PLC0415
-        from rq.registry import StartedJobRegistry  # noqa: PLC0415
-
-        q = Queue("svcard", connection=self.redis)
-        for entry in StartedJobRegistry(queue=q).get_job_ids(cleanup=False):
-            job = q.fetch_job(entry.split(":", 1)[0])
+        for jid in self._started():
+            job = self.queue.fetch_job(jid)
             if job is not None and job.worker_name == worker_name and job.get_status() == "started":
                 return job.id
         return ""
@@ -411,29 +404,28 @@ class Run:
     def _drain(self) -> None:
         """Wait until nothing is queued or running, but the killed worker's job (RQ finds
         it abandoned at a worker's next maintenance, when the clock has moved on)."""
-        from rq import Queue  # noqa: PLC0415
-        from rq.registry import StartedJobRegistry  # noqa: PLC0415
-
-        q = Queue("svcard", connection=self.redis)
-        started = StartedJobRegistry(queue=q)
+        q = self.queue
 
         def idle() -> bool:
             # a dequeued job sits in the intermediate queue until its worker registers it
             # as started: empty too, or the clock would move under a job about to start
-            running = {j.split(":", 1)[0] for j in started.get_job_ids(cleanup=False)}
             moving = self.redis.llen(q.intermediate_queue_key)
-            return q.count == 0 and not moving and not (running - self._abandoned(q))
+            return q.count == 0 and not moving and not (self._started() - self._abandoned())
 
         self.clock.wait_for("the queue to drain", idle, 600)
 
-    def _abandoned(self, q) -> set[str]:  # noqa: ANN001
+    def _started(self) -> set[str]:
+        """The ids of the jobs RQ's started registry holds (its entries are job:execution)."""
+        return {e.split(":", 1)[0] for e in self.queue.started_job_registry.get_job_ids(cleanup=False)}
+
+    def _abandoned(self) -> set[str]:
         """The killed worker's job while it is still marked as running on that worker:
         the one job the run does not wait for. Once RQ has requeued it, it is waited for
         like any other (moving the clock under a running job would make it look
         abandoned too)."""
         if not self.kill.job_id:
             return set()
-        job = q.fetch_job(self.kill.job_id)
+        job = self.queue.fetch_job(self.kill.job_id)
         if (
             job is not None
             and job.get_status() == "started"
@@ -445,21 +437,15 @@ class Run:
     def _settle(self) -> None:
         """After the last moment: minute by minute until the killed worker's job is found
         abandoned and run again (a worker's maintenance runs every ten minutes)."""
-        from rq import Queue  # noqa: PLC0415
-
-        q = Queue("svcard", connection=self.redis)
         for _ in range(30):
-            job = q.fetch_job(self.kill.job_id) if self.kill.job_id else None
+            job = self.queue.fetch_job(self.kill.job_id) if self.kill.job_id else None
             if job is None or job.get_status() in ("finished", "failed"):
                 return
             self._move(self.clock.now() + timedelta(minutes=1))
             self._drain()
 
     def failed(self) -> list[str]:
-        from rq import Queue  # noqa: PLC0415
-        from rq.registry import FailedJobRegistry  # noqa: PLC0415
-
-        return FailedJobRegistry(queue=Queue("svcard", connection=self.redis)).get_job_ids()
+        return self.queue.failed_job_registry.get_job_ids()
 
     # ------------------------------------------------------------------ the report
 

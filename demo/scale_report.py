@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rq import Queue
 from sqlalchemy import func, select
 
 from gateway import context
@@ -156,7 +155,7 @@ def collect(run, root: Path) -> Report:  # noqa: ANN001 - a demo.scale.Run
         ]
     killed_status = None
     if run.kill.job_id:
-        job = Queue("svcard", connection=run.redis).fetch_job(run.kill.job_id)
+        job = run.queue.fetch_job(run.kill.job_id)
         killed_status = job.get_status().value if job else "expired"
         if job is not None and job.retries_left is not None:
             killed_status += f", {job.retries_left} retry left"

@@ -126,6 +126,12 @@ def job_status(job_id: str) -> JobHandle | None:
     )
 
 
+def last_line(text: str | None) -> str:
+    """What a failure says in one line: its traceback's last (the exception), or ""."""
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 @dataclass(frozen=True)
 class FailedJob:
     id: str
@@ -154,8 +160,8 @@ def queue_state(limit: int = 20) -> tuple[dict[str, int], list[FailedJob]] | Non
         if job is None:
             continue
         result = job.latest_result()  # the failed run's record (job.exc_info is deprecated)
-        last = ((result.exc_string if result else "") or "").strip().splitlines()[-1:] or [""]
-        failed.append(FailedJob(job.id, job.func_name, job.ended_at, last[0][:300]))
+        error = last_line(result.exc_string if result else None)
+        failed.append(FailedJob(job.id, job.func_name, job.ended_at, error[:300]))
     return counts, failed
 
 

@@ -10,6 +10,7 @@ from rq import Worker
 
 from gateway import context
 from gateway.logs import bind
+from jobs.queue import last_line
 
 log = logging.getLogger("svcard.jobs")
 
@@ -31,7 +32,7 @@ class GatewayWorker(Worker):
         # RQ records nothing of a failed run it retries (no result, no failed-registry
         # entry): say it here, or a work horse killed under a job leaves no trace at all.
         if job.should_retry and self._stopped_job_id != job.id:
-            reason = exc_string.strip().splitlines()[-1] if exc_string.strip() else "no reason given"
+            reason = last_line(exc_string) or "no reason given"
             log.warning(
                 "job %s (%s) failed and runs again, %d more run(s) allowed: %s",
                 job.id,

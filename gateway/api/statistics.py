@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from flask import Response
@@ -66,8 +65,7 @@ def _cells(dimension: str, args: dict[str, Any]) -> list[StatCell]:
     if args.get("month"):
         first = last = svc.parse_month(args["month"])
     else:
-        year = _year(args)
-        first, last = date(year, 1, 1), date(year, 12, 1)
+        first, last = svc.year_months(_year(args))
     return svc.cells(db(), dimension, first, last)
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.calendar import add_months_clamped
 from gateway.models import Card, ServiceSession, StatCell, StatMonth, Terminal, Volunteer
 from gateway.models.statistics import StatDimension
 from gateway.models.volunteers import SessionKind
@@ -30,7 +31,12 @@ def month_of(day: date) -> date:
 
 
 def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return add_months_clamped(month, 1)
+
+
+def year_months(year_: int) -> tuple[date, date]:
+    """The first and the last month of ``year_`` (the bounds ``cells`` takes for a year)."""
+    return date(year_, 1, 1), date(year_, 12, 1)
 
 
 def parse_month(value: str) -> date:
@@ -49,8 +55,7 @@ def _bounds(month: date) -> tuple[datetime, datetime]:
     )
 
 
-def _served(month: date):
-    start, end = _bounds(month)
+def _served(start: datetime, end: datetime):
     return (
         ServiceSession.kind == SessionKind.SESSION,
         ServiceSession.check_out.is_not(None),
@@ -77,7 +82,7 @@ def refresh_month(session: Session, month: date) -> StatMonth:
         session.add(row)
         session.flush()  # a second refresh racing this one now waits on, or fails at, the key
     start, end = _bounds(month)
-    where = _served(month)
+    where = _served(start, end)
     sessions, minutes, volunteers = session.execute(select(*_figures(())).where(*where)).one()
     row.sessions, row.minutes, row.volunteers = sessions, minutes, volunteers
     row.applied = session.scalar(
@@ -147,12 +152,10 @@ class MonthFigures:
 
 def year(session: Session, year_: int) -> list[MonthFigures]:
     """The twelve months of ``year_``, every month present (zeros where nothing was kept)."""
-    first = date(year_, 1, 1)
+    first, last = year_months(year_)
     kept = {
         r.month: r
-        for r in session.scalars(
-            select(StatMonth).where(StatMonth.month >= first, StatMonth.month < date(year_ + 1, 1, 1))
-        )
+        for r in session.scalars(select(StatMonth).where(StatMonth.month >= first, StatMonth.month <= last))
     }
     out = []
     for m in range(1, 13):

@@ -48,19 +48,19 @@ class DistrictRow:
     minutes: int
 
 
-def _months(session, year: int, organisation: str | None) -> list[MonthRow]:  # noqa: ANN001
+def _months(session, figures: list[statistics.MonthFigures], organisation: str | None) -> list[MonthRow]:  # noqa: ANN001
+    """The year's months (``figures``: the programme's), or one organisation's."""
     if organisation is None:
-        return [MonthRow(f"{m.month:%Y%m}", m.volunteers, m.minutes) for m in statistics.year(session, year)]
+        return [MonthRow(f"{m.month:%Y%m}", m.volunteers, m.minutes) for m in figures]
+    first, last = figures[0].month, figures[-1].month
     kept = {
         c.month: c
-        for c in statistics.cells(
-            session, StatDimension.ORGANISATION, date(year, 1, 1), date(year, 12, 1), key=organisation
-        )
+        for c in statistics.cells(session, StatDimension.ORGANISATION, first, last, key=organisation)
     }
     out = []
-    for m in range(1, 13):
-        c = kept.get(date(year, m, 1))
-        out.append(MonthRow(f"{year}{m:02d}", c.volunteers if c else 0, c.minutes if c else 0))
+    for m in figures:
+        c = kept.get(m.month)
+        out.append(MonthRow(f"{m.month:%Y%m}", c.volunteers if c else 0, c.minutes if c else 0))
     return out
 
 
@@ -80,11 +80,6 @@ def _districts(session, first: date, last: date, organisation: str | None) -> li
     return [DistrictRow(d.code, d.name, *sums.get(d.code, (0, 0))) for d in places.DISTRICTS]
 
 
-def _month_bounds(period: str) -> tuple[date, date]:
-    first = date(int(period[:4]), int(period[4:]), 1)
-    return first, first
-
-
 @bp.route("/statistics")
 def stats() -> tuple[str, int]:
     form = StatsFilter(request.args)
@@ -96,8 +91,12 @@ def stats() -> tuple[str, int]:
         year = int(period[:4])
     organisation = (form.organisation.data or "").strip() or None if valid else None
     session = db()
-    months = _months(session, year, organisation)
-    first, last = _month_bounds(period) if period else (date(year, 1, 1), date(year, 12, 1))
+    figures = statistics.year(session, year)
+    months = _months(session, figures, organisation)
+    if period:
+        first = last = date(year, int(period[4:]), 1)
+    else:
+        first, last = statistics.year_months(year)
     districts = _districts(session, first, last, organisation)
     shenzhen = [d for d in districts if d.code != places.OUTSIDE]
     hours = {d.code: round(d.minutes / 60, 1) for d in districts}
@@ -108,8 +107,8 @@ def stats() -> tuple[str, int]:
         period=period,
         months=months,
         districts=districts,
-        organisations=statistics.organisations(session, date(year, 1, 1), date(year, 12, 1)),
-        computed_at=max((m.computed_at for m in statistics.year(session, year) if m.computed_at), default=None),
+        organisations=statistics.organisations(session, *statistics.year_months(year)),
+        computed_at=max((m.computed_at for m in figures if m.computed_at), default=None),
         trend_chart={"labels": [m.period for m in months], "unit": _("hours"),
                      "series": [{"name": _("average service hours per volunteer"), "values": [m.average_hours for m in months]}]},
         district_chart={"labels": [d.name for d in shenzhen], "unit": _("hours"),
