@@ -158,10 +158,11 @@ def children(pid: int) -> list[int]:
 
 class Processes:
     """Named subprocesses, each in its own process group with a log file of its own;
-    ``stop_all`` stops every one (SIGTERM, then SIGKILL of the group) whatever happened."""
+    ``stop_all`` stops every one (SIGTERM, ``grace`` seconds, then SIGKILL of the group)
+    whatever happened. The exactly-once tests' workers are these too (tests/integration/rq_kit.py)."""
 
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
+    def __init__(self, env: dict[str, str], logs: Path, *, grace: float = 10.0) -> None:
+        self.env, self.logs, self.grace = env, logs, grace
         self.procs: dict[str, subprocess.Popen] = {}
         logs.mkdir(parents=True, exist_ok=True)
 
@@ -201,14 +202,19 @@ class Processes:
     def stop_all(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 10
+                _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                pass
+            _signal_group(proc.pid, signal.SIGKILL)  # what is left of its group
+            proc.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass

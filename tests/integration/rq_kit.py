@@ -4,11 +4,8 @@ compare two runs, and what PostgreSQL says a worker's backend is doing."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +14,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import create_engine, inspect, text
 
+from demo.scale_procs import Processes
 from tests.conftest import PG_ADMIN_URL
 
 SVCARD = Path(sys.executable).with_name("svcard")
@@ -87,56 +85,19 @@ def diff(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[str]:
     return out
 
 
-class Workers:
-    """``svcard worker`` subprocesses, each in its own process group, stopped (SIGTERM,
-    then SIGKILL of the group) by :meth:`stop_all` whatever happened."""
+class Workers(Processes):
+    """``svcard worker`` subprocesses, each in its own process group with its own log
+    (``demo.scale_procs.Processes``), stopped within three seconds by :meth:`stop_all`."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
-        self.procs: dict[str, subprocess.Popen] = {}
-        logs.mkdir(parents=True, exist_ok=True)
+        super().__init__(env, logs, grace=3)
 
     def start(self, name: str, *, burst: bool = False, **env: str) -> subprocess.Popen:
-        full = {k: v for k, v in os.environ.items() if not k.startswith("SVCARD_")}
-        full.update(self.env, **env)
         args = [str(SVCARD), "worker", "--name", f"{name}-{uuid.uuid4().hex[:6]}"]
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
-        proc = subprocess.Popen(
-            args + (["--burst"] if burst else []),
-            env=full,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.procs[name] = proc
-        return proc
-
-    def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
+        return super().start(name, args + (["--burst"] if burst else []), **env)
 
     def wait(self, name: str, timeout: float) -> int:
         return self.procs[name].wait(timeout=timeout)
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                _signal_group(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 3
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            _signal_group(proc.pid, signal.SIGKILL)  # the horse too, if it outlived its worker
-            proc.wait()
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager
